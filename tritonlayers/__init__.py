@@ -1,0 +1,55 @@
+"""tritonlayers: Keras 3's Layer/Model API over PyTorch, with fused Triton kernels on GPUs.
+
+Port a Keras 3 program by changing its import:
+
+>>> import tritonlayers as keras
+>>> layer = keras.layers.Dense(4, activation="relu")
+>>> tuple(layer(keras.ops.ones((2, 3))).shape)
+(2, 4)
+
+Namespaces load on first use, so importing the package stays cheap.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+_NAMESPACES = (
+    "activations",
+    "callbacks",
+    "config",
+    "constraints",
+    "datasets",
+    "initializers",
+    "kernels",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "ops",
+    "optimizers",
+    "random",
+    "regularizers",
+    "saving",
+)
+_NAMES = {
+    "Layer": "layers",
+    "Variable": "layers",
+    "Input": "models",
+    "Model": "models",
+    "Sequential": "models",
+}
+
+__all__ = [*_NAMESPACES, *_NAMES]
+
+
+def __getattr__(name):
+    if name in _NAMESPACES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _NAMES:
+        return getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
+    raise AttributeError(f"module 'tritonlayers' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,95 @@
+"""Global settings: device, default float type, epsilon, kernel mode, matmul precision.
+
+Example:
+>>> import tritonlayers as keras
+>>> keras.config.floatx()
+'float32'
+>>> keras.config.backend()
+'torch'
+"""
+
+import torch
+
+from .kernels._dispatch import kernel_mode, set_kernel_mode
+
+__all__ = [
+    "backend",
+    "device",
+    "epsilon",
+    "float32_matmul_precision",
+    "floatx",
+    "image_data_format",
+    "kernel_mode",
+    "set_device",
+    "set_epsilon",
+    "set_float32_matmul_precision",
+    "set_floatx",
+    "set_image_data_format",
+    "set_kernel_mode",
+]
+
+_FLOAT_TYPES = ("float16", "bfloat16", "float32", "float64")
+_settings = {"device": None, "floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last"}
+
+
+def backend() -> str:
+    """The array backend: always "torch"."""
+    return "torch"
+
+
+def set_device(device: "str | torch.device | None") -> None:
+    """Put new variables and training data on `device` ("cuda", "cpu", ...); None = auto."""
+    _settings["device"] = None if device is None else torch.device(device)
+
+
+def device() -> torch.device:
+    """The device for new variables and data: the one set, else CUDA when present, else CPU."""
+    if _settings["device"] is not None:
+        return _settings["device"]
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def floatx() -> str:
+    """The default float dtype name, "float32" unless changed."""
+    return _settings["floatx"]
+
+
+def set_floatx(value: str) -> None:
+    """Set the default float dtype name (one of float16, bfloat16, float32, float64)."""
+    if value not in _FLOAT_TYPES:
+        raise ValueError(f"Unknown floatx {value!r}; expected one of {_FLOAT_TYPES}.")
+    _settings["floatx"] = value
+
+
+def epsilon() -> float:
+    """The fuzz factor used in numeric expressions, 1e-7 unless changed."""
+    return _settings["epsilon"]
+
+
+def set_epsilon(value: float) -> None:
+    """Set the fuzz factor used in numeric expressions."""
+    _settings["epsilon"] = float(value)
+
+
+def image_data_format() -> str:
+    """The default image layout: "channels_last" unless changed."""
+    return _settings["image_data_format"]
+
+
+def set_image_data_format(data_format: str) -> None:
+    """Set the default image layout, "channels_last" or "channels_first"."""
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            f"data_format must be 'channels_last' or 'channels_first'; received {data_format!r}."
+        )
+    _settings["image_data_format"] = data_format
+
+
+def float32_matmul_precision() -> str:
+    """torch's float32 matmul precision ("highest" = IEEE, "high"/"medium" = TF32)."""
+    return torch.get_float32_matmul_precision()
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Set torch's float32 matmul precision; the fused Triton matmul follows it too."""
+    torch.set_float32_matmul_precision(precision)

@@ -1,0 +1,20 @@
+"""Fused Triton ops with torch references; they know nothing of Layer or Model.
+
+Each op dispatches through ``_dispatch.use_triton``: Triton kernels for CUDA tensors, the
+torch reference elsewhere (or as ``set_kernel_mode`` says).
+"""
+
+from ._dispatch import KERNEL_MODES, kernel_mode, set_kernel_mode
+from .dropout import dropout
+from .fused_linear import fused_linear
+from .sampling import reparameterize, reparameterize_with_kl
+
+__all__ = [
+    "KERNEL_MODES",
+    "dropout",
+    "fused_linear",
+    "kernel_mode",
+    "reparameterize",
+    "reparameterize_with_kl",
+    "set_kernel_mode",
+]
