@@ -1,0 +1,24 @@
+"""The one error type that loading a saved file raises.
+
+Every problem found in a file that is read (a corrupt or hostile archive, a lying
+safetensors header, weights that do not fit the model, a config that names code) is an
+`ArchiveError`. It subclasses `ValueError`, so `except ValueError` keeps working, and its
+message names the file and says what was expected and what was found.
+
+Example:
+>>> from tritonlayers.saving import ArchiveError
+>>> issubclass(ArchiveError, ValueError)
+True
+"""
+
+
+class ArchiveError(ValueError):
+    """A saved file (archive, weights file or their parts) is malformed or does not fit.
+
+    Loading functions raise it before they change anything the caller owns.
+
+    Example:
+    >>> from tritonlayers.saving import ArchiveError
+    >>> str(ArchiveError("m.keras: config.json is missing"))
+    'm.keras: config.json is missing'
+    """
