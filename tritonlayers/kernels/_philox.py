@@ -1,0 +1,173 @@
+"""Triton's Philox4x32-10 random stream, written in torch ops (the CPU twin of ``tl.rand``).
+
+A counter-based generator maps a (seed, counter) pair to random bits with no state, so a
+kernel can regenerate the same numbers in its backward pass, and the torch fallback can
+reproduce what the GPU drew. This module follows ``triton/language/random.py`` exactly:
+
+- key: the seed as a uint64, split into ``k0 = seed & 0xFFFFFFFF`` and ``k1 = seed >> 32``;
+- counter: an int64 offset split into ``c0 = offset & 0xFFFFFFFF``, ``c1 = offset >> 32``,
+  with ``c2 = c3 = 0``;
+- ten rounds of ``c0, c1, c2, c3 = hi(B*c2) ^ c1 ^ k0, lo(B*c2), hi(A*c0) ^ c3 ^ k1,
+  lo(A*c0)`` with the key raised by the Weyl constants after each round.
+
+``randint`` is lane 0 of the four output words (``tl.randint``), ``randint4x`` all four
+(``tl.randint4x``). uint32 values live in int64 tensors; every 32x32-bit product is split
+into 16-bit halves so that no intermediate leaves the int64 range. All work stays on the
+device of ``offsets``: a tensor seed is never read back to the host.
+"""
+
+import torch
+
+_MASK32 = 0xFFFFFFFF
+_ROUND_A = 0xD2511F53
+_ROUND_B = 0xCD9E8D57
+_KEY_A = 0x9E3779B9
+_KEY_B = 0xBB67AE85
+_N_ROUNDS = 10
+# The largest float32 step with (2**31 - 1) * scale < 1 after rounding (Triton's constant).
+_UNIFORM_SCALE = 4.6566127342e-10
+_TWO_PI = 6.283185307179586
+_MIN_UNIFORM = 1.0e-7
+
+
+def _mul_hi_lo(constant: int, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """High and low 32-bit words of ``constant * value`` for uint32 operands held in int64.
+
+    With ``constant = bh * 2**16 + bl``: ``x = value * bl`` and ``y = value * bh`` are both
+    below 2**48, and ``constant * value = y * 2**16 + x``.
+    """
+    x = value * (constant & 0xFFFF)
+    y = value * (constant >> 16)
+    hi = (y + (x >> 16)) >> 16
+    lo = (((y & 0xFFFF) << 16) + x) & _MASK32
+    return hi, lo
+
+
+def kernel_seed(seed: int | torch.Tensor, device: torch.device) -> tuple:
+    """A seed as kernels take it: ``(seed_tensor, seed_int)``.
+
+    A one-element integer tensor becomes a 0-d int64 on ``device`` (kernels load it, so
+    nothing syncs with the host and torch.compile does not specialize on its value) and
+    ``seed_int`` is 0. An int becomes ``(None, value)`` with the value folded into the
+    signed int64 range: the same 64 key bits Triton takes from the Python int.
+
+    Example:
+    >>> kernel_seed(-1, "cpu")
+    (None, -1)
+    >>> kernel_seed(2**64 - 1, "cpu")
+    (None, -1)
+    """
+    if isinstance(seed, torch.Tensor):
+        if seed.dtype.is_floating_point or seed.dtype.is_complex or seed.numel() != 1:
+            raise ValueError(
+                "A Philox seed must be an int or an integer tensor with one element; received "
+                f"a {seed.dtype} tensor of shape {tuple(seed.shape)}."
+            )
+        return seed.reshape(()).to(device=device, dtype=torch.int64, non_blocking=True), 0
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"A Philox seed must be an int or an int64 tensor; received {seed!r}.")
+    seed %= 2**64
+    return None, seed - 2**64 if seed >= 2**63 else seed
+
+
+def _key_words(seed: int | torch.Tensor, device: torch.device) -> tuple:
+    """The two 32-bit key words ``(seed & 0xFFFFFFFF, seed >> 32)`` of a seed."""
+    seed_tensor, seed_int = kernel_seed(seed, device)
+    if seed_tensor is None:
+        seed_int %= 2**64
+        return seed_int & _MASK32, seed_int >> 32
+    return seed_tensor & _MASK32, (seed_tensor >> 32) & _MASK32
+
+
+def randint4x(
+    seed: int | torch.Tensor, offsets: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The four uint32 words of ``tl.randint4x(seed, offsets)``, as int64 tensors.
+
+    Example:
+    >>> import torch
+    >>> words = randint4x(7, torch.arange(3))
+    >>> len(words), words[0].shape
+    (4, torch.Size([3]))
+    """
+    if offsets.dtype.is_floating_point or offsets.dtype.is_complex:
+        raise TypeError(f"Philox offsets must be an integer tensor; received {offsets.dtype}.")
+    offsets = offsets.to(torch.int64)
+    k0, k1 = _key_words(seed, offsets.device)
+    c0 = offsets & _MASK32
+    c1 = (offsets >> 32) & _MASK32
+    c2 = torch.zeros_like(c0)
+    c3 = torch.zeros_like(c0)
+    for _ in range(_N_ROUNDS):
+        hi_b, lo_b = _mul_hi_lo(_ROUND_B, c2)
+        hi_a, lo_a = _mul_hi_lo(_ROUND_A, c0)
+        c0, c1, c2, c3 = hi_b ^ c1 ^ k0, lo_b, hi_a ^ c3 ^ k1, lo_a
+        k0 = (k0 + _KEY_A) & _MASK32
+        k1 = (k1 + _KEY_B) & _MASK32
+    return c0, c1, c2, c3
+
+
+def randint(seed: int | torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    """``tl.randint(seed, offsets)``: uint32 values (held in int64), one per offset.
+
+    Example:
+    >>> import torch
+    >>> bits = randint(0, torch.arange(4))
+    >>> bool(((bits >= 0) & (bits < 2**32)).all())
+    True
+    """
+    return randint4x(seed, offsets)[0]
+
+
+def uint32_to_uniform(bits: torch.Tensor) -> torch.Tensor:
+    """Triton's map from uint32 words to float32 in [0, 1): fold the sign, then scale."""
+    signed = torch.where(bits >= 2**31, bits - 2**32, bits)
+    folded = torch.where(signed < 0, -signed - 1, signed)
+    return folded.to(torch.float32) * torch.tensor(
+        _UNIFORM_SCALE, dtype=torch.float32, device=bits.device
+    )
+
+
+def uniform(seed: int | torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    """``tl.rand(seed, offsets)``: float32 uniforms in [0, 1), one per offset.
+
+    Example:
+    >>> import torch
+    >>> u = uniform(3, torch.arange(1000))
+    >>> bool(((u >= 0) & (u < 1)).all())
+    True
+    """
+    return uint32_to_uniform(randint(seed, offsets))
+
+
+def box_muller(u1: torch.Tensor, u2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two float32 standard normals from two uniforms, in the order Triton returns them."""
+    radius = torch.sqrt(-2.0 * torch.log(torch.clamp(u1, min=_MIN_UNIFORM)))
+    angle = _TWO_PI * u2
+    return radius * torch.cos(angle), radius * torch.sin(angle)
+
+
+def normal(seed: int | torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    """``tl.randn(seed, offsets)`` to float rounding: float32 standard normals.
+
+    Example:
+    >>> import torch
+    >>> abs(normal(5, torch.arange(100_000)).std().item() - 1) < 0.02
+    True
+    """
+    words = randint4x(seed, offsets)
+    return box_muller(uint32_to_uniform(words[0]), uint32_to_uniform(words[1]))[0]
+
+
+def normal4x(
+    seed: int | torch.Tensor, offsets: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``tl.randn4x(seed, offsets)`` to float rounding: four float32 normals per offset.
+
+    Example:
+    >>> import torch
+    >>> [n.shape for n in normal4x(1, torch.arange(2))][0]
+    torch.Size([2])
+    """
+    u1, u2, u3, u4 = (uint32_to_uniform(word) for word in randint4x(seed, offsets))
+    return (*box_muller(u1, u2), *box_muller(u3, u4))

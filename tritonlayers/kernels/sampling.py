@@ -1,0 +1,411 @@
+"""VAE reparameterization ``z = mean + exp(0.5 * log_var) * eps``, eps ~ N(0, 1) drawn in-kernel,
+optionally fused with the KL term ``-0.5 * mean(1 + log_var - mean**2 - exp(log_var))``.
+
+Counter layout, as in ``dropout.py``: the inputs are flattened in contiguous order and
+element ``i`` takes normal ``i % 4`` of ``tl.randn4x(seed, offset + i // 4)`` (Box-Muller
+on the Philox words: normals 0 and 1 from words 0 and 1, normals 2 and 3 from words 2 and
+3). Counters depend only on the flat index, so no two elements of one call share a normal.
+The torch twin ``_philox.normal4x`` draws the same eps to float rounding (log, cos and sin
+round differently across libraries, so not bit for bit).
+
+Backward: ``d z / d mean = 1`` and ``d z / d log_var = 0.5 * exp(0.5 * log_var) * eps``.
+eps is regenerated from (seed, offset) rather than saved, or recovered as ``(z - mean) /
+std``: the backward then reads grad_z and log_var (2 reads, 1 write per element) instead
+of grad_z, z and mean (3 reads), stores nothing extra in the forward, and stays exact
+where std is tiny against mean (``z - mean`` would cancel).
+"""
+
+import torch
+import triton
+import triton.language as tl
+
+from . import _dispatch, _philox
+from .dropout import select_lane
+
+
+@triton.jit
+def _reparameterize_fwd_kernel(
+    mean_ptr,
+    log_var_ptr,
+    z_ptr,
+    kl_partial_ptr,
+    n_elements,
+    seed_ptr,
+    seed_int,
+    offset,
+    SEED_FROM_PTR: tl.constexpr,
+    WITH_KL: tl.constexpr,
+    BLOCK_SIZE: tl.constexpr,
+):
+    """One program samples BLOCK_SIZE contiguous elements, seen as (BLOCK_SIZE // 4, 4).
+
+    Reads mean and log_var once, writes z once: 3 * itemsize bytes per element (12 for
+    float32, 6 for float16/bfloat16). With WITH_KL it also writes this program's sum of
+    ``1 + log_var - mean**2 - exp(log_var)`` to ``kl_partial_ptr[program]``; the host side
+    adds the partials in a fixed order, so the KL is deterministic.
+    """
+    GROUPS: tl.constexpr = BLOCK_SIZE // 4
+    program = tl.program_id(0)
+    groups = program.to(tl.int64) * GROUPS + tl.arange(0, GROUPS)
+    lanes = tl.arange(0, 4)
+    index = groups[:, None] * 4 + lanes[None, :]
+    in_bounds = index < n_elements
+    mean = tl.load(mean_ptr + index, mask=in_bounds, other=0.0)
+    log_var = tl.load(log_var_ptr + index, mask=in_bounds, other=0.0)
+    if mean.dtype != tl.float64:
+        mean = mean.to(tl.float32)
+        log_var = log_var.to(tl.float32)
+    seed = tl.load(seed_ptr) if SEED_FROM_PTR else seed_int
+    n0, n1, n2, n3 = tl.randn4x(seed, offset + groups)
+    eps = select_lane(n0, n1, n2, n3, lanes)
+    z = mean + tl.exp(0.5 * log_var) * eps
+    tl.store(z_ptr + index, z.to(z_ptr.dtype.element_ty), mask=in_bounds)
+    if WITH_KL:
+        term = tl.where(in_bounds, 1.0 + log_var - mean * mean - tl.exp(log_var), 0.0)
+        tl.store(kl_partial_ptr + program, tl.sum(term))
+
+
+@triton.jit
+def _reparameterize_bwd_kernel(
+    grad_z_ptr,
+    mean_ptr,
+    log_var_ptr,
+    grad_kl_ptr,
+    grad_mean_ptr,
+    grad_log_var_ptr,
+    n_elements,
+    inv_n,
+    seed_ptr,
+    seed_int,
+    offset,
+    SEED_FROM_PTR: tl.constexpr,
+    WITH_KL: tl.constexpr,
+    BLOCK_SIZE: tl.constexpr,
+):
+    """Gradients for one tile of BLOCK_SIZE elements, eps regenerated as in the forward.
+
+    Without KL: reads grad_z and log_var, writes grad_log_var (grad_mean is grad_z itself).
+    With KL it also reads mean and the scalar grad_kl and writes grad_mean.
+    """
+    GROUPS: tl.constexpr = BLOCK_SIZE // 4
+    groups = tl.program_id(0).to(tl.int64) * GROUPS + tl.arange(0, GROUPS)
+    lanes = tl.arange(0, 4)
+    index = groups[:, None] * 4 + lanes[None, :]
+    in_bounds = index < n_elements
+    grad_z = tl.load(grad_z_ptr + index, mask=in_bounds, other=0.0)
+    log_var = tl.load(log_var_ptr + index, mask=in_bounds, other=0.0)
+    if log_var.dtype != tl.float64:
+        grad_z = grad_z.to(tl.float32)
+        log_var = log_var.to(tl.float32)
+    seed = tl.load(seed_ptr) if SEED_FROM_PTR else seed_int
+    n0, n1, n2, n3 = tl.randn4x(seed, offset + groups)
+    eps = select_lane(n0, n1, n2, n3, lanes)
+    # d z / d log_var = 0.5 * exp(0.5 * log_var) * eps
+    grad_log_var = grad_z * 0.5 * tl.exp(0.5 * log_var) * eps
+    if WITH_KL:
+        mean = tl.load(mean_ptr + index, mask=in_bounds, other=0.0).to(log_var.dtype)
+        grad_kl = tl.load(grad_kl_ptr).to(log_var.dtype)
+        # d kl / d mean = mean / n;  d kl / d log_var = -0.5 * (1 - exp(log_var)) / n
+        grad_mean = grad_z + grad_kl * mean * inv_n
+        grad_log_var += grad_kl * (-0.5 * inv_n) * (1.0 - tl.exp(log_var))
+        tl.store(
+            grad_mean_ptr + index, grad_mean.to(grad_mean_ptr.dtype.element_ty), mask=in_bounds
+        )
+    tl.store(
+        grad_log_var_ptr + index, grad_log_var.to(grad_log_var_ptr.dtype.element_ty), mask=in_bounds
+    )
+
+
+def _reference_eps(n: int, seed, offset: int, like: torch.Tensor) -> torch.Tensor:
+    """The kernel's eps for ``like``'s elements, from the torch twin of ``tl.randn4x``."""
+    counters = offset + torch.arange((n + 3) // 4, device=like.device, dtype=torch.int64)
+    normals = torch.stack(_philox.normal4x(seed, counters), dim=1).reshape(-1)[:n]
+    return normals.reshape(like.shape).to(_compute_dtype(like))
+
+
+def _compute_dtype(tensor: torch.Tensor) -> torch.dtype:
+    return torch.promote_types(tensor.dtype, torch.float32)
+
+
+def _reference_reparameterize(mean, log_var, seed, offset: int) -> torch.Tensor:
+    """``mean + exp(0.5 * log_var) * eps`` in float32 (float64 for float64 inputs)."""
+    eps = _reference_eps(mean.numel(), seed, offset, mean)
+    z = mean.to(eps.dtype) + torch.exp(0.5 * log_var.to(eps.dtype)) * eps
+    return z.to(mean.dtype)
+
+
+def _reference_kl(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """``-0.5 * mean(1 + log_var - mean**2 - exp(log_var))`` over every element."""
+    m, lv = mean.to(_compute_dtype(mean)), log_var.to(_compute_dtype(mean))
+    return (-0.5 * torch.mean(1.0 + lv - m * m - torch.exp(lv))).to(mean.dtype)
+
+
+def _reference_grads(grad_z, grad_kl, mean, log_var, seed, offset: int):
+    """(grad_mean, grad_log_var) by the formulas the backward kernel uses."""
+    compute = _compute_dtype(mean)
+    g, m, lv = grad_z.to(compute), mean.to(compute), log_var.to(compute)
+    eps = _reference_eps(mean.numel(), seed, offset, mean)
+    grad_mean = g
+    grad_log_var = g * 0.5 * torch.exp(0.5 * lv) * eps
+    if grad_kl is not None:
+        n = mean.numel()
+        grad_mean = grad_mean + grad_kl.to(compute) * m / n
+        grad_log_var = grad_log_var - 0.5 * grad_kl.to(compute) * (1.0 - torch.exp(lv)) / n
+    return grad_mean.to(mean.dtype), grad_log_var.to(mean.dtype)
+
+
+# Enough work per program to hide the Box-Muller transcendentals behind the loads; at
+# 4096 elements a float32 program moves 48 KiB.
+_MAX_BLOCK = 4096
+_USE_TRITON_OP = hasattr(torch.library, "triton_op") and not _dispatch.interpreting()
+_register_op = torch.library.triton_op if _USE_TRITON_OP else torch.library.custom_op
+
+
+def _launcher(kernel):
+    return torch.library.wrap_triton(kernel) if _USE_TRITON_OP else kernel
+
+
+def _block_and_grid(n: int) -> tuple[int, int, int]:
+    block = max(64, min(_MAX_BLOCK, triton.next_power_of_2(n)))
+    return block, triton.cdiv(n, block), 8 if block >= 2048 else 4
+
+
+def _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, with_kl: bool):
+    n = mean.numel()
+    z = torch.empty_like(mean)
+    block, programs, warps = _block_and_grid(n)
+    partials = torch.zeros(programs, device=mean.device, dtype=_compute_dtype(mean))
+    if n == 0:
+        return z, partials
+    _launcher(_reparameterize_fwd_kernel)[(programs,)](
+        mean,
+        log_var,
+        z,
+        partials,
+        n,
+        seed_tensor if seed_tensor is not None else mean,
+        seed_int,
+        offset,
+        SEED_FROM_PTR=seed_tensor is not None,
+        WITH_KL=with_kl,
+        BLOCK_SIZE=block,
+        num_warps=warps,
+    )
+    return z, partials
+
+
+def _launch_bwd(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset):
+    n = mean.numel()
+    with_kl = grad_kl is not None
+    grad_mean = torch.empty_like(mean) if with_kl else grad_z
+    grad_log_var = torch.empty_like(log_var)
+    if n == 0:
+        return grad_mean, grad_log_var
+    block, programs, warps = _block_and_grid(n)
+    _launcher(_reparameterize_bwd_kernel)[(programs,)](
+        grad_z,
+        mean,
+        log_var,
+        grad_kl if with_kl else grad_z,
+        grad_mean,
+        grad_log_var,
+        n,
+        1.0 / n,
+        seed_tensor if seed_tensor is not None else mean,
+        seed_int,
+        offset,
+        SEED_FROM_PTR=seed_tensor is not None,
+        WITH_KL=with_kl,
+        BLOCK_SIZE=block,
+        num_warps=warps,
+    )
+    return grad_mean, grad_log_var
+
+
+def _seed(seed_tensor, seed_int):
+    return seed_tensor if seed_tensor is not None else seed_int
+
+
+@_register_op("tritonlayers::reparameterize", mutates_args=())
+def _reparameterize_op(
+    mean: torch.Tensor,
+    log_var: torch.Tensor,
+    seed_tensor: torch.Tensor | None,
+    seed_int: int,
+    offset: int,
+    use_kernel: bool,
+) -> torch.Tensor:
+    if use_kernel:
+        return _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, with_kl=False)[0]
+    return _reference_reparameterize(mean, log_var, _seed(seed_tensor, seed_int), offset)
+
+
+@_register_op("tritonlayers::reparameterize_with_kl", mutates_args=())
+def _reparameterize_with_kl_op(
+    mean: torch.Tensor,
+    log_var: torch.Tensor,
+    seed_tensor: torch.Tensor | None,
+    seed_int: int,
+    offset: int,
+    use_kernel: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    if use_kernel:
+        z, partials = _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, with_kl=True)
+        kl = (-0.5 / max(mean.numel(), 1)) * partials.sum()
+        if mean.numel() == 0:
+            kl = torch.full_like(kl, float("nan"))
+        return z, kl.to(mean.dtype)
+    seed = _seed(seed_tensor, seed_int)
+    return (
+        _reference_reparameterize(mean, log_var, seed, offset),
+        _reference_kl(mean, log_var),
+    )
+
+
+@_register_op("tritonlayers::reparameterize_log_var_grad", mutates_args=())
+def _log_var_grad_op(
+    grad_z: torch.Tensor,
+    mean: torch.Tensor,
+    log_var: torch.Tensor,
+    seed_tensor: torch.Tensor | None,
+    seed_int: int,
+    offset: int,
+    use_kernel: bool,
+) -> torch.Tensor:
+    """grad_log_var of ``reparameterize`` (its grad_mean is grad_z itself)."""
+    if use_kernel:
+        return _launch_bwd(grad_z, None, mean, log_var, seed_tensor, seed_int, offset)[1]
+    seed = _seed(seed_tensor, seed_int)
+    return _reference_grads(grad_z, None, mean, log_var, seed, offset)[1]
+
+
+@_register_op("tritonlayers::reparameterize_with_kl_grads", mutates_args=())
+def _with_kl_grads_op(
+    grad_z: torch.Tensor,
+    grad_kl: torch.Tensor,
+    mean: torch.Tensor,
+    log_var: torch.Tensor,
+    seed_tensor: torch.Tensor | None,
+    seed_int: int,
+    offset: int,
+    use_kernel: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(grad_mean, grad_log_var) of ``reparameterize_with_kl``."""
+    if use_kernel:
+        return _launch_bwd(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset)
+    seed = _seed(seed_tensor, seed_int)
+    return _reference_grads(grad_z, grad_kl, mean, log_var, seed, offset)
+
+
+@_reparameterize_op.register_fake
+def _(mean, log_var, seed_tensor, seed_int, offset, use_kernel):
+    return torch.empty_like(mean)
+
+
+@_reparameterize_with_kl_op.register_fake
+def _(mean, log_var, seed_tensor, seed_int, offset, use_kernel):
+    return torch.empty_like(mean), mean.new_empty(())
+
+
+@_log_var_grad_op.register_fake
+def _(grad_z, mean, log_var, seed_tensor, seed_int, offset, use_kernel):
+    return torch.empty_like(log_var)
+
+
+@_with_kl_grads_op.register_fake
+def _(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset, use_kernel):
+    return torch.empty_like(mean), torch.empty_like(log_var)
+
+
+def _setup_context(ctx, inputs, output):
+    mean, log_var, seed_tensor, ctx.seed_int, ctx.offset, ctx.use_kernel = inputs
+    ctx.save_for_backward(mean, log_var, seed_tensor)
+
+
+def _backward_args(ctx):
+    mean, log_var, seed_tensor = ctx.saved_tensors
+    return mean, log_var, seed_tensor, ctx.seed_int, ctx.offset, ctx.use_kernel
+
+
+def _reparameterize_backward(ctx, grad_z):
+    grad_z = grad_z.contiguous()
+    grad_log_var = _log_var_grad_op(grad_z, *_backward_args(ctx))
+    return grad_z, grad_log_var, None, None, None, None
+
+
+def _reparameterize_with_kl_backward(ctx, grad_z, grad_kl):
+    grads = _with_kl_grads_op(grad_z.contiguous(), grad_kl, *_backward_args(ctx))
+    return *grads, None, None, None, None
+
+
+_reparameterize_op.register_autograd(_reparameterize_backward, setup_context=_setup_context)
+_reparameterize_with_kl_op.register_autograd(
+    _reparameterize_with_kl_backward, setup_context=_setup_context
+)
+
+
+def _checked_inputs(name: str, mean, log_var, seed, offset: int):
+    """Validated, contiguous op arguments: (mean, log_var, seed_tensor, seed_int, offset,
+    use_kernel)."""
+    for arg, tensor in (("mean", mean), ("log_var", log_var)):
+        if not isinstance(tensor, torch.Tensor) or not tensor.dtype.is_floating_point:
+            found = tensor.dtype if isinstance(tensor, torch.Tensor) else type(tensor).__name__
+            raise TypeError(
+                f"kernels.{name} expects `{arg}` to be a floating-point tensor (float32, "
+                f"float16, bfloat16 or float64); received {found}."
+            )
+    if mean.shape != log_var.shape:
+        raise ValueError(
+            f"kernels.{name} expects `mean` and `log_var` of the same shape; received "
+            f"{tuple(mean.shape)} and {tuple(log_var.shape)}."
+        )
+    if mean.dtype != log_var.dtype:
+        raise TypeError(
+            f"kernels.{name} expects `mean` and `log_var` of the same dtype; received "
+            f"{mean.dtype} and {log_var.dtype}."
+        )
+    use_kernel = _dispatch.use_triton(mean, log_var)
+    seed_tensor, seed_int = _philox.kernel_seed(seed, mean.device)
+    return mean.contiguous(), log_var.contiguous(), seed_tensor, seed_int, int(offset), use_kernel
+
+
+def reparameterize(
+    mean: torch.Tensor, log_var: torch.Tensor, seed: int | torch.Tensor, offset: int = 0
+) -> torch.Tensor:
+    """Sample ``z = mean + exp(0.5 * log_var) * eps`` with eps ~ N(0, 1) drawn in the kernel.
+
+    eps depends only on (seed, offset, flat element index): the CPU fallback draws the same
+    values as the GPU to float rounding. Gradients flow to ``mean`` and ``log_var``.
+
+    Args:
+        mean, log_var: floating-point tensors of one shape, dtype and device.
+        seed: an int, or an integer tensor with one element (``SeedGenerator.next()``).
+        offset: first Philox counter; element i uses counter ``offset + i // 4``.
+
+    Example:
+    >>> import torch
+    >>> from tritonlayers.kernels import reparameterize
+    >>> z = reparameterize(torch.zeros(100_000), torch.zeros(100_000), seed=0)
+    >>> abs(z.mean().item()) < 0.02 and abs(z.std().item() - 1) < 0.02
+    True
+    """
+    return _reparameterize_op(*_checked_inputs("reparameterize", mean, log_var, seed, offset))
+
+
+def reparameterize_with_kl(
+    mean: torch.Tensor, log_var: torch.Tensor, seed: int | torch.Tensor, offset: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(z, kl)``: the sample of ``reparameterize`` and, from the same pass over the inputs,
+    ``kl = -0.5 * mean(1 + log_var - mean**2 - exp(log_var))`` (mean over all elements).
+
+    Both outputs are differentiable; the KL is a deterministic sum of per-program partials.
+
+    Example:
+    >>> import torch
+    >>> from tritonlayers.kernels import reparameterize_with_kl
+    >>> z, kl = reparameterize_with_kl(torch.ones(4, 2), torch.zeros(4, 2), seed=3)
+    >>> z.shape, round(kl.item(), 6)
+    (torch.Size([4, 2]), 0.5)
+    """
+    args = _checked_inputs("reparameterize_with_kl", mean, log_var, seed, offset)
+    return _reparameterize_with_kl_op(*args)
