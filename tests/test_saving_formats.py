@@ -12,6 +12,7 @@ from tritonlayers.saving import safetensors_io
 from tritonlayers.saving.archive import MAX_JSON_BYTES, read_archive, write_archive
 from tritonlayers.saving.atomic import atomic_write
 from tritonlayers.saving.errors import ArchiveError
+from tritonlayers.saving.state_codec import decode, encode
 
 
 def _with_header(header: dict, data: bytes) -> bytes:
@@ -249,3 +250,40 @@ def test_archive_rejects_a_file_that_is_not_a_zip(tmp_path):
     path.write_bytes(b"\x80\x04K\x01.")
     with pytest.raises(ArchiveError, match="not a readable zip archive"):
         read_archive(path, required=["config.json"])
+
+
+def test_state_codec_round_trips_optimizer_style_state():
+    state = {
+        "state": {0: {"step": torch.tensor(3.0), "exp_avg": torch.randn(2, 3)}, 1: {}},
+        "param_groups": [{"lr": 0.01, "betas": (0.9, 0.999), "params": [0, 1], "eps": None}],
+        "extra": [float("inf"), True, "adam"],
+    }
+    text, tensors = encode(state)
+    restored = decode(text, safetensors_io.load(safetensors_io.save(tensors))[0], source="s")
+    assert restored["param_groups"] == state["param_groups"]
+    assert restored["extra"] == state["extra"]
+    assert torch.equal(restored["state"][0]["exp_avg"], state["state"][0]["exp_avg"])
+    assert list(restored["state"]) == [0, 1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"__tensor__": "9"}',
+        '{"__dict__": [[[1], 2]]}',
+        '{"__dict__": [["a", 1], ["a", 2]]}',
+        '{"__float__": "1e999"}',
+        '{"__pickle__": "gASV"}',
+        '{"a": 1, "b": 2}',
+        "[" * 40 + "]" * 40,
+        "NaN",
+    ],
+)
+def test_state_codec_rejects_state_it_did_not_write(text):
+    with pytest.raises(ArchiveError, match="opt.json"):
+        decode(text, {}, source="opt.json")
+
+
+def test_state_codec_rejects_unreferenced_tensors():
+    with pytest.raises(ArchiveError, match=r"tensors \['1'\] are not referenced"):
+        decode('{"__tensor__": "0"}', {"0": torch.ones(1), "1": torch.ones(1)}, source="s")

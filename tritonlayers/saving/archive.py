@@ -17,6 +17,7 @@ Example:
 {'config.json': b'{}'}
 """
 
+import io
 import os
 import re
 import zipfile
@@ -26,7 +27,7 @@ from collections.abc import Collection, Mapping
 from .atomic import atomic_write
 from .errors import ArchiveError
 
-__all__ = ["MAX_JSON_BYTES", "MAX_TOTAL_BYTES", "read_archive", "write_archive"]
+__all__ = ["MAX_JSON_BYTES", "MAX_TOTAL_BYTES", "archive_bytes", "read_archive", "write_archive"]
 
 MAX_JSON_BYTES = 64 * 1024 * 1024
 MAX_TOTAL_BYTES = 256 * 1024**3
@@ -50,18 +51,37 @@ def write_archive(path: "str | os.PathLike[str]", entries: Mapping[str, bytes]) 
     >>> zipfile.ZipFile(path).namelist()
     ['metadata.json']
     """
-    with atomic_write(path) as file, zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
+    with atomic_write(path) as file:
+        _write_zip(file, entries)
+
+
+def archive_bytes(entries: Mapping[str, bytes]) -> bytes:
+    """The zip archive holding `entries`, as bytes (what `write_archive` would write).
+
+    Example:
+    >>> from tritonlayers.saving.archive import archive_bytes, read_archive
+    >>> read_archive(archive_bytes({"a.json": b"1"}), required=["a.json"])
+    {'a.json': b'1'}
+    """
+    buffer = io.BytesIO()
+    _write_zip(buffer, entries)
+    return buffer.getvalue()
+
+
+def _write_zip(file, entries: Mapping[str, bytes]) -> None:
+    with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
         for name, data in entries.items():
             archive.writestr(zipfile.ZipInfo(name, date_time=_FIXED_TIME), data)
 
 
 def read_archive(
-    path: "str | os.PathLike[str]",
+    path: "str | os.PathLike[str] | bytes",
     required: Collection[str],
     optional: Collection[str] = (),
     max_total_bytes: int = MAX_TOTAL_BYTES,
 ) -> dict[str, bytes]:
-    """Read the entries of the zip at `path`: all of `required`, those of `optional` present.
+    """Read the entries of the zip at `path` (or in the given bytes): all of `required`, those
+    of `optional` that are present.
 
     Entries ending in `.json` may hold at most `MAX_JSON_BYTES`; all entries together at
     most `max_total_bytes`. Raises `ArchiveError` for any other entry, a missing one, or a
@@ -75,9 +95,9 @@ def read_archive(
     >>> sorted(read_archive(path, required=["a.json"], optional=["b.bin", "c.bin"]))
     ['a.json', 'b.bin']
     """
-    source = os.fspath(path)
+    source = "<archive bytes>" if isinstance(path, bytes) else os.fspath(path)
     try:
-        with zipfile.ZipFile(source) as archive:
+        with zipfile.ZipFile(io.BytesIO(path) if isinstance(path, bytes) else source) as archive:
             infos = archive.infolist()
             _check_entries(infos, set(required), set(optional), source)
             _check_sizes(infos, max_total_bytes, source)

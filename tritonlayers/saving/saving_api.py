@@ -1,0 +1,255 @@
+"""Whole-model archives (`.keras`) and model JSON: save, load, and their checks.
+
+A `.keras` file is a zip (written atomically: a crash mid-save keeps the previous file)
+holding:
+
+- `config.json`: `{module, class_name, config, registered_name, build_config,
+  compile_config}`, the model as `serialize_keras_object` describes it;
+- `metadata.json`: `{tritonlayers_version, date_saved}`;
+- `model.weights.safetensors`: every variable, keyed as `variable_keys` names it;
+- `optimizer.json` + `optimizer.safetensors` (compiled models): the optimizer's
+  `state_dict()`, so a reloaded model keeps training where it stopped.
+
+Loading trusts nothing in the file: the archive is read with bounds, the JSON strictly,
+the safetensors header field by field; classes come only from tritonlayers and the registry
+(`safe_mode` refuses code such as `Lambda`); every tensor is checked before any is
+assigned. Any problem raises `ArchiveError` (a `ValueError`).
+
+Example:
+>>> import os, tempfile
+>>> import tritonlayers as keras
+>>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+>>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
+>>> keras.saving.save_model(model, path)
+>>> restored = keras.saving.load_model(path)
+>>> [tuple(w.shape) for w in restored.weights]
+[(3, 2), (2,)]
+"""
+
+import datetime
+import json
+import os
+from typing import Any
+
+from . import safetensors_io, state_codec
+from .archive import archive_bytes, read_archive, write_archive
+from .errors import ArchiveError
+from .serialization_lib import deserialize_keras_object, serialize_keras_object
+from .weights_io import ARCHIVE_WEIGHTS, assign_weights, collect_weights
+
+__all__ = ["load_model", "model_from_json", "save_model"]
+
+CONFIG = "config.json"
+METADATA = "metadata.json"
+OPTIMIZER_STATE = "optimizer.json"
+OPTIMIZER_TENSORS = "optimizer.safetensors"
+_REQUIRED = (CONFIG, METADATA, ARCHIVE_WEIGHTS)
+_OPTIONAL = (OPTIMIZER_STATE, OPTIMIZER_TENSORS)
+_CONFIG_FIELDS = {
+    "module": (str, type(None)),
+    "class_name": (str,),
+    "config": (dict,),
+    "registered_name": (str, type(None)),
+    "build_config": (dict, type(None)),
+    "compile_config": (dict, type(None)),
+}
+
+
+def save_model(model, filepath: "str | os.PathLike[str]", overwrite: bool = True) -> None:
+    """Save the model (architecture, weights, compile and optimizer state) to a `.keras` file.
+
+    The file is replaced atomically: a process killed mid-save leaves the previous file.
+
+    Example:
+    >>> import os, tempfile
+    >>> import tritonlayers as keras
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    >>> keras.saving.save_model(model, os.path.join(tempfile.mkdtemp(), "filepath.keras"))
+    """
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".keras"):
+        raise ValueError(
+            "Invalid filepath extension for saving. Please add a `.keras` extension for the "
+            f"native format. Received: filepath={filepath}"
+        )
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"{filepath} exists and overwrite=False.")
+    write_archive(filepath, model_entries(model))
+
+
+def load_model(
+    filepath: "str | os.PathLike[str]",
+    custom_objects: "dict[str, Any] | None" = None,
+    compile: bool = True,
+    safe_mode: bool = True,
+):
+    """Load a model saved by `save_model` / `model.save`.
+
+    Args:
+        filepath: a `.keras` file.
+        custom_objects: `{name: class or function}` for custom objects that are not
+            registered with `register_keras_serializable`.
+        compile: compile the model as it was saved and restore its optimizer state.
+        safe_mode: refuse configs that carry Python code (`Lambda`). Only turn it off for
+            files you trust.
+
+    Raises:
+        ArchiveError: the file is malformed, hostile, or does not describe a loadable model.
+
+    Example:
+    >>> import os, tempfile
+    >>> import tritonlayers as keras
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+    >>> model.save(path)
+    >>> type(keras.saving.load_model(path)).__name__
+    'Sequential'
+    """
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".keras"):
+        raise ValueError(
+            f"File format not supported: filepath={filepath}. tritonlayers loads `.keras` "
+            "archives (weights alone: `model.load_weights`)."
+        )
+    entries = read_archive(filepath, required=_REQUIRED, optional=_OPTIONAL)
+    return model_from_entries(entries, filepath, custom_objects, compile, safe_mode)
+
+
+def model_from_json(json_string: "str | bytes", custom_objects: "dict[str, Any] | None" = None):
+    """Rebuild a (freshly initialized) model from `model.to_json()`.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
+    >>> clone = keras.saving.model_from_json(model.to_json())
+    >>> [tuple(w.shape) for w in clone.weights]
+    [(2, 3), (2,)]
+    """
+    config = _checked_config(_parse_json(json_string, "model JSON"), "model JSON")
+    return _deserialize(config, "model JSON", custom_objects, safe_mode=True)
+
+
+def model_entries(model) -> dict[str, bytes]:
+    """The archive entries `save_model` writes for `model`, as `{name: bytes}`."""
+    from .. import __version__
+
+    metadata = {
+        "tritonlayers_version": __version__,
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+    }
+    entries = {
+        CONFIG: json.dumps(serialize_keras_object(model)).encode("utf-8"),
+        METADATA: json.dumps(metadata).encode("utf-8"),
+        ARCHIVE_WEIGHTS: safetensors_io.save(collect_weights(model)),
+    }
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and hasattr(optimizer, "state_dict"):
+        text, tensors = state_codec.encode(optimizer.state_dict())
+        entries[OPTIMIZER_STATE] = text.encode("utf-8")
+        entries[OPTIMIZER_TENSORS] = safetensors_io.save(tensors)
+    return entries
+
+
+def model_to_bytes(model) -> bytes:
+    """The `.keras` archive of `model` as bytes (for pickling and copying)."""
+    return archive_bytes(model_entries(model))
+
+
+def model_from_bytes(data: bytes, custom_objects: "dict[str, Any] | None" = None):
+    """Load a model from `.keras` archive bytes, as `load_model` does from a file."""
+    entries = read_archive(data, required=_REQUIRED, optional=_OPTIONAL)
+    return model_from_entries(entries, "<archive bytes>", custom_objects, True, True)
+
+
+def model_from_entries(entries: dict[str, bytes], source, custom_objects, compile, safe_mode):
+    """Parse and check every entry, rebuild the model, then fill its weights and state."""
+    config = _checked_config(_parse_json(entries[CONFIG], f"{source}/{CONFIG}"), source)
+    _check_metadata(_parse_json(entries[METADATA], f"{source}/{METADATA}"), source)
+    weights_source = f"{source}/{ARCHIVE_WEIGHTS}"
+    weights, _ = safetensors_io.load(entries[ARCHIVE_WEIGHTS], source=weights_source)
+    optimizer_state = _optimizer_state(entries, source) if compile else None
+    if not compile:
+        config.pop("compile_config", None)
+    model = _deserialize(config, source, custom_objects, safe_mode)
+    assign_weights(model, weights, weights_source)
+    if optimizer_state is not None and getattr(model, "optimizer", None) is not None:
+        try:
+            model.optimizer.load_state_dict(optimizer_state)
+        except Exception as exc:
+            raise ArchiveError(
+                f"{source}/{OPTIMIZER_STATE}: the optimizer state does not fit the model's "
+                f"optimizer: {exc}"
+            ) from exc
+    return model
+
+
+def _optimizer_state(entries: dict[str, bytes], source: str) -> object:
+    present = [name for name in _OPTIONAL if name in entries]
+    if not present:
+        return None
+    if len(present) == 1:
+        missing = sorted(set(_OPTIONAL) - set(present))
+        raise ArchiveError(f"{source}: {present[0]} is present but {missing[0]} is missing.")
+    tensors_source = f"{source}/{OPTIMIZER_TENSORS}"
+    tensors, _ = safetensors_io.load(entries[OPTIMIZER_TENSORS], source=tensors_source)
+    return state_codec.decode(entries[OPTIMIZER_STATE], tensors, f"{source}/{OPTIMIZER_STATE}")
+
+
+def _deserialize(config: dict, source: str, custom_objects, safe_mode: bool):
+    from ..layers import Layer
+
+    try:
+        model = deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=safe_mode)
+    except Exception as exc:
+        raise ArchiveError(f"{source}: could not rebuild the model from its config: {exc}") from exc
+    if not isinstance(model, Layer):
+        raise ArchiveError(
+            f"{source}: the config describes a {type(model).__name__}, not a layer or model."
+        )
+    return model
+
+
+def _parse_json(data: "str | bytes", source: str) -> dict:
+    try:
+        value = json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ArchiveError(f"{source}: not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ArchiveError(f"{source}: expected a JSON object, found {type(value).__name__}.")
+    return value
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        keys = [key for key, _ in pairs]
+        raise ValueError(f"duplicate keys {sorted({k for k in keys if keys.count(k) > 1})}")
+    return result
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _checked_config(config: dict, source: str) -> dict:
+    for field, types in _CONFIG_FIELDS.items():
+        required = field in ("class_name", "config")
+        if (required and field not in config) or (
+            field in config and not isinstance(config[field], types)
+        ):
+            expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            found = type(config[field]).__name__ if field in config else "nothing"
+            raise ArchiveError(
+                f"{source}: config field {field!r} must be {expected}; found {found}."
+            )
+    extra = sorted(set(config) - set(_CONFIG_FIELDS))
+    if extra:
+        raise ArchiveError(f"{source}: unexpected config fields {extra}.")
+    return dict(config)
+
+
+def _check_metadata(metadata: dict, source: str) -> None:
+    for field in ("tritonlayers_version", "date_saved"):
+        if not isinstance(metadata.get(field), str):
+            found = repr(metadata.get(field))[:100]
+            raise ArchiveError(f"{source}/{METADATA}: {field!r} must be a string; found {found}.")

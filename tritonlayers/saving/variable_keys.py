@@ -1,0 +1,84 @@
+"""Stable names for a model's variables in weights files.
+
+A variable's key is its path inside the model, built from the structure rather than from
+layer names: each sublayer is named after its class in snake case, numbered among its
+parent's sublayers in tracking order ("dense", "dense_1", "my_block/dense"), and each
+variable by its own name ("kernel"), numbered when a layer repeats one. Two instances of
+one architecture so get the same keys, even when the second was built in the same process
+and its auto-generated layer names moved on ("dense_7" instead of "dense"). This is how
+Keras 3 names saved state, for the same reason.
+
+Example:
+>>> import tritonlayers as keras
+>>> from tritonlayers.saving.variable_keys import variable_keys
+>>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+>>> list(variable_keys(model))
+['dense/kernel', 'dense/bias']
+"""
+
+import re
+
+import torch
+
+__all__ = ["snake_case", "variable_keys"]
+
+
+def snake_case(name: str) -> str:
+    """`"MyDenseBlock"` -> `"my_dense_block"` (Keras's rule for default names).
+
+    Example:
+    >>> from tritonlayers.saving.variable_keys import snake_case
+    >>> snake_case("BatchNormalization")
+    'batch_normalization'
+    """
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def variable_keys(layer) -> dict[str, torch.Tensor]:
+    """`{key: variable}` for every variable of `layer` (each shared variable once).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> from tritonlayers.saving.variable_keys import variable_keys
+    >>> layer = keras.layers.Dense(4)
+    >>> layer.build((None, 2))
+    >>> {key: tuple(v.shape) for key, v in variable_keys(layer).items()}
+    {'kernel': (2, 4), 'bias': (4,)}
+    """
+    keys: dict[str, torch.Tensor] = {}
+    _visit(layer, "", keys, seen_layers=set(), seen_variables=set())
+    return keys
+
+
+def _visit(layer, prefix: str, keys: dict, seen_layers: set, seen_variables: set) -> None:
+    seen_layers.add(id(layer))
+    children = list(layer._flatten_layers(include_self=False, recursive=False))
+    in_children = {id(v) for child in children for v in child.variables}
+    variable_names = _Numbering()
+    for variable in layer.variables:
+        if id(variable) in in_children or id(variable) in seen_variables:
+            continue
+        seen_variables.add(id(variable))
+        base = str(getattr(variable, "name", "") or "variable").split("/")[-1]
+        keys[prefix + variable_names.unique(base)] = variable
+    layer_names = _Numbering()
+    for child in children:
+        if id(child) not in seen_layers:
+            child_prefix = f"{prefix}{layer_names.unique(snake_case(type(child).__name__))}/"
+            _visit(child, child_prefix, keys, seen_layers, seen_variables)
+
+
+class _Numbering:
+    """Hands out "name", "name_1", "name_2", ... for repeated names."""
+
+    def __init__(self):
+        self._taken: set[str] = set()
+
+    def unique(self, base: str) -> str:
+        name, count = base, 0
+        while name in self._taken:
+            count += 1
+            name = f"{base}_{count}"
+        self._taken.add(name)
+        return name

@@ -1,0 +1,182 @@
+"""Weights files: collect a model's variables by key, and check-then-assign loaded tensors.
+
+`assign_weights` never changes a model halfway: it first matches every tensor from the file
+to a variable (by the keys of `variable_keys`), checks names, shapes and dtypes, and
+converts each tensor to its variable's dtype and device; only when all of that succeeded
+does it copy them in. A mismatch raises one `ArchiveError` listing every variable that
+differs.
+
+Example:
+>>> import os, tempfile
+>>> import tritonlayers as keras
+>>> from tritonlayers.saving.weights_io import load_weights, save_weights
+>>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+>>> path = os.path.join(tempfile.mkdtemp(), "m.weights.safetensors")
+>>> save_weights(model, path)
+>>> load_weights(model, path)
+"""
+
+import os
+import warnings
+
+import torch
+
+from . import safetensors_io
+from .archive import read_archive
+from .atomic import write_bytes_atomically
+from .errors import ArchiveError
+from .variable_keys import variable_keys
+
+__all__ = ["WEIGHTS_SUFFIX", "assign_weights", "collect_weights", "load_weights", "save_weights"]
+
+WEIGHTS_SUFFIX = ".weights.safetensors"
+ARCHIVE_WEIGHTS = "model.weights.safetensors"
+
+
+def collect_weights(model) -> dict[str, torch.Tensor]:
+    """`{key: tensor}` of all the model's variables, as saved in weights files.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> from tritonlayers.saving.weights_io import collect_weights
+    >>> layer = keras.layers.Dense(2)
+    >>> layer.build((None, 5))
+    >>> sorted(collect_weights(layer))
+    ['bias', 'kernel']
+    """
+    return {key: variable.detach() for key, variable in variable_keys(model).items()}
+
+
+def save_weights(model, filepath: "str | os.PathLike[str]", overwrite: bool = True) -> None:
+    """Save the model's variables to a `.weights.safetensors` file, atomically.
+
+    Example:
+    >>> import os, tempfile
+    >>> import tritonlayers as keras
+    >>> from tritonlayers.saving import save_weights
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    >>> save_weights(model, os.path.join(tempfile.mkdtemp(), "w.weights.safetensors"))
+    """
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(WEIGHTS_SUFFIX):
+        raise ValueError(
+            f"The filename must end in `{WEIGHTS_SUFFIX}`. Received: filepath={filepath}"
+        )
+    _check_overwrite(filepath, overwrite)
+    _check_built(model, "save")
+    data = safetensors_io.save(collect_weights(model), metadata=_weights_metadata())
+    write_bytes_atomically(filepath, data)
+
+
+def load_weights(model, filepath: "str | os.PathLike[str]", skip_mismatch: bool = False) -> None:
+    """Load weights saved by `save_weights` (or the weights of a `.keras` archive).
+
+    Names and shapes must match the model's variables, else an `ArchiveError` lists every
+    difference and no variable changes. With `skip_mismatch=True`, variables whose tensor is
+    missing or has another shape keep their values (with a warning) and the rest load.
+
+    Example:
+    >>> import os, tempfile
+    >>> import tritonlayers as keras
+    >>> from tritonlayers.saving import load_weights, save_weights
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    >>> path = os.path.join(tempfile.mkdtemp(), "w.weights.safetensors")
+    >>> save_weights(model, path)
+    >>> load_weights(model, path)
+    """
+    filepath = os.fspath(filepath)
+    if filepath.endswith(".keras"):
+        entries = read_archive(filepath, required=[ARCHIVE_WEIGHTS], optional=_OTHER_ENTRIES)
+        data, source = entries[ARCHIVE_WEIGHTS], f"{filepath}/{ARCHIVE_WEIGHTS}"
+    elif filepath.endswith(WEIGHTS_SUFFIX):
+        with open(filepath, "rb") as file:
+            data, source = file.read(), filepath
+    else:
+        raise ValueError(
+            f"File format not supported: filepath={filepath}. Weights load from "
+            f"`{WEIGHTS_SUFFIX}` files or `.keras` archives."
+        )
+    _check_built(model, "load")
+    tensors, _ = safetensors_io.load(data, source=source)
+    assign_weights(model, tensors, source, skip_mismatch=skip_mismatch)
+
+
+_OTHER_ENTRIES = ("config.json", "metadata.json", "optimizer.json", "optimizer.safetensors")
+
+
+def assign_weights(model, tensors: dict[str, torch.Tensor], source: str, skip_mismatch=False):
+    """Check every tensor against the model's variables, then assign them all (or none).
+
+    Example:
+    >>> import torch
+    >>> import tritonlayers as keras
+    >>> from tritonlayers.saving.weights_io import assign_weights
+    >>> layer = keras.layers.Dense(2)
+    >>> layer.build((None, 1))
+    >>> assign_weights(layer, {"kernel": torch.ones(1, 2), "bias": torch.zeros(2)}, "demo")
+    >>> layer.kernel.numpy().tolist()
+    [[1.0, 1.0]]
+    """
+    variables = variable_keys(model)
+    problems, staged = [], []
+    for key, variable in variables.items():
+        if key not in tensors:
+            problems.append(f"{key} (shape {tuple(variable.shape)}): missing from the file")
+            continue
+        tensor = tensors[key]
+        if tuple(tensor.shape) != tuple(variable.shape):
+            problems.append(
+                f"{key}: the model expects shape {tuple(variable.shape)}, the file holds "
+                f"{tuple(tensor.shape)}"
+            )
+        elif _kind(tensor.dtype) != _kind(variable.dtype):
+            problems.append(
+                f"{key}: the model expects dtype {variable.dtype}, the file holds {tensor.dtype}"
+            )
+        else:
+            staged.append((variable, tensor.to(device=variable.device, dtype=variable.dtype)))
+    unexpected = sorted(set(tensors) - set(variables))
+    problems += [f"{key}: in the file but not in the model" for key in unexpected]
+    if problems and not skip_mismatch:
+        raise ArchiveError(
+            f"{source}: the weights do not match {_describe(model)} "
+            f"({len(problems)} mismatched):\n  " + "\n  ".join(problems)
+        )
+    if problems:
+        warnings.warn(
+            f"{source}: skipped mismatched weights of {_describe(model)}:\n  "
+            + "\n  ".join(problems),
+            stacklevel=2,
+        )
+    with torch.no_grad():
+        for variable, tensor in staged:
+            variable.copy_(tensor)
+
+
+def _kind(dtype: torch.dtype) -> str:
+    if dtype == torch.bool:
+        return "bool"
+    return "float" if dtype.is_floating_point else "int"
+
+
+def _describe(model) -> str:
+    return f"{type(model).__name__} {getattr(model, 'name', '')!r}"
+
+
+def _check_built(model, action: str) -> None:
+    if not getattr(model, "built", True):
+        raise ValueError(
+            f"Cannot {action} the weights of {_describe(model)}: it has not been built yet. "
+            "Call the model on data (or `model.build(input_shape)`) first."
+        )
+
+
+def _check_overwrite(filepath: str, overwrite: bool) -> None:
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"{filepath} exists and overwrite=False.")
+
+
+def _weights_metadata() -> dict[str, str]:
+    from .. import __version__
+
+    return {"format": "tritonlayers", "tritonlayers_version": __version__}
