@@ -255,9 +255,10 @@ def _reference_fused_linear(
 ) -> torch.Tensor:
     """``act(x @ weight + bias)`` with torch ops: one addmm (mm without a bias) on the
     ``(M, in)`` view of x, then the activation. Differentiable by torch's own autograd."""
-    x2d = x.reshape(-1, x.shape[-1])
+    x2d = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
     z = torch.mm(x2d, weight) if bias is None else torch.addmm(bias, x2d, weight)
-    return _TORCH_ACTIVATIONS[activation](z).reshape(*x.shape[:-1], weight.shape[1])
+    y = _TORCH_ACTIVATIONS[activation](z)
+    return y if x.ndim == 2 else y.reshape(*x.shape[:-1], weight.shape[1])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -607,8 +608,8 @@ def fused_linear(
     tensors = (x, weight) if bias is None else (x, weight, bias)
     if not _dispatch.use_triton(*tensors):
         return _reference_fused_linear(x, weight, bias, activation)
-    x2d = x.reshape(-1, x.shape[-1])
+    x2d = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
     if _torch_is_faster(x2d, weight):
         return _reference_fused_linear(x, weight, bias, activation)
     y, _ = torch.ops.tritonlayers.fused_linear_fwd(x2d, weight, bias, activation)
-    return y.reshape(*x.shape[:-1], weight.shape[1])
+    return y if x.ndim == 2 else y.reshape(*x.shape[:-1], weight.shape[1])

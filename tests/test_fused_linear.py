@@ -1,0 +1,355 @@
+"""fused_linear: the Triton kernels (interpreted on CPU, compiled on GPU) and the torch path
+against a float64 reference, plus autograd, shapes, dispatch and error messages."""
+
+import importlib
+import json
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tritonlayers.kernels import fused_linear, set_kernel_mode
+
+fl = importlib.import_module("tritonlayers.kernels.fused_linear")
+
+ACTIVATIONS = [
+    None,
+    "relu",
+    "leaky_relu",
+    "gelu",
+    "gelu_tanh",
+    "silu",
+    "sigmoid",
+    "tanh",
+    "softplus",
+]
+TOLERANCES = {
+    torch.float32: {"atol": 1e-4, "rtol": 1e-4},
+    torch.float16: {"atol": 1e-2, "rtol": 1e-2},
+}
+
+
+def _inputs(x_shape, n, dtype, bias=True, device="cpu"):
+    """x, weight, bias scaled so that the pre-activation is O(1) whatever K is."""
+    k = x_shape[-1]
+    x = torch.randn(x_shape, dtype=torch.float64, device=device)
+    w = torch.randn(k, n, dtype=torch.float64, device=device) / math.sqrt(max(k, 1))
+    b = torch.randn(n, dtype=torch.float64, device=device) if bias else None
+    return [t.to(dtype) if t is not None else None for t in (x, w, b)]
+
+
+def _float64_reference(x, w, b, activation):
+    """Forward output and gradients of act(x @ w + b) in float64, for upstream gradient g."""
+    leaves = [t.detach().double().requires_grad_() if t is not None else None for t in (x, w, b)]
+    y = fl._reference_fused_linear(*leaves, activation or "linear")
+    return y, leaves
+
+
+def _assert_matches_reference(x, w, b, activation, tol):
+    """Run fused_linear forward + backward and compare all of it with the float64 reference."""
+    leaves = [t.detach().requires_grad_() if t is not None else None for t in (x, w, b)]
+    y = fused_linear(*leaves, activation=activation)
+    y_ref, ref_leaves = _float64_reference(x, w, b, activation)
+    assert y.dtype == x.dtype
+    assert y.shape == y_ref.shape
+    torch.testing.assert_close(y.double(), y_ref, **tol)
+    g = torch.randn_like(y_ref)
+    y.backward(g.to(y.dtype))
+    y_ref.backward(g)
+    for name, got, ref in zip(("x", "weight", "bias"), leaves, ref_leaves):
+        if got is not None:
+            assert got.grad is not None, f"no gradient for {name}"
+            torch.testing.assert_close(got.grad.double(), ref.grad, **tol, msg=name)
+
+
+@pytest.fixture
+def triton_mode():
+    set_kernel_mode("triton")
+
+
+# ---------------------------------------------------------------------------------------------
+# Interpreted Triton kernels vs float64
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.interpret
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16], ids=["fp32", "fp16"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_kernel_forward_and_grads_match_float64_at_odd_shape(triton_mode, activation, dtype):
+    x, w, b = _inputs((37, 29), 53, dtype)
+    _assert_matches_reference(x, w, b, activation, TOLERANCES[dtype])
+
+
+@pytest.mark.interpret
+def test_kernel_grid_of_many_tiles_matches_float64(triton_mode):
+    # 32-wide tiles in the interpreter: 4 x 3 tiles, a partial group of tile rows, 2 K steps.
+    x, w, b = _inputs((100, 40), 70, torch.float32)
+    _assert_matches_reference(x, w, b, "leaky_relu", TOLERANCES[torch.float32])
+
+
+@pytest.mark.interpret
+@pytest.mark.parametrize("activation", [None, "relu", "gelu"])
+def test_kernel_without_bias_matches_float64(triton_mode, activation):
+    x, w, _ = _inputs((19, 33), 21, torch.float32, bias=False)
+    _assert_matches_reference(x, w, None, activation, TOLERANCES[torch.float32])
+
+
+@pytest.mark.interpret
+def test_kernel_leading_batch_dims_match_float64(triton_mode):
+    x, w, b = _inputs((2, 3, 7, 29), 17, torch.float32)
+    _assert_matches_reference(x, w, b, "silu", TOLERANCES[torch.float32])
+
+
+@pytest.mark.interpret
+def test_kernel_reads_transposed_inputs_without_copies(triton_mode):
+    x_t, w_t, b = _inputs((29, 37), 53, torch.float32)
+    x = x_t.t()  # (37, 29) with strides (1, 37)
+    w = torch.randn(53, 29).t() / math.sqrt(29)  # (29, 53) with strides (1, 29)
+    assert not x.is_contiguous() and not w.is_contiguous()
+    _assert_matches_reference(x, w, b, "tanh", TOLERANCES[torch.float32])
+
+
+@pytest.mark.interpret
+def test_kernel_reads_strided_slice_and_broadcast_gradient(triton_mode):
+    x = torch.randn(37, 58)[:, ::2].requires_grad_()  # every other column: stride 2 along K
+    _, w, b = _inputs((37, 29), 20, torch.float32)
+    y = fused_linear(x, w, b, activation="sigmoid")
+    y.sum().backward()  # the upstream gradient is an expanded (stride 0) tensor of ones
+    y_ref, (xr, _, _) = _float64_reference(x, w, b, "sigmoid")
+    y_ref.sum().backward()
+    torch.testing.assert_close(y.double(), y_ref, **TOLERANCES[torch.float32])
+    torch.testing.assert_close(x.grad.double(), xr.grad, **TOLERANCES[torch.float32])
+
+
+@pytest.mark.interpret
+def test_kernel_empty_batch_gives_empty_output_and_zero_weight_grads(triton_mode):
+    x, w, b = [t.requires_grad_() for t in _inputs((0, 29), 53, torch.float32)]
+    y = fused_linear(x, w, b, activation="gelu")
+    assert y.shape == (0, 53)
+    y.sum().backward()
+    assert x.grad.shape == (0, 29)
+    torch.testing.assert_close(w.grad, torch.zeros_like(w))
+    torch.testing.assert_close(b.grad, torch.zeros_like(b))
+
+
+@pytest.mark.interpret
+@pytest.mark.parametrize(
+    ("activation", "saves"),
+    [
+        ("relu", "output"),
+        ("tanh", "output"),
+        ("gelu", "preactivation"),
+        ("softplus", "preactivation"),
+    ],
+)
+def test_kernel_saves_output_or_preactivation_per_activation(triton_mode, activation, saves):
+    x, w, b = [t.requires_grad_() for t in _inputs((9, 12), 10, torch.float32)]
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+        y = fused_linear(x, w, b, activation=activation)
+    outputs_saved = [t for t in saved if t.shape == y.shape]
+    assert len(outputs_saved) == 1, "exactly one (M, N) tensor is kept for backward"
+    expected = y if saves == "output" else x @ w + b
+    torch.testing.assert_close(outputs_saved[0], expected.detach(), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.interpret
+def test_triton_mode_runs_the_registered_op(triton_mode):
+    x, w, b = _inputs((5, 4), 3, torch.float32)
+    y = fused_linear(x.requires_grad_(), w, b, activation="relu")
+    assert "tritonlayers_fused_linear_fwd" in type(y.grad_fn).__name__
+
+
+@pytest.mark.interpret
+def test_kernel_fp32_honours_highest_matmul_precision(triton_mode):
+    previous = torch.get_float32_matmul_precision()
+    try:
+        torch.set_float32_matmul_precision("highest")
+        assert fl._input_precision(torch.float32) == "ieee"
+        torch.set_float32_matmul_precision("high")
+        assert fl._input_precision(torch.float32) == "tf32"
+    finally:
+        torch.set_float32_matmul_precision(previous)
+
+
+@pytest.mark.interpret
+def test_kernel_only_requested_grads_are_returned(triton_mode):
+    x, w, b = _inputs((11, 13), 7, torch.float32)
+    w.requires_grad_()
+    fused_linear(x, w, b, activation="relu").sum().backward()
+    assert x.grad is None and b.grad is None
+    assert w.grad is not None and w.grad.shape == w.shape
+
+
+@pytest.mark.interpret
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    m=st.integers(0, 70),
+    k=st.integers(1, 70),
+    n=st.integers(1, 70),
+    activation=st.sampled_from(ACTIVATIONS),
+    bias=st.booleans(),
+)
+def test_kernel_matches_float64_for_fuzzed_shapes(m, k, n, activation, bias):
+    set_kernel_mode("triton")
+    x, w, b = _inputs((m, k), n, torch.float32, bias=bias)
+    _assert_matches_reference(x, w, b, activation, TOLERANCES[torch.float32])
+
+
+# ---------------------------------------------------------------------------------------------
+# Torch path (the CPU fallback)
+# ---------------------------------------------------------------------------------------------
+
+FORMULAS = {
+    None: lambda z: z,
+    "relu": lambda z: z.clamp_min(0),
+    "leaky_relu": lambda z: torch.where(z > 0, z, 0.2 * z),
+    "gelu": lambda z: 0.5 * z * (1 + torch.erf(z / math.sqrt(2))),
+    "gelu_tanh": lambda z: (
+        0.5 * z * (1 + torch.tanh(math.sqrt(2 / math.pi) * (z + 0.044715 * z**3)))
+    ),
+    "silu": lambda z: z / (1 + torch.exp(-z)),
+    "sigmoid": lambda z: 1 / (1 + torch.exp(-z)),
+    "tanh": torch.tanh,
+    "softplus": lambda z: torch.log1p(torch.exp(z)),
+}
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_torch_path_matches_activation_formula(activation):
+    set_kernel_mode("torch")
+    x, w, b = _inputs((5, 2, 6), 4, torch.float64)
+    expected = FORMULAS[activation](x @ w + b)
+    torch.testing.assert_close(fused_linear(x, w, b, activation=activation), expected)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_torch_path_passes_gradcheck_in_float64(activation):
+    set_kernel_mode("torch")
+    x, w, b = [t.requires_grad_() for t in _inputs((3, 5), 4, torch.float64)]
+    assert torch.autograd.gradcheck(lambda *a: fused_linear(*a, activation=activation), (x, w, b))
+
+
+def test_auto_mode_on_cpu_uses_torch_addmm():
+    x, w, b = _inputs((4, 3), 2, torch.float32)
+    x.requires_grad_()
+    y = fused_linear(x, w, b, activation="relu")
+    assert type(y.grad_fn).__name__ == "ReluBackward0"
+    assert type(y.grad_fn.next_functions[0][0]).__name__ == "AddmmBackward0"
+
+
+# ---------------------------------------------------------------------------------------------
+# Measured dispatch table
+# ---------------------------------------------------------------------------------------------
+
+
+def test_dispatch_table_absent_means_no_entries(tmp_path):
+    assert fl._read_dispatch_table(tmp_path / "missing.json") == frozenset()
+
+
+def test_dispatch_table_entries_are_read_as_bucket_keys(tmp_path):
+    path = tmp_path / "table.json"
+    entry = {"device": "GPU X", "dtype": "float16", "m": 8192, "n": 1024, "k": 1024}
+    path.write_text(json.dumps({"entries": [entry]}))
+    assert fl._read_dispatch_table(path) == {("GPU X", "float16", 8192, 1024, 1024)}
+
+
+def test_dispatch_table_malformed_raises_naming_file(tmp_path):
+    path = tmp_path / "table.json"
+    path.write_text(json.dumps({"entries": [{"device": "GPU X"}]}))
+    with pytest.raises(ValueError, match="dispatch table .*table.json is malformed"):
+        fl._read_dispatch_table(path)
+
+
+def test_dispatch_table_sends_listed_bucket_to_torch(monkeypatch):
+    monkeypatch.setattr(fl, "_DISPATCH_TABLE", frozenset({("GPU X", "float32", 8192, 1024, 1024)}))
+    monkeypatch.setattr(fl, "_device_name", lambda device: "GPU X")
+    w = torch.empty(784, 1000)
+    assert fl._torch_is_faster(torch.empty(5000, 784), w)
+    assert not fl._torch_is_faster(torch.empty(64, 784), w)
+    set_kernel_mode("triton")  # forcing Triton ignores the table
+    assert not fl._torch_is_faster(torch.empty(5000, 784), w)
+
+
+def test_committed_dispatch_table_is_well_formed():
+    assert isinstance(fl._read_dispatch_table(fl._DEFAULT_DISPATCH_TABLE), frozenset)
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------------------------
+
+
+def test_shape_mismatch_names_both_shapes():
+    with pytest.raises(ValueError, match=r"x \(4, 3\) and weight \(5, 2\)"):
+        fused_linear(torch.ones(4, 3), torch.ones(5, 2))
+
+
+def test_bias_of_wrong_shape_is_rejected():
+    with pytest.raises(ValueError, match=r"bias of shape \(out,\) = \(2,\).*received bias \(3,\)"):
+        fused_linear(torch.ones(4, 3), torch.ones(3, 2), torch.ones(3))
+
+
+def test_integer_inputs_are_rejected():
+    with pytest.raises(TypeError, match="floating-point tensors; received x of dtype torch.int64"):
+        fused_linear(torch.ones(4, 3, dtype=torch.int64), torch.ones(3, 2))
+
+
+def test_mixed_dtypes_are_rejected():
+    with pytest.raises(TypeError, match="x torch.float32, weight torch.float16"):
+        fused_linear(torch.ones(4, 3), torch.ones(3, 2, dtype=torch.float16))
+
+
+def test_inputs_on_different_devices_are_rejected():
+    with pytest.raises(ValueError, match="x on cpu, weight on meta"):
+        fused_linear(torch.ones(4, 3), torch.ones(3, 2, device="meta"))
+
+
+def test_unknown_activation_lists_valid_ones():
+    with pytest.raises(ValueError, match="unknown activation 'swish'.*None, 'linear', 'relu'"):
+        fused_linear(torch.ones(4, 3), torch.ones(3, 2), activation="swish")
+
+
+# ---------------------------------------------------------------------------------------------
+# GPU parity (compiled Triton, autotuned)
+# ---------------------------------------------------------------------------------------------
+
+GPU_CASES = [
+    pytest.param(torch.float32, "highest", "gelu", 1e-4, id="fp32-highest"),
+    pytest.param(torch.float32, "high", "relu", 2e-2, id="fp32-tf32"),
+    pytest.param(torch.float16, "highest", "gelu_tanh", 2e-2, id="fp16"),
+    pytest.param(torch.bfloat16, "highest", "silu", 6e-2, id="bf16"),
+]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize(("dtype", "precision", "activation", "tol"), GPU_CASES)
+def test_gpu_kernel_matches_float64(triton_mode, dtype, precision, activation, tol):
+    previous = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision(precision)
+    try:
+        x, w, b = _inputs((3, 171, 784), 300, dtype, device="cuda")
+        _assert_matches_reference(x, w, b, activation, {"atol": tol, "rtol": tol})
+    finally:
+        torch.set_float32_matmul_precision(previous)
+
+
+@pytest.mark.gpu
+def test_gpu_kernel_handles_transposed_input_and_empty_batch(triton_mode):
+    x_t, _, _ = _inputs((784, 129), 1, torch.float16, device="cuda")
+    _, w, b = _inputs((129, 784), 64, torch.float16, device="cuda")
+    _assert_matches_reference(x_t.t(), w, b, "relu", TOLERANCES[torch.float16])
+    y = fused_linear(torch.empty(0, 784, device="cuda", dtype=torch.float16), w, b, "relu")
+    assert y.shape == (0, 64)
+
+
+@pytest.mark.gpu
+def test_gpu_auto_mode_uses_triton_op():
+    x, w, b = _inputs((8, 16), 32, torch.float32, device="cuda")
+    x.requires_grad_()
+    y = fused_linear(x, w, b, activation="relu")
+    assert "fused_linear" in type(y.grad_fn).__name__
+    torch.testing.assert_close(y, F.relu(x @ w + b), atol=2e-2, rtol=2e-2)
