@@ -7,8 +7,8 @@ holding:
   compile_config}`, the model as `serialize_keras_object` describes it;
 - `metadata.json`: `{tritonlayers_version, date_saved}`;
 - `model.weights.safetensors`: every variable, keyed as `variable_keys` names it;
-- `optimizer.json` + `optimizer.safetensors` (compiled models): the optimizer's
-  `state_dict()`, so a reloaded model keeps training where it stopped.
+- `optimizer.json` + `optimizer.safetensors` (compiled models): whether the optimizer was
+  built and its `state_dict()`, so a reloaded model keeps training where it stopped.
 
 Loading trusts nothing in the file: the archive is read with bounds, the JSON strictly,
 the safetensors header field by field; classes come only from tritonlayers and the registry
@@ -144,7 +144,8 @@ def model_entries(model) -> dict[str, bytes]:
     }
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and hasattr(optimizer, "state_dict"):
-        text, tensors = state_codec.encode(optimizer.state_dict())
+        state = {"built": bool(getattr(optimizer, "built", False)), "state": optimizer.state_dict()}
+        text, tensors = state_codec.encode(state)
         entries[OPTIMIZER_STATE] = text.encode("utf-8")
         entries[OPTIMIZER_TENSORS] = safetensors_io.save(tensors)
     return entries
@@ -174,7 +175,9 @@ def model_from_entries(entries: dict[str, bytes], source, custom_objects, compil
     assign_weights(model, weights, weights_source)
     if optimizer_state is not None and getattr(model, "optimizer", None) is not None:
         try:
-            model.optimizer.load_state_dict(optimizer_state)
+            if optimizer_state["built"] and not getattr(model.optimizer, "built", True):
+                model.optimizer.build(model.trainable_variables)
+            model.optimizer.load_state_dict(optimizer_state["state"])
         except Exception as exc:
             raise ArchiveError(
                 f"{source}/{OPTIMIZER_STATE}: the optimizer state does not fit the model's "
@@ -192,7 +195,15 @@ def _optimizer_state(entries: dict[str, bytes], source: str) -> object:
         raise ArchiveError(f"{source}: {present[0]} is present but {missing[0]} is missing.")
     tensors_source = f"{source}/{OPTIMIZER_TENSORS}"
     tensors, _ = safetensors_io.load(entries[OPTIMIZER_TENSORS], source=tensors_source)
-    return state_codec.decode(entries[OPTIMIZER_STATE], tensors, f"{source}/{OPTIMIZER_STATE}")
+    where = f"{source}/{OPTIMIZER_STATE}"
+    state = state_codec.decode(entries[OPTIMIZER_STATE], tensors, where)
+    if not isinstance(state, dict) or set(state) != {"built", "state"}:
+        raise ArchiveError(
+            f"{where}: expected {{'built': bool, 'state': ...}}; found {state!r:.200}."
+        )
+    if not isinstance(state["built"], bool):
+        raise ArchiveError(f"{where}: 'built' must be true or false; found {state['built']!r:.50}.")
+    return state
 
 
 def _deserialize(config: dict, source: str, custom_objects, safe_mode: bool):
