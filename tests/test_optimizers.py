@@ -1,0 +1,359 @@
+"""Optimizers against Keras 3's published update rules, written out in float64 numpy."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from tritonlayers import optimizers
+from tritonlayers.layers.variables import Variable
+from tritonlayers.optimizers import schedules
+
+RNG = np.random.default_rng(7)
+W0 = RNG.standard_normal((3, 4))
+GRADS = [RNG.standard_normal((3, 4)) * scale for scale in (1.0, 0.01, 3.0, 0.5, 2.0)]
+
+
+def _numpy_sgd(lr=0.01, momentum=0.0, nesterov=False):
+    def update(w, g, state, t):
+        if not momentum:
+            return w - lr * g
+        m = momentum * state.get("m", 0.0) - lr * g
+        state["m"] = m
+        return w + (momentum * m - lr * g if nesterov else m)
+
+    return update
+
+
+def _numpy_adam(lr=0.001, b1=0.9, b2=0.999, eps=1e-7, amsgrad=False, wd=None):
+    def update(w, g, state, t):
+        if wd:
+            w = w - w * wd * lr
+        m = state["m"] = b1 * state.get("m", 0.0) + (1 - b1) * g
+        v = state["v"] = b2 * state.get("v", 0.0) + (1 - b2) * g * g
+        if amsgrad:
+            v = state["v_hat"] = np.maximum(state.get("v_hat", 0.0), v)
+        alpha = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
+        return w - alpha * m / (np.sqrt(v) + eps)
+
+    return update
+
+
+def _numpy_rmsprop(lr=0.001, rho=0.9, momentum=0.0, eps=1e-7, centered=False):
+    def update(w, g, state, t):
+        v = state["v"] = rho * state.get("v", 0.0) + (1 - rho) * g * g
+        denominator = v + eps
+        if centered:
+            a = state["a"] = rho * state.get("a", 0.0) + (1 - rho) * g
+            denominator = v - a * a + eps
+        increment = lr * g / np.sqrt(denominator)
+        if momentum:
+            increment = state["mom"] = momentum * state.get("mom", 0.0) + increment
+        return w - increment
+
+    return update
+
+
+def _numpy_adagrad(lr=0.001, initial=0.1, eps=1e-7):
+    def update(w, g, state, t):
+        acc = state["acc"] = state.get("acc", initial) + g * g
+        return w - lr * g / np.sqrt(acc + eps)
+
+    return update
+
+
+def _numpy_adamax(lr=0.001, b1=0.9, b2=0.999, eps=1e-7):
+    def update(w, g, state, t):
+        m = state["m"] = b1 * state.get("m", 0.0) + (1 - b1) * g
+        u = state["u"] = np.maximum(b2 * state.get("u", 0.0), np.abs(g))
+        return w - lr * m / ((1 - b1**t) * (u + eps))
+
+    return update
+
+
+def _numpy_nadam(lr=0.001, b1=0.9, b2=0.999, eps=1e-7):
+    def update(w, g, state, t):
+        u_t = b1 * (1 - 0.5 * 0.96**t)
+        u_next = b1 * (1 - 0.5 * 0.96 ** (t + 1))
+        product = state["product"] = state.get("product", 1.0) * u_t
+        m = state["m"] = b1 * state.get("m", 0.0) + (1 - b1) * g
+        v = state["v"] = b2 * state.get("v", 0.0) + (1 - b2) * g * g
+        m_hat = u_next * m / (1 - product * u_next) + (1 - u_t) * g / (1 - product)
+        v_hat = v / (1 - b2**t)
+        return w - lr * m_hat / (np.sqrt(v_hat) + eps)
+
+    return update
+
+
+def _numpy_lion(lr=0.001, b1=0.9, b2=0.99):
+    def update(w, g, state, t):
+        m = state.get("m", 0.0)
+        w = w - lr * np.sign(b1 * m + (1 - b1) * g)
+        state["m"] = b2 * m + (1 - b2) * g
+        return w
+
+    return update
+
+
+def _run_numpy(update, grads=GRADS):
+    w, state = W0.copy(), {}
+    for t, g in enumerate(grads, start=1):
+        w = update(w, g, state, t)
+    return w
+
+
+def _run_optimizer(optimizer, grads=GRADS):
+    w = Variable(torch.tensor(W0, dtype=torch.float32), name="w")
+    for g in grads:
+        optimizer.apply([torch.tensor(g, dtype=torch.float32)], [w])
+    return w.detach().numpy()
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "reference"),
+    [
+        (lambda: optimizers.SGD(), _numpy_sgd()),
+        (lambda: optimizers.SGD(0.1, momentum=0.9), _numpy_sgd(0.1, 0.9)),
+        (lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True), _numpy_sgd(0.1, 0.9, True)),
+        (lambda: optimizers.Adam(), _numpy_adam()),
+        (lambda: optimizers.Adam(0.01, amsgrad=True), _numpy_adam(0.01, amsgrad=True)),
+        (lambda: optimizers.AdamW(0.01), _numpy_adam(0.01, wd=0.004)),
+        (lambda: optimizers.RMSprop(), _numpy_rmsprop()),
+        (
+            lambda: optimizers.RMSprop(0.01, momentum=0.5, centered=True),
+            _numpy_rmsprop(0.01, momentum=0.5, centered=True),
+        ),
+        (lambda: optimizers.Adagrad(0.1), _numpy_adagrad(0.1)),
+        (lambda: optimizers.Adamax(0.1), _numpy_adamax(0.1)),
+        (lambda: optimizers.Nadam(0.1), _numpy_nadam(0.1)),
+        (lambda: optimizers.Lion(0.1), _numpy_lion(0.1)),
+    ],
+    ids=[
+        "sgd",
+        "sgd_momentum",
+        "sgd_nesterov",
+        "adam",
+        "adam_amsgrad",
+        "adamw",
+        "rmsprop",
+        "rmsprop_centered_momentum",
+        "adagrad",
+        "adamax",
+        "nadam",
+        "lion",
+    ],
+)
+def test_five_steps_match_keras_update_rule(optimizer, reference):
+    # float32 state vs float64 reference: a few ulps of drift over five steps.
+    np.testing.assert_allclose(_run_optimizer(optimizer()), _run_numpy(reference), 1e-5, 1e-5)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("adam", {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "learning_rate": 0.001}),
+        ("rmsprop", {"rho": 0.9, "epsilon": 1e-7, "momentum": 0.0, "learning_rate": 0.001}),
+        ("adagrad", {"initial_accumulator_value": 0.1, "epsilon": 1e-7}),
+        ("sgd", {"learning_rate": 0.01, "momentum": 0.0, "nesterov": False}),
+        ("lion", {"beta_1": 0.9, "beta_2": 0.99}),
+        ("adamw", {"weight_decay": 0.004}),
+    ],
+)
+def test_keras_default_hyperparameters(name, expected):
+    config = optimizers.get(name).get_config()
+    for key, value in expected.items():
+        assert config[key] == pytest.approx(value, rel=1e-6), key
+
+
+def test_step_uses_grad_attribute_then_clears_it():
+    w = Variable(torch.tensor(W0, dtype=torch.float32), name="w")
+    optimizer = optimizers.Adam()
+    for g in GRADS:
+        w.grad = torch.tensor(g, dtype=torch.float32)
+        optimizer.step([w])
+    assert w.grad is None
+    np.testing.assert_allclose(w.detach().numpy(), _run_numpy(_numpy_adam()), 1e-5, 1e-6)
+
+
+def test_step_skips_variables_without_gradient_but_counts_the_iteration():
+    a = Variable(torch.ones(2), name="a")
+    b = Variable(torch.ones(2), name="b")
+    optimizer = optimizers.SGD(0.5)
+    a.grad = torch.ones(2)
+    optimizer.step([a, b])
+    assert (a.detach().tolist(), b.detach().tolist()) == ([0.5, 0.5], [1.0, 1.0])
+    assert int(optimizer.iterations) == 1
+
+
+def test_iterations_is_a_device_int64_variable():
+    optimizer = optimizers.SGD()
+    _run_optimizer(optimizer, GRADS[:3])
+    assert optimizer.iterations.dtype == torch.int64
+    assert int(optimizer.iterations) == 3
+
+
+def test_exponential_decay_schedule_drives_sgd_rate():
+    schedule = schedules.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5)
+    w = W0.copy()
+    for step, g in enumerate(GRADS):
+        w = w - 0.1 * 0.5 ** (step / 2) * g
+    np.testing.assert_allclose(_run_optimizer(optimizers.SGD(schedule)), w, 1e-5, 1e-6)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "formula"),
+    [
+        (
+            schedules.ExponentialDecay(0.1, 3, 0.5, staircase=True),
+            lambda s: 0.1 * 0.5 ** math.floor(s / 3),
+        ),
+        (schedules.InverseTimeDecay(0.1, 2, 0.5), lambda s: 0.1 / (1 + 0.5 * s / 2)),
+        (
+            schedules.PiecewiseConstantDecay([2, 5], [1.0, 0.5, 0.1]),
+            lambda s: 1.0 if s <= 2 else 0.5 if s <= 5 else 0.1,
+        ),
+        (
+            schedules.PolynomialDecay(1.0, 4, end_learning_rate=0.1, power=2.0),
+            lambda s: 0.9 * (1 - min(s, 4) / 4) ** 2 + 0.1,
+        ),
+        (
+            schedules.CosineDecay(1.0, 4, alpha=0.1),
+            lambda s: 0.9 * 0.5 * (1 + math.cos(math.pi * min(s, 4) / 4)) + 0.1,
+        ),
+        (
+            schedules.CosineDecay(0.0, 4, warmup_target=1.0, warmup_steps=2),
+            lambda s: s / 2 if s < 2 else 0.5 * (1 + math.cos(math.pi * min(s - 2, 4) / 4)),
+        ),
+        (
+            schedules.CosineDecayRestarts(1.0, 2, t_mul=1.0),
+            lambda s: 0.5 * (1 + math.cos(math.pi * (s / 2 - math.floor(s / 2)))),
+        ),
+    ],
+    ids=["exponential", "inverse_time", "piecewise", "polynomial", "cosine", "warmup", "sgdr"],
+)
+def test_schedule_matches_keras_formula(schedule, formula):
+    steps = torch.arange(8)
+    got = [float(schedule(step)) for step in steps]
+    np.testing.assert_allclose(got, [formula(s) for s in range(8)], 1e-6, 1e-7)
+
+
+def test_clipnorm_scales_each_gradient_to_the_norm():
+    g = np.array([3.0, 4.0])
+    w = Variable(torch.zeros(2), name="w")
+    optimizers.SGD(1.0, clipnorm=1.0).apply([torch.tensor(g)], [w])
+    np.testing.assert_allclose(w.detach().numpy(), -g / 5.0, 1e-6)
+
+
+def test_global_clipnorm_scales_all_gradients_together():
+    a, b = Variable(torch.zeros(1), name="a"), Variable(torch.zeros(1), name="b")
+    optimizers.SGD(1.0, global_clipnorm=1.0).apply(
+        [torch.tensor([3.0]), torch.tensor([4.0])], [a, b]
+    )
+    np.testing.assert_allclose([float(a.detach()), float(b.detach())], [-0.6, -0.8], 1e-6)
+
+
+def test_clipvalue_clamps_elements():
+    w = Variable(torch.zeros(3), name="w")
+    optimizers.SGD(1.0, clipvalue=0.5).apply([torch.tensor([-2.0, 0.1, 3.0])], [w])
+    np.testing.assert_allclose(w.detach().numpy(), [0.5, -0.1, -0.5], 1e-6)
+
+
+def test_clipnorm_and_global_clipnorm_are_exclusive():
+    with pytest.raises(ValueError, match="Only one of `clipnorm` and `global_clipnorm`"):
+        optimizers.SGD(clipnorm=1.0, global_clipnorm=1.0)
+
+
+def test_weight_decay_skips_excluded_variable_names():
+    kernel = Variable(torch.ones(1), name="kernel")
+    bias = Variable(torch.ones(1), name="bias")
+    optimizer = optimizers.SGD(0.1, weight_decay=0.5)
+    optimizer.exclude_from_weight_decay(var_names=["bias"])
+    optimizer.apply([torch.zeros(1), torch.zeros(1)], [kernel, bias])
+    assert (float(kernel.detach()), float(bias.detach())) == pytest.approx((0.95, 1.0))
+
+
+def test_constraint_is_applied_after_the_update():
+    w = Variable(torch.zeros(2), name="w")
+    w.constraint = lambda value: torch.clamp(value, min=0.0)
+    optimizers.SGD(1.0).apply([torch.tensor([1.0, -1.0])], [w])
+    assert w.detach().tolist() == [0.0, 1.0]
+
+
+def test_learning_rate_setter_changes_the_next_update():
+    optimizer = optimizers.SGD(0.1)
+    optimizer.learning_rate = 0.5
+    assert float(optimizer.learning_rate) == 0.5
+    w = Variable(torch.zeros(1), name="w")
+    optimizer.apply([torch.ones(1)], [w])
+    assert float(w.detach()) == pytest.approx(-0.5)
+
+
+def test_learning_rate_of_a_schedule_is_not_settable():
+    optimizer = optimizers.SGD(schedules.InverseTimeDecay(0.1, 1, 1.0))
+    with pytest.raises(TypeError, match="learning rate is not settable"):
+        optimizer.learning_rate = 0.5
+
+
+def test_apply_rejects_variables_it_was_not_built_with():
+    optimizer = optimizers.SGD()
+    optimizer.apply([torch.ones(1)], [Variable(torch.zeros(1), name="a")])
+    with pytest.raises(ValueError, match="Unknown variable"):
+        optimizer.apply([torch.ones(1)], [Variable(torch.zeros(1), name="b")])
+
+
+def test_state_dict_round_trip_resumes_identically():
+    first = optimizers.Adam(0.01)
+    w = Variable(torch.tensor(W0, dtype=torch.float32), name="w")
+    for g in GRADS[:3]:
+        first.apply([torch.tensor(g, dtype=torch.float32)], [w])
+    clone_w = Variable(w.detach().clone(), name="w")
+    second = optimizers.Adam(0.01)
+    second.build([clone_w])
+    second.load_state_dict(first.state_dict())
+    for g in GRADS[3:]:
+        first.apply([torch.tensor(g, dtype=torch.float32)], [w])
+        second.apply([torch.tensor(g, dtype=torch.float32)], [clone_w])
+    np.testing.assert_array_equal(clone_w.detach().numpy(), w.detach().numpy())
+    assert int(second.iterations) == 5
+
+
+def test_load_state_dict_rejects_wrong_variable_count():
+    optimizer = optimizers.Adam()
+    optimizer.build([Variable(torch.zeros(2), name="w")])
+    with pytest.raises(ValueError, match="has 4 variables but the state holds 2"):
+        optimizer.load_state_dict({"0": torch.tensor(0), "1": torch.tensor(0.1)})
+
+
+def test_variables_list_iterations_rate_then_slots():
+    optimizer = optimizers.Adam()
+    optimizer.build([Variable(torch.zeros(2), name="w")])
+    shapes = [tuple(v.shape) for v in optimizer.variables]
+    assert shapes == [(), (), (2,), (2,)]
+
+
+def test_config_round_trip_with_schedule():
+    schedule = schedules.CosineDecay(0.1, 100, alpha=0.2)
+    optimizer = optimizers.AdamW(schedule, weight_decay=0.01, clipnorm=2.0)
+    clone = optimizers.AdamW.from_config(optimizer.get_config())
+    assert clone.get_config() == optimizer.get_config()
+    assert float(clone.learning_rate) == pytest.approx(0.1)
+
+
+def test_get_resolves_names_case_insensitively():
+    assert isinstance(optimizers.get("Adam"), optimizers.Adam)
+    assert isinstance(optimizers.get("sgd"), optimizers.SGD)
+    with pytest.raises(ValueError, match="Could not interpret optimizer identifier"):
+        optimizers.get("adamm")
+
+
+def test_deserialize_keras_config_dict():
+    optimizer = optimizers.deserialize(
+        {"module": "keras.optimizers", "class_name": "RMSprop", "config": {"rho": 0.8}}
+    )
+    assert (type(optimizer), optimizer.rho) == (optimizers.RMSprop, 0.8)
+
+
+def test_unsupported_keras_options_are_refused_by_name():
+    with pytest.raises(ValueError, match="use_ema"):
+        optimizers.Adam(use_ema=True)

@@ -1,0 +1,470 @@
+"""`Optimizer`: Keras 3's optimizer API over torch multi-tensor (`_foreach`) updates.
+
+One update, in Keras's order: unscale (`loss_scale_factor`), clip (`clipnorm`,
+`global_clipnorm` or `clipvalue`), decoupled weight decay (`var -= var * wd * lr`), the
+optimizer's own rule, variable constraints, then `iterations += 1`. The learning rate (a
+Variable, or a schedule evaluated on the device `iterations` counter) and every state
+tensor live on the device, so an update never waits for the GPU.
+
+Subclasses declare their state in `build` with `add_slots` and write `_update_group`.
+"""
+
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import torch
+
+from .. import config
+from . import schedules
+
+_KERAS_ONLY_DEFAULTS = {
+    "use_ema": False,
+    "ema_momentum": 0.99,
+    "ema_overwrite_frequency": None,
+    "gradient_accumulation_steps": None,
+}
+
+
+def _variable(value, name: str, device=None, dtype=None):
+    from ..layers.variables import Variable
+
+    return Variable(value, dtype=dtype, trainable=False, autocast=False, name=name, device=device)
+
+
+def _dtype_name(tensor: torch.Tensor) -> str:
+    return str(tensor.dtype).removeprefix("torch.")
+
+
+class Optimizer:
+    """Base class of optimizers.
+
+    Args:
+        learning_rate: a float or a `schedules.LearningRateSchedule`.
+        weight_decay: if set, decoupled decay `var -= var * weight_decay * lr` each step.
+        clipnorm: clip each gradient to this L2 norm.
+        clipvalue: clip each gradient element to `[-clipvalue, clipvalue]`.
+        global_clipnorm: clip all gradients together to this global L2 norm.
+        loss_scale_factor: gradients are divided by it before the update.
+        name: the optimizer's name.
+
+    Example:
+    >>> import torch
+    >>> import tritonlayers as keras
+    >>> w = keras.Variable(torch.ones(2), name="w")
+    >>> opt = keras.optimizers.SGD(learning_rate=0.5)
+    >>> opt.apply([torch.full((2,), 2.0)], [w])
+    >>> w.numpy().tolist(), int(opt.iterations)
+    ([0.0, 0.0], 1)
+    """
+
+    def __init__(
+        self,
+        learning_rate,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        **kwargs,
+    ):
+        if kwargs:
+            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+        requested = {
+            "use_ema": use_ema,
+            "ema_momentum": ema_momentum,
+            "ema_overwrite_frequency": ema_overwrite_frequency,
+            "gradient_accumulation_steps": gradient_accumulation_steps,
+        }
+        unsupported = {k: v for k, v in requested.items() if v != _KERAS_ONLY_DEFAULTS[k]}
+        if unsupported:
+            raise ValueError(
+                f"{type(self).__name__}: {sorted(unsupported)} are not supported by "
+                f"tritonlayers optimizers (received {unsupported}); leave them at their "
+                f"defaults {_KERAS_ONLY_DEFAULTS}."
+            )
+        if clipnorm is not None and global_clipnorm is not None:
+            raise ValueError(
+                "Only one of `clipnorm` and `global_clipnorm` can be set. Received: "
+                f"clipnorm={clipnorm}, global_clipnorm={global_clipnorm}"
+            )
+        for arg, value in (
+            ("clipnorm", clipnorm),
+            ("clipvalue", clipvalue),
+            ("global_clipnorm", global_clipnorm),
+            ("weight_decay", weight_decay),
+        ):
+            if value is not None and (not isinstance(value, (int, float)) or value < 0):
+                raise ValueError(f"Argument `{arg}` must be a float >= 0. Received: {value}")
+        self.name = name or _snake(type(self).__name__)
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.loss_scale_factor = loss_scale_factor
+        self.built = False
+        self._slots: dict[str, list[torch.Tensor]] = {}
+        self._slot_variables: list = []
+        self._trainable_variables: list[torch.Tensor] = []
+        self._index: dict[int, int] = {}
+        self._exclude_ids: set[int] = set()
+        self._exclude_pattern: re.Pattern | None = None
+        self._iterations = _variable(0, "iteration", dtype="int64")
+        self._learning_rate = self._make_learning_rate(learning_rate)
+
+    # ------------------------------------------------------------------------------------
+    # Learning rate and counters
+    # ------------------------------------------------------------------------------------
+
+    def _make_learning_rate(self, learning_rate):
+        if isinstance(learning_rate, schedules.LearningRateSchedule) or callable(learning_rate):
+            return learning_rate
+        if isinstance(learning_rate, torch.Tensor):
+            learning_rate = learning_rate.detach()
+        elif not isinstance(learning_rate, (int, float, np.floating, np.integer)):
+            raise ValueError(
+                "Argument `learning_rate` should be a float, a `LearningRateSchedule` or a "
+                f"callable. Received: learning_rate={learning_rate!r}"
+            )
+        return _variable(
+            torch.as_tensor(float(learning_rate), dtype=torch.float32),
+            "learning_rate",
+            device=self._iterations.device,
+            dtype="float32",
+        )
+
+    @property
+    def iterations(self):
+        """How many updates were applied: an int64 Variable on the device."""
+        return self._iterations
+
+    @iterations.setter
+    def iterations(self, value) -> None:
+        self._iterations.assign(value)
+
+    @property
+    def learning_rate(self) -> torch.Tensor:
+        """The current rate as a device tensor (the schedule's value at `iterations`)."""
+        return self._current_learning_rate()
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        if isinstance(value, schedules.LearningRateSchedule) or callable(value):
+            self._learning_rate = value
+        elif isinstance(self._learning_rate, torch.Tensor):
+            self._learning_rate.assign(value)
+        elif isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` object as its "
+                "`learning_rate` constructor argument, hence its learning rate is not "
+                "settable. If you need the learning rate to be settable, you should "
+                "instantiate the optimizer with a float `learning_rate` argument."
+            )
+        else:
+            self._learning_rate = self._make_learning_rate(value)
+
+    def _current_learning_rate(self) -> torch.Tensor:
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            return self._learning_rate(self._iterations)
+        if isinstance(self._learning_rate, torch.Tensor):
+            return self._learning_rate
+        return torch.as_tensor(self._learning_rate(), dtype=torch.float32)
+
+    # ------------------------------------------------------------------------------------
+    # State
+    # ------------------------------------------------------------------------------------
+
+    @property
+    def variables(self) -> list:
+        """`iterations`, the learning-rate Variable (if any), then every state slot."""
+        head = [self._iterations]
+        if isinstance(self._learning_rate, torch.Tensor):
+            head.append(self._learning_rate)
+        return head + list(self._slot_variables)
+
+    def build(self, var_list: Iterable[torch.Tensor]) -> None:
+        """Create the state for `var_list` (subclasses add their slots after this)."""
+        self._trainable_variables = list(var_list)
+        self._index = {id(v): i for i, v in enumerate(self._trainable_variables)}
+        self.built = True
+
+    def add_slots(self, var_list, slot_name: str, initial_value: float = 0.0) -> list:
+        """One state tensor per variable, same shape, dtype and device, filled with a value."""
+        slots = []
+        for var in var_list:
+            base = getattr(var, "name", None) or f"variable_{len(slots)}"
+            slot = _variable(
+                torch.full_like(var.detach(), initial_value),
+                f"{base}_{slot_name}".replace("/", "_"),
+                device=var.device,
+                dtype=_dtype_name(var),
+            )
+            slots.append(slot)
+        self._slots[slot_name] = slots
+        self._slot_variables.extend(slots)
+        return slots
+
+    def add_scalar(self, name: str, initial_value: float, like: torch.Tensor | None = None):
+        """A scalar float state Variable (e.g. Nadam's running momentum product)."""
+        device = like.device if like is not None else self._iterations.device
+        dtype = _dtype_name(like) if like is not None else config.floatx()
+        scalar = _variable(torch.tensor(float(initial_value)), name, device=device, dtype=dtype)
+        self._slot_variables.append(scalar)
+        return scalar
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
+        """Skip weight decay for these variables, or for names containing any of `var_names`."""
+        if self.built:
+            raise ValueError(
+                "`exclude_from_weight_decay()` can only be configured before the optimizer "
+                "is built."
+            )
+        self._exclude_ids = {id(v) for v in var_list or ()}
+        self._exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
+
+    def _use_weight_decay(self, variable) -> bool:
+        if id(variable) in self._exclude_ids:
+            return False
+        name = getattr(variable, "name", "") or ""
+        return not (self._exclude_pattern is not None and self._exclude_pattern.search(name))
+
+    # ------------------------------------------------------------------------------------
+    # Applying gradients
+    # ------------------------------------------------------------------------------------
+
+    def apply_gradients(self, grads_and_vars) -> None:
+        """Apply `[(gradient, variable), ...]` (Keras's form).
+
+        Example:
+        >>> import torch, tritonlayers as keras
+        >>> w = keras.Variable(torch.zeros(1), name="w")
+        >>> keras.optimizers.SGD(0.1).apply_gradients([(torch.ones(1), w)])
+        >>> round(w.numpy().item(), 4)
+        -0.1
+        """
+        pairs = list(grads_and_vars)
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
+
+    def apply(self, grads, trainable_variables=None) -> None:
+        """Apply `grads` to `trainable_variables` (or to the variables it was built with)."""
+        grads = list(grads)
+        if not grads:
+            return
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError(
+                    "When passing `grads` without `variables`, the optimizer must already be "
+                    "built on a list of variables. Call `optimizer.build(trainable_variables)` "
+                    "first."
+                )
+            if len(grads) != len(self._trainable_variables):
+                raise ValueError(
+                    "When passing `grads` as a list of gradient tensors, the gradients must "
+                    "match `optimizer.variables` one-to-one. Received a list of "
+                    f"{len(grads)} gradients, but the optimizer is tracking "
+                    f"{len(self._trainable_variables)} trainable variables."
+                )
+            trainable_variables = self._trainable_variables
+        else:
+            trainable_variables = list(trainable_variables)
+            if len(grads) != len(trainable_variables):
+                raise ValueError(
+                    f"Got {len(grads)} gradients for {len(trainable_variables)} variables; "
+                    "expected one gradient per variable."
+                )
+            if not self.built:
+                self.build(trainable_variables)
+            self._check_known(trainable_variables)
+        pairs = [(g, v) for g, v in zip(grads, trainable_variables) if g is not None]
+        with torch.no_grad():
+            if pairs:
+                self._apply_update([v for _, v in pairs], [_as_grad(g, v) for g, v in pairs])
+            self._iterations.add_(1)
+
+    def step(self, trainable_variables) -> None:
+        """The trainer's fast path: update from each variable's `.grad`, then clear `.grad`.
+
+        Call after `loss.backward()`. No host sync: the rate, clipping norms and counters
+        stay on the device.
+
+        Example:
+        >>> import torch, tritonlayers as keras
+        >>> w = keras.Variable(torch.ones(1), name="w")
+        >>> (3 * w).sum().backward()
+        >>> keras.optimizers.SGD(0.1).step([w])
+        >>> round(w.numpy().item(), 4), w.grad is None
+        (0.7, True)
+        """
+        trainable_variables = list(trainable_variables)
+        if not self.built:
+            self.build(trainable_variables)
+        params = [v for v in trainable_variables if v.grad is not None]
+        with torch.no_grad():
+            if params:
+                self._check_known(params)
+                self._apply_update(params, [v.grad for v in params])
+            self._iterations.add_(1)
+        for v in trainable_variables:
+            v.grad = None
+
+    def _check_known(self, variables) -> None:
+        unknown = [
+            getattr(v, "path", tuple(v.shape)) for v in variables if id(v) not in self._index
+        ]
+        if unknown:
+            raise ValueError(
+                f"Unknown variable(s) {unknown}: this optimizer can only be called for the "
+                "variables it was originally built with. When working with a new set of "
+                "variables, you should recreate a new optimizer instance."
+            )
+
+    def _apply_update(self, params: list, grads: list) -> None:
+        if self.loss_scale_factor is not None:
+            grads = torch._foreach_div(grads, float(self.loss_scale_factor))
+        grads = self._clip(grads)
+        lr = self._current_learning_rate()
+        if self.weight_decay:
+            decayed = [p for p in params if self._use_weight_decay(p)]
+            if decayed:
+                factor = 1.0 - self.weight_decay * lr.to(decayed[0].device)
+                torch._foreach_mul_(decayed, factor.to(decayed[0].dtype))
+        step = (self._iterations + 1).to(torch.float32)
+        self._before_update(step)
+        for group in _groups(params):
+            group_params = [params[i] for i in group]
+            indices = [self._index[id(p)] for p in group_params]
+            like = group_params[0]
+            self._update_group(
+                group_params,
+                [grads[i].to(like.dtype) for i in group],
+                indices,
+                lr.to(device=like.device, dtype=like.dtype),
+                step.to(device=like.device, dtype=like.dtype),
+            )
+        for p in params:
+            constraint = getattr(p, "constraint", None)
+            if constraint is not None:
+                p.copy_(constraint(p))
+
+    def _clip(self, grads: list) -> list:
+        if self.clipnorm:
+            # Per tensor: g * clipnorm / max(||g||, clipnorm).
+            norms = torch._foreach_norm(grads)
+            scales = [self.clipnorm / torch.clamp(n, min=self.clipnorm) for n in norms]
+            return torch._foreach_mul(grads, scales)
+        if self.global_clipnorm:
+            # All tensors: g * clip * min(1 / global_norm, 1 / clip); NaN if the norm is not finite.
+            norms = torch._foreach_norm(grads)
+            total = torch.linalg.vector_norm(torch.stack([n.to(grads[0].device) for n in norms]))
+            clip = self.global_clipnorm
+            scale = clip * torch.minimum(1.0 / total, torch.tensor(1.0 / clip)) + (total - total)
+            return torch._foreach_mul(grads, [scale.to(g.device, g.dtype) for g in grads])
+        if self.clipvalue:
+            v = self.clipvalue
+            return [torch.clamp(g, -v, v) for g in grads]
+        return grads
+
+    def _before_update(self, step: torch.Tensor) -> None:
+        """Hook run once per update before the per-variable rule; state shared by all."""
+
+    def _update_group(self, params, grads, indices, lr, step) -> None:
+        raise TypeError(f"{type(self).__name__} must implement `_update_group`.")
+
+    def _slot(self, slot_name: str, indices: list[int]) -> list[torch.Tensor]:
+        slots = self._slots[slot_name]
+        return [slots[i] for i in indices]
+
+    # ------------------------------------------------------------------------------------
+    # Config and state dict
+    # ------------------------------------------------------------------------------------
+
+    def get_config(self) -> dict:
+        """The constructor arguments (a schedule is serialized as a Keras config dict)."""
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            from ..saving import serialization_lib
+
+            learning_rate = serialization_lib.serialize_keras_object(self._learning_rate)
+        elif isinstance(self._learning_rate, torch.Tensor):
+            learning_rate = float(self._learning_rate)
+        else:
+            learning_rate = self._learning_rate
+        return {
+            "name": self.name,
+            "learning_rate": learning_rate,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": False,
+            "ema_momentum": 0.99,
+            "ema_overwrite_frequency": None,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": None,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Optimizer":
+        """Rebuild an optimizer from `get_config()` (schedules included)."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(
+                config["learning_rate"], custom_objects=custom_objects
+            )
+        return cls(**config)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """`{"0": iterations, "1": ..., }`: every Variable in `variables`, in order."""
+        return {str(i): v.detach().clone() for i, v in enumerate(self.variables)}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore `state_dict()` output; the optimizer must be built on the same variables."""
+        variables = self.variables
+        if sorted(state, key=str) != sorted(str(i) for i in range(len(variables))):
+            raise ValueError(
+                f"Optimizer '{self.name}' has {len(variables)} variables but the state holds "
+                f"{len(state)}. Build the optimizer on the model's trainable variables first "
+                "(e.g. `optimizer.build(model.trainable_variables)`)."
+            )
+        values = [_as_tensor(state[str(i)]) for i in range(len(variables))]
+        for variable, value in zip(variables, values):
+            if tuple(value.shape) != tuple(variable.shape):
+                raise ValueError(
+                    f"Optimizer variable {getattr(variable, 'name', '?')} has shape "
+                    f"{tuple(variable.shape)} not compatible with provided weight shape "
+                    f"{tuple(value.shape)}."
+                )
+        with torch.no_grad():
+            for variable, value in zip(variables, values):
+                variable.copy_(value)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _as_tensor(value) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    return torch.as_tensor(np.asarray(value))
+
+
+def _as_grad(grad, variable) -> torch.Tensor:
+    if isinstance(grad, torch.Tensor):
+        return grad.detach().to(device=variable.device)
+    return torch.as_tensor(np.asarray(grad), device=variable.device)
+
+
+def _groups(params: list) -> list[list[int]]:
+    """Indices of `params` grouped by (device, dtype): each group is one foreach launch."""
+    groups: dict[tuple, list[int]] = {}
+    for i, p in enumerate(params):
+        groups.setdefault((p.device, p.dtype), []).append(i)
+    return list(groups.values())
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", name).lower()
