@@ -1,0 +1,67 @@
+"""Argument handling shared by the op modules: tensors, axes, dtype promotion."""
+
+from typing import Any
+
+import torch
+
+from .. import config
+from .core import convert_to_tensor, to_torch_dtype
+
+_PYTHON_NUMBERS = (bool, int, float)
+
+
+def tensor(x: Any) -> torch.Tensor:
+    """``x`` as a torch tensor (see ``convert_to_tensor``)."""
+    return x if isinstance(x, torch.Tensor) else convert_to_tensor(x)
+
+
+def floating(x: Any) -> torch.Tensor:
+    """``x`` as a tensor, with int and bool values cast to ``floatx()`` (Keras's rule for
+    transcendental functions and means)."""
+    x = tensor(x)
+    if x.is_floating_point() or x.is_complex():
+        return x
+    return x.to(to_torch_dtype(config.floatx()))
+
+
+def like(value: Any, other: torch.Tensor) -> torch.Tensor:
+    """``value`` as a tensor on ``other``'s device; a Python number takes the dtype torch
+    would promote it to next to ``other`` (weak typing, as in Keras)."""
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, _PYTHON_NUMBERS):
+        return torch.as_tensor(value, dtype=torch.result_type(other, value), device=other.device)
+    return convert_to_tensor(value).to(other.device)
+
+
+def pair(x1: Any, x2: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """Both operands of a binary op as tensors on one device."""
+    if isinstance(x1, torch.Tensor):
+        return x1, like(x2, x1)
+    if isinstance(x2, torch.Tensor):
+        return like(x1, x2), x2
+    x1 = convert_to_tensor(x1)
+    return x1, like(x2, x1)
+
+
+def axes(axis: Any, ndim: int) -> "tuple[int, ...] | None":
+    """``axis`` (None, int, or a sequence) as a tuple of non-negative axes; None = all."""
+    if axis is None:
+        return None
+    if isinstance(axis, int):
+        axis = (axis,)
+    result = []
+    for a in axis:
+        a = int(a)
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of bounds for a tensor of rank {ndim}.")
+        result.append(a % max(ndim, 1))
+    if len(set(result)) != len(result):
+        raise ValueError(f"Repeated axis in {tuple(axis)}.")
+    return tuple(result)
+
+
+def reduce_dims(x: torch.Tensor, axis: Any) -> "tuple[int, ...]":
+    """The dims a reduction over ``axis`` covers (all of them for None)."""
+    normalized = axes(axis, x.ndim)
+    return tuple(range(x.ndim)) if normalized is None else normalized

@@ -1,0 +1,191 @@
+"""Tensors in and out: conversion, dtypes, shapes, slicing and gradient stopping.
+
+Every op accepts torch tensors, numpy arrays and Python numbers. Non-tensors become torch
+tensors on ``config.device()``: Python floats and float64 arrays become ``floatx()``
+(float32), Python ints int32, as Keras does. Tensors keep their device.
+
+Example:
+>>> import numpy as np
+>>> import tritonlayers as keras
+>>> x = keras.ops.convert_to_tensor(np.ones((2, 3)))
+>>> keras.ops.shape(x), keras.ops.dtype(x)
+((2, 3), 'float32')
+"""
+
+import builtins
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import config
+from ..dtype_policies import standardize_dtype, to_torch_dtype
+
+__all__ = [
+    "cast",
+    "convert_to_numpy",
+    "convert_to_tensor",
+    "dtype",
+    "is_tensor",
+    "shape",
+    "slice",
+    "slice_update",
+    "standardize_dtype",
+    "stop_gradient",
+]
+
+
+def _inferred_dtype(array: np.ndarray) -> torch.dtype:
+    """Keras's default dtype for converted data: float64 -> floatx, the rest as numpy."""
+    if array.dtype == np.float64:
+        return to_torch_dtype(config.floatx())
+    return to_torch_dtype(array.dtype.name)
+
+
+def convert_to_tensor(x: Any, dtype: Any = None, sparse: "bool | None" = None) -> torch.Tensor:
+    """A torch tensor for ``x`` (tensor, numpy array, list or number), cast to ``dtype``.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.convert_to_tensor([1, 2]).dtype, keras.ops.convert_to_tensor(0.5).dtype
+    (torch.int32, torch.float32)
+    """
+    if sparse:
+        raise ValueError("tritonlayers ops do not support sparse tensors; received sparse=True.")
+    target = None if dtype is None else to_torch_dtype(dtype)
+    if isinstance(x, torch.Tensor):
+        return x if target is None or x.dtype == target else x.to(target)
+    if hasattr(x, "numpy") and not isinstance(x, np.ndarray) and callable(x.numpy):
+        x = x.numpy()
+    if isinstance(x, (list, tuple)) and any(isinstance(item, torch.Tensor) for item in x):
+        return torch.stack([convert_to_tensor(item, dtype) for item in x])
+    if target is None:
+        target = _python_dtype(x)
+    array = np.asarray(x)
+    if array.dtype == object or array.dtype.kind in "USV":
+        raise TypeError(
+            f"Cannot convert {type(x).__name__} of numpy dtype {array.dtype} to a tensor; "
+            "expected numbers, bools, numpy arrays or torch tensors."
+        )
+    if target is None:
+        target = _inferred_dtype(array)
+    return torch.tensor(array).to(device=config.device(), dtype=target)
+
+
+def _python_dtype(x: Any) -> "torch.dtype | None":
+    """Keras's dtype for Python numbers and nested lists of them (None: ask numpy)."""
+    if isinstance(x, (np.ndarray, np.generic)):
+        return None
+    if isinstance(x, (list, tuple)):
+        kinds = {type(item) for item in np.asarray(x, dtype=object).ravel()}
+        if kinds and kinds <= {bool}:
+            return torch.bool
+        if kinds and kinds <= {bool, int}:
+            return torch.int32
+        if kinds and kinds <= {bool, int, float}:
+            return to_torch_dtype(config.floatx())
+        return None
+    if isinstance(x, bool):
+        return torch.bool
+    if isinstance(x, int):
+        return torch.int32
+    if isinstance(x, float):
+        return to_torch_dtype(config.floatx())
+    return None
+
+
+def convert_to_numpy(x: Any) -> np.ndarray:
+    """A numpy array with the values of ``x`` (copied to the host, detached).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.convert_to_numpy(keras.ops.ones((2,)))
+    array([1., 1.], dtype=float32)
+    """
+    if isinstance(x, torch.Tensor):
+        x = x.detach()
+        if x.dtype == torch.bfloat16:
+            x = x.float()
+        return x.cpu().numpy()
+    return np.asarray(x)
+
+
+def is_tensor(x: Any) -> bool:
+    """Whether ``x`` is a torch tensor (Variables included)."""
+    return isinstance(x, torch.Tensor)
+
+
+def cast(x: Any, dtype: Any) -> torch.Tensor:
+    """``x`` as a tensor of ``dtype`` ("float32", "int32", a torch dtype, ...).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.cast([1.7, -1.7], "int32").tolist()
+    [1, -1]
+    """
+    return convert_to_tensor(x).to(to_torch_dtype(dtype))
+
+
+def dtype(x: Any) -> str:
+    """The Keras dtype name of ``x``'s values, e.g. "float32"."""
+    if isinstance(x, torch.Tensor):
+        return standardize_dtype(x.dtype)
+    return standardize_dtype(convert_to_tensor(x).dtype)
+
+
+def shape(x: Any) -> tuple:
+    """The shape of ``x`` as a tuple of ints (None for unknown symbolic dims).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.shape(keras.ops.zeros((2, 3)))
+    (2, 3)
+    """
+    if hasattr(x, "shape"):
+        return tuple(x.shape)
+    return tuple(np.shape(x))
+
+
+def stop_gradient(variable: Any) -> torch.Tensor:
+    """The same values with no gradient flowing back through them.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.stop_gradient(keras.ops.ones((2,))).requires_grad
+    False
+    """
+    return convert_to_tensor(variable).detach()
+
+
+def _start_slices(start_indices: Any, sizes: Any) -> tuple:
+    starts = [int(s) for s in convert_to_numpy(start_indices).reshape(-1)]
+    sizes = [int(s) for s in convert_to_numpy(sizes).reshape(-1)]
+    return tuple(builtins.slice(b, b + n) for b, n in zip(starts, sizes))
+
+
+def slice(inputs: Any, start_indices: Any, shape: Any) -> torch.Tensor:  # noqa: A001
+    """The block of ``inputs`` starting at ``start_indices`` with the given ``shape``.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> x = keras.ops.reshape(keras.ops.arange(12), (3, 4))
+    >>> keras.ops.slice(x, (1, 1), (2, 2)).tolist()
+    [[5, 6], [9, 10]]
+    """
+    inputs = convert_to_tensor(inputs)
+    return inputs[_start_slices(start_indices, shape)]
+
+
+def slice_update(inputs: Any, start_indices: Any, updates: Any) -> torch.Tensor:
+    """A copy of ``inputs`` with the block at ``start_indices`` replaced by ``updates``.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.slice_update(keras.ops.zeros((3,)), (1,), keras.ops.ones((2,))).tolist()
+    [0.0, 1.0, 1.0]
+    """
+    inputs = convert_to_tensor(inputs)
+    updates = convert_to_tensor(updates, inputs.dtype).to(inputs.device)
+    result = inputs.clone()
+    result[_start_slices(start_indices, updates.shape)] = updates
+    return result

@@ -1,0 +1,67 @@
+"""The ``keras.ops`` math functions beyond numpy: logsumexp, erf, top_k, rsqrt, ...
+
+Example:
+>>> import tritonlayers as keras
+>>> round(float(keras.ops.logsumexp([0.0, 0.0])), 4)
+0.6931
+"""
+
+from typing import Any
+
+import torch
+
+from ._utils import floating, pair, reduce_dims, tensor
+
+Tensor = torch.Tensor
+
+__all__ = ["erf", "erfinv", "in_top_k", "logaddexp", "logsumexp", "rsqrt", "top_k"]
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """``log(sum(exp(x)))`` over ``axis``, computed without overflow."""
+    x = floating(x)
+    return torch.logsumexp(x, dim=reduce_dims(x, axis), keepdim=keepdims)
+
+
+def logaddexp(x1: Any, x2: Any) -> Tensor:
+    """``log(exp(x1) + exp(x2))`` elementwise, computed without overflow."""
+    x1, x2 = pair(floating(x1), floating(x2))
+    return torch.logaddexp(x1, x2)
+
+
+def erf(x: Any) -> Tensor:
+    """The Gauss error function, elementwise."""
+    return torch.erf(floating(x))
+
+
+def erfinv(x: Any) -> Tensor:
+    """The inverse of ``erf``, elementwise."""
+    return torch.erfinv(floating(x))
+
+
+def rsqrt(x: Any) -> Tensor:
+    """``1 / sqrt(x)``, elementwise."""
+    return torch.rsqrt(floating(x))
+
+
+def top_k(x: Any, k: int, sorted: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """The ``k`` largest values along the last axis and their (int64) indices.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> values, indices = keras.ops.top_k([1.0, 3.0, 2.0], k=2)
+    >>> values.tolist(), indices.tolist()
+    ([3.0, 2.0], [1, 2])
+    """
+    values, indices = torch.topk(tensor(x), k, dim=-1, largest=True, sorted=sorted)
+    return values, indices
+
+
+def in_top_k(targets: Any, predictions: Any, k: int) -> Tensor:
+    """Whether each target class is among the ``k`` highest predictions of its row (ties
+    with the k-th value count as in)."""
+    predictions = tensor(predictions)
+    targets = pair(predictions, targets)[1].to(torch.int64)
+    target_values = torch.gather(predictions, 1, targets.reshape(-1, 1))
+    kth = torch.topk(predictions, k, dim=-1).values[:, -1:]
+    return (target_values >= kth).reshape(-1)

@@ -1,0 +1,543 @@
+"""The neural-network ops of ``keras.ops``: activations, softmax, cross-entropies,
+convolution, pooling, moments and normalization.
+
+These are plain torch functions. Layers that want the fused Triton matmul + activation call
+``tritonlayers.kernels.fused_linear`` instead (``Dense`` does).
+
+Convolution kernels use Keras's layout ``(*spatial, in_channels, out_channels)`` and inputs
+are ``channels_last`` unless ``data_format`` (or ``config.image_data_format()``) says
+otherwise.
+
+Example:
+>>> import tritonlayers as keras
+>>> keras.ops.softmax([[0.0, 0.0]]).tolist()
+[[0.5, 0.5]]
+"""
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from .. import config
+from ._utils import floating, like, pair, reduce_dims, tensor
+from .core import to_torch_dtype
+
+Tensor = torch.Tensor
+
+# --------------------------------------------------------------------------------------
+# Activations
+# --------------------------------------------------------------------------------------
+
+
+def relu(x: Any) -> Tensor:
+    """``max(x, 0)``. Example: ``keras.ops.relu([-1.0, 2.0])`` gives ``[0.0, 2.0]``."""
+    return torch.relu(tensor(x))
+
+
+def relu6(x: Any) -> Tensor:
+    """``min(max(x, 0), 6)``."""
+    return torch.clamp(tensor(x), 0.0, 6.0)
+
+
+def sigmoid(x: Any) -> Tensor:
+    """``1 / (1 + exp(-x))``."""
+    return torch.sigmoid(floating(x))
+
+
+def tanh(x: Any) -> Tensor:
+    """Hyperbolic tangent."""
+    return torch.tanh(floating(x))
+
+
+def softplus(x: Any) -> Tensor:
+    """``log(1 + exp(x))``, computed without overflow."""
+    return F.softplus(floating(x))
+
+
+def softsign(x: Any) -> Tensor:
+    """``x / (1 + |x|)``."""
+    return F.softsign(floating(x))
+
+
+def silu(x: Any) -> Tensor:
+    """``x * sigmoid(x)`` (also called swish)."""
+    return F.silu(floating(x))
+
+
+swish = silu
+
+
+def log_sigmoid(x: Any) -> Tensor:
+    """``log(sigmoid(x))``, computed without underflow."""
+    return F.logsigmoid(floating(x))
+
+
+def gelu(x: Any, approximate: bool = True) -> Tensor:
+    """Gaussian error linear unit; ``approximate=True`` (the ops default) is the tanh form.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> round(float(keras.ops.gelu(1.0, approximate=False)), 4)
+    0.8413
+    """
+    return F.gelu(floating(x), approximate="tanh" if approximate else "none")
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``."""
+    return F.elu(floating(x), alpha=alpha)
+
+
+def selu(x: Any) -> Tensor:
+    """Scaled ELU with the self-normalizing constants (1.0507..., 1.6732...)."""
+    return F.selu(floating(x))
+
+
+def celu(x: Any, alpha: float = 1.0) -> Tensor:
+    """Continuously differentiable ELU: ``max(x, 0) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    return F.celu(floating(x), alpha=alpha)
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.2) -> Tensor:
+    """``x`` for ``x >= 0``, else ``negative_slope * x`` (Keras's default slope is 0.2)."""
+    return F.leaky_relu(floating(x), negative_slope=negative_slope)
+
+
+def hard_sigmoid(x: Any) -> Tensor:
+    """Piecewise-linear sigmoid: ``relu6(x + 3) / 6``."""
+    return F.hardsigmoid(floating(x))
+
+
+def hard_silu(x: Any) -> Tensor:
+    """``x * hard_sigmoid(x)`` (also called hard swish)."""
+    return F.hardswish(floating(x))
+
+
+hard_swish = hard_silu
+
+
+def glu(x: Any, axis: int = -1) -> Tensor:
+    """Gated linear unit: the first half of ``axis`` times the sigmoid of the second half."""
+    return F.glu(floating(x), dim=axis)
+
+
+def _over_axes(x: Tensor, axis: Any) -> "int | tuple[int, ...]":
+    return axis if isinstance(axis, int) else reduce_dims(x, axis)
+
+
+def log_softmax(x: Any, axis: Any = -1) -> Tensor:
+    """``x - logsumexp(x)`` over ``axis`` (an int, a tuple, or None for all axes)."""
+    x = floating(x)
+    dims = _over_axes(x, axis)
+    if isinstance(dims, int):
+        return torch.log_softmax(x, dim=dims)
+    return x - torch.logsumexp(x, dim=dims, keepdim=True)
+
+
+def softmax(x: Any, axis: Any = -1) -> Tensor:
+    """``exp(x) / sum(exp(x))`` over ``axis`` (an int, a tuple, or None for all axes).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> [round(v, 4) for v in keras.ops.softmax([1.0, 2.0, 3.0]).tolist()]
+    [0.09, 0.2447, 0.6652]
+    """
+    x = floating(x)
+    dims = _over_axes(x, axis)
+    if isinstance(dims, int):
+        return torch.softmax(x, dim=dims)
+    return torch.exp(log_softmax(x, dims))
+
+
+# --------------------------------------------------------------------------------------
+# Encodings and cross-entropies
+# --------------------------------------------------------------------------------------
+
+
+def one_hot(
+    x: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse: bool = False
+) -> Tensor:
+    """One-hot vectors of length ``num_classes`` placed at ``axis``; indices outside
+    ``[0, num_classes)`` give all-zero vectors.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.one_hot([0, 2], 3).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    if sparse:
+        raise ValueError("one_hot: sparse=True is not supported by tritonlayers.")
+    x = tensor(x)
+    classes = torch.arange(num_classes, device=x.device)
+    encoded = (x.unsqueeze(-1).to(torch.int64) == classes).to(to_torch_dtype(dtype))
+    return torch.movedim(encoded, -1, axis)
+
+
+def multi_hot(
+    inputs: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse: bool = False
+) -> Tensor:
+    """Multi-hot vectors: the union of the one-hot vectors along the last input axis."""
+    inputs = tensor(inputs)
+    encoded = one_hot(inputs, num_classes, axis=-1, dtype=dtype, sparse=sparse)
+    if inputs.ndim > 1:
+        encoded = torch.amax(encoded, dim=-2)
+    return torch.movedim(encoded, -1, axis)
+
+
+def _same_shape(target: Tensor, output: Tensor) -> None:
+    if target.shape != output.shape:
+        raise ValueError(
+            "Arguments `target` and `output` must have the same shape. Received: "
+            f"target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
+        )
+
+
+def _clipped_log_probabilities(output: Tensor, axis: int) -> Tensor:
+    """Keras's treatment of probabilities: renormalize along ``axis``, clip to
+    ``[epsilon, 1 - epsilon]``, take the log."""
+    output = output / torch.sum(output, dim=axis, keepdim=True)
+    output = torch.clamp(output, config.epsilon(), 1.0 - config.epsilon())
+    return torch.log(output)
+
+
+def binary_crossentropy(target: Any, output: Any, from_logits: bool = False) -> Tensor:
+    """Elementwise binary cross-entropy; probabilities are clipped to ``[eps, 1 - eps]``.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> round(float(keras.ops.binary_crossentropy(1.0, 0.5)), 4)
+    0.6931
+    """
+    target, output = pair(floating(target), floating(output))
+    _same_shape(target, output)
+    if from_logits:
+        return F.binary_cross_entropy_with_logits(output, target, reduction="none")
+    output = torch.clamp(output, config.epsilon(), 1.0 - config.epsilon())
+    return F.binary_cross_entropy(output, target.to(output.dtype), reduction="none")
+
+
+def categorical_crossentropy(
+    target: Any, output: Any, from_logits: bool = False, axis: int = -1
+) -> Tensor:
+    """Cross-entropy between one-hot (or soft) ``target`` and ``output`` along ``axis``."""
+    target, output = pair(floating(target), floating(output))
+    _same_shape(target, output)
+    if output.ndim < 1:
+        raise ValueError(
+            "Arguments `target` and `output` must be at least rank 1. Received: "
+            f"target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
+        )
+    if from_logits:
+        log_prob = torch.log_softmax(output, dim=axis)
+    else:
+        log_prob = _clipped_log_probabilities(output, axis)
+    return -torch.sum(target * log_prob, dim=axis)
+
+
+def sparse_categorical_crossentropy(
+    target: Any, output: Any, from_logits: bool = False, axis: int = -1
+) -> Tensor:
+    """Cross-entropy between integer class ``target`` and ``output`` (classes on the last
+    axis); a trailing length-1 axis on ``target`` is dropped."""
+    output = floating(output)
+    if axis not in (-1, output.ndim - 1):
+        raise ValueError(f"Only axis=-1 is currently supported. Received: axis={axis}")
+    target = like(target, output).to(torch.int64)
+    if target.ndim == output.ndim and target.shape[-1] == 1:
+        target = target.squeeze(-1)
+    if output.ndim < 1:
+        raise ValueError(
+            f"Argument `output` must be at least rank 1. Received: output.shape={output.shape}"
+        )
+    if target.shape != output.shape[:-1]:
+        raise ValueError(
+            "Arguments `target` and `output` must have the same shape up until the last "
+            f"dimension: target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
+        )
+    if from_logits:
+        log_prob = torch.log_softmax(output, dim=-1)
+    else:
+        log_prob = _clipped_log_probabilities(output, -1)
+    return -torch.sum(one_hot(target, output.shape[-1], dtype=output.dtype) * log_prob, dim=-1)
+
+
+# --------------------------------------------------------------------------------------
+# Statistics and normalization
+# --------------------------------------------------------------------------------------
+
+
+def moments(
+    x: Any, axes: Any, keepdims: bool = False, synchronized: bool = False
+) -> tuple[Tensor, Tensor]:
+    """Mean and (population) variance of ``x`` over ``axes``; float16 is computed in float32.
+
+    With ``synchronized=True`` under an initialized ``torch.distributed`` process group the
+    statistics are those of the data on all ranks (differentiable all-reduce).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> mean, variance = keras.ops.moments([[1.0, 3.0]], axes=[1])
+    >>> mean.tolist(), variance.tolist()
+    ([2.0], [1.0])
+    """
+    x = floating(x)
+    original = x.dtype
+    if original in (torch.float16, torch.bfloat16):
+        x = x.float()
+    dims = reduce_dims(x, axes)
+    if synchronized and torch.distributed.is_available() and torch.distributed.is_initialized():
+        mean, variance = _synchronized_moments(x, dims)
+    else:
+        variance, mean = torch.var_mean(x, dim=dims, correction=0, keepdim=True)
+    if not keepdims:
+        mean, variance = mean.squeeze(dims), variance.squeeze(dims)
+    if original == torch.float16:
+        limit = torch.finfo(torch.float16).max
+        mean, variance = mean.clamp(-limit, limit), variance.clamp(max=limit)
+    return mean.to(original), variance.to(original)
+
+
+def _synchronized_moments(x: Tensor, dims: tuple[int, ...]) -> tuple[Tensor, Tensor]:
+    from torch.distributed.nn.functional import all_reduce
+
+    local_sum = torch.sum(x, dim=dims, keepdim=True)
+    local_count = math.prod(x.shape[d] for d in dims)
+    count = all_reduce(torch.full_like(local_sum, float(local_count)))
+    total = all_reduce(local_sum)
+    total_square = all_reduce(torch.sum(x * x, dim=dims, keepdim=True))
+    mean = total / count
+    return mean, torch.clamp(total_square / count - mean * mean, min=0.0)
+
+
+def batch_normalization(
+    x: Any,
+    mean: Any,
+    variance: Any,
+    axis: int,
+    offset: Any = None,
+    scale: Any = None,
+    epsilon: float = 1e-3,
+) -> Tensor:
+    """``(x - mean) / sqrt(variance + epsilon) * scale + offset``, the statistics being 1-D
+    along ``axis``."""
+    x = floating(x)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+
+    def along_axis(v: Any) -> Tensor:
+        return like(v, x).reshape(shape)
+
+    result = (x - along_axis(mean)) * torch.rsqrt(along_axis(variance) + epsilon)
+    if scale is not None:
+        result = result * along_axis(scale)
+    if offset is not None:
+        result = result + along_axis(offset)
+    return result
+
+
+def normalize(x: Any, axis: int = -1, order: int = 2, epsilon: "float | None" = None) -> Tensor:
+    """``x`` divided by its ``order``-norm along ``axis`` (at least ``epsilon``).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.normalize([3.0, 4.0]).tolist()
+    [0.6000000238418579, 0.800000011920929]
+    """
+    x = floating(x)
+    epsilon = config.epsilon() if epsilon is None else epsilon
+    if order == 2:
+        square_sum = torch.sum(x * x, dim=axis, keepdim=True)
+        return x * torch.rsqrt(torch.clamp(square_sum, min=epsilon))
+    norm = torch.linalg.vector_norm(x, ord=order, dim=axis, keepdim=True)
+    return x / torch.clamp(norm, min=epsilon)
+
+
+# --------------------------------------------------------------------------------------
+# Convolution and pooling
+# --------------------------------------------------------------------------------------
+
+_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+_MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
+_AVG_POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
+
+
+def _data_format(data_format: "str | None") -> str:
+    data_format = config.image_data_format() if data_format is None else data_format.lower()
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            f"data_format must be 'channels_last' or 'channels_first'; received {data_format!r}."
+        )
+    return data_format
+
+
+def _spatial_rank(inputs: Tensor, name: str) -> int:
+    rank = inputs.ndim - 2
+    if rank not in (1, 2, 3):
+        raise ValueError(
+            f"{name}: inputs must have rank 3, 4 or 5 (batch, spatial dims, channels); "
+            f"received shape {tuple(inputs.shape)}."
+        )
+    return rank
+
+
+def _tuple(value: Any, rank: int, name: str) -> tuple[int, ...]:
+    values = (value,) * rank if isinstance(value, int) else tuple(int(v) for v in value)
+    if len(values) != rank:
+        raise ValueError(f"{name} must be an int or a tuple of {rank} ints; received {value!r}.")
+    return values
+
+
+def _padding(padding: str, name: str) -> str:
+    padding = padding.lower()
+    if padding not in ("valid", "same"):
+        raise ValueError(f"{name}: padding must be 'valid' or 'same'; received {padding!r}.")
+    return padding
+
+
+def _same_pads(sizes, kernel, strides, dilation) -> list[int]:
+    """F.pad's list (last spatial dim first) for TensorFlow-style "same" padding: the
+    output has ``ceil(size / stride)`` positions and the odd pixel goes at the end."""
+    pads = []
+    for size, k, s, d in zip(sizes, kernel, strides, dilation):
+        total = max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
+        pads.append((total // 2, total - total // 2))
+    return [v for before_after in reversed(pads) for v in before_after]
+
+
+def _channels_first(x: Tensor, data_format: str) -> Tensor:
+    return torch.movedim(x, -1, 1) if data_format == "channels_last" else x
+
+
+def _restore_layout(x: Tensor, data_format: str) -> Tensor:
+    return torch.movedim(x, 1, -1) if data_format == "channels_last" else x
+
+
+def _conv_operands(inputs: Any, kernel: Any, name: str) -> tuple[Tensor, Tensor, int]:
+    inputs = floating(inputs)
+    kernel = like(kernel, inputs)
+    rank = _spatial_rank(inputs, name)
+    if kernel.ndim != rank + 2:
+        raise ValueError(
+            f"{name}: kernel must have rank {rank + 2} (*spatial, in_channels, out_channels) for "
+            f"inputs of shape {tuple(inputs.shape)}; received kernel shape {tuple(kernel.shape)}."
+        )
+    dtype = torch.promote_types(inputs.dtype, kernel.dtype)
+    return inputs.to(dtype), kernel.to(dtype), rank
+
+
+def conv(
+    inputs: Any,
+    kernel: Any,
+    strides: Any = 1,
+    padding: str = "valid",
+    data_format: "str | None" = None,
+    dilation_rate: Any = 1,
+) -> Tensor:
+    """N-D convolution (N = 1, 2, 3) with a ``(*spatial, in/groups, out)`` kernel; grouped
+    when the input has a multiple of the kernel's input channels.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> x = keras.ops.ones((1, 5, 5, 3))
+    >>> kernel = keras.ops.ones((3, 3, 3, 8))
+    >>> tuple(keras.ops.conv(x, kernel, strides=2, padding="same").shape)
+    (1, 3, 3, 8)
+    """
+    inputs, kernel, rank = _conv_operands(inputs, kernel, "conv")
+    data_format = _data_format(data_format)
+    x = _channels_first(inputs, data_format)
+    channels, kernel_in = x.shape[1], kernel.shape[-2]
+    if kernel_in == 0 or channels % kernel_in:
+        raise ValueError(
+            f"conv: the input has {channels} channels, which is not a multiple of the kernel's "
+            f"{kernel_in} input channels (kernel shape {tuple(kernel.shape)})."
+        )
+    strides = _tuple(strides, rank, "strides")
+    dilation = _tuple(dilation_rate, rank, "dilation_rate")
+    if _padding(padding, "conv") == "same":
+        x = F.pad(x, _same_pads(x.shape[2:], kernel.shape[:rank], strides, dilation))
+    weight = kernel.permute(rank + 1, rank, *range(rank))
+    out = _CONV[rank](x, weight, stride=strides, dilation=dilation, groups=channels // kernel_in)
+    return _restore_layout(out, data_format)
+
+
+def depthwise_conv(
+    inputs: Any,
+    kernel: Any,
+    strides: Any = 1,
+    padding: str = "valid",
+    data_format: "str | None" = None,
+    dilation_rate: Any = 1,
+) -> Tensor:
+    """Per-channel convolution with a ``(*spatial, in_channels, multiplier)`` kernel; output
+    channel ``c * multiplier + m`` is channel ``c`` convolved with filter ``m``."""
+    inputs, kernel, rank = _conv_operands(inputs, kernel, "depthwise_conv")
+    grouped = kernel.reshape(*kernel.shape[:rank], 1, kernel.shape[-2] * kernel.shape[-1])
+    return conv(inputs, grouped, strides, padding, data_format, dilation_rate)
+
+
+def separable_conv(
+    inputs: Any,
+    depthwise_kernel: Any,
+    pointwise_kernel: Any,
+    strides: Any = 1,
+    padding: str = "valid",
+    data_format: "str | None" = None,
+    dilation_rate: Any = 1,
+) -> Tensor:
+    """A depthwise convolution followed by a 1x1 (pointwise) convolution."""
+    depthwise = depthwise_conv(
+        inputs, depthwise_kernel, strides, padding, data_format, dilation_rate
+    )
+    return conv(depthwise, pointwise_kernel, 1, "valid", data_format)
+
+
+def _pool_args(inputs: Any, pool_size: Any, strides: Any, padding: str, name: str):
+    inputs = floating(inputs)
+    rank = _spatial_rank(inputs, name)
+    window = _tuple(pool_size, rank, "pool_size")
+    strides = window if strides is None else _tuple(strides, rank, "strides")
+    return inputs, rank, window, strides, _padding(padding, name)
+
+
+def max_pool(
+    inputs: Any,
+    pool_size: Any,
+    strides: Any = None,
+    padding: str = "valid",
+    data_format: "str | None" = None,
+) -> Tensor:
+    """The largest value of each ``pool_size`` window (``strides`` defaults to it)."""
+    inputs, rank, window, strides, padding = _pool_args(
+        inputs, pool_size, strides, padding, "max_pool"
+    )
+    data_format = _data_format(data_format)
+    x = _channels_first(inputs, data_format)
+    if padding == "same":
+        pads = _same_pads(x.shape[2:], window, strides, (1,) * rank)
+        x = F.pad(x, pads, value=float("-inf"))
+    return _restore_layout(_MAX_POOL[rank](x, window, strides), data_format)
+
+
+def average_pool(
+    inputs: Any,
+    pool_size: Any,
+    strides: Any = None,
+    padding: str = "valid",
+    data_format: "str | None" = None,
+) -> Tensor:
+    """The mean of each ``pool_size`` window; with "same" padding the padded positions are
+    left out of the mean (TensorFlow's rule, as in Keras)."""
+    inputs, rank, window, strides, padding = _pool_args(
+        inputs, pool_size, strides, padding, "average_pool"
+    )
+    data_format = _data_format(data_format)
+    x = _channels_first(inputs, data_format)
+    if padding == "valid":
+        return _restore_layout(_AVG_POOL[rank](x, window, strides), data_format)
+    pads = _same_pads(x.shape[2:], window, strides, (1,) * rank)
+    counts = F.pad(torch.ones_like(x[:1, :1]), pads)
+    pooled = _AVG_POOL[rank](F.pad(x, pads), window, strides)
+    return _restore_layout(pooled / _AVG_POOL[rank](counts, window, strides), data_format)

@@ -1,0 +1,809 @@
+"""The numpy-like ops of ``keras.ops``: arithmetic, reductions, shapes, creation, indexing.
+
+Names, arguments and defaults follow Keras 3 (``axis=`` and ``keepdims=``, numpy's rules for
+``axis=None``), computed with torch so that gradients flow and ``torch.compile`` traces them.
+
+Example:
+>>> import numpy as np
+>>> import tritonlayers as keras
+>>> keras.ops.sum(np.arange(6.0).reshape(2, 3), axis=1, keepdims=True).tolist()
+[[3.0], [12.0]]
+"""
+
+import builtins
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from .. import config
+from ._utils import axes, floating, like, pair, reduce_dims, tensor
+from .core import convert_to_tensor, to_torch_dtype
+
+Tensor = torch.Tensor
+
+
+def _default_float() -> torch.dtype:
+    return to_torch_dtype(config.floatx())
+
+
+def _creation_dtype(dtype: Any, *values: Any) -> torch.dtype:
+    """Keras's dtype for created tensors: given, else int32 for ints, else floatx."""
+    if dtype is not None:
+        return to_torch_dtype(dtype)
+    if builtins.all(
+        isinstance(v, int) and not isinstance(v, bool) for v in values if v is not None
+    ):
+        return torch.int32
+    return _default_float()
+
+
+# --------------------------------------------------------------------------------------
+# Creation
+# --------------------------------------------------------------------------------------
+
+
+def _shape_tuple(shape: Any) -> tuple[int, ...]:
+    if isinstance(shape, int):
+        return (shape,)
+    return tuple(int(s) for s in shape)
+
+
+def zeros(shape: Any, dtype: Any = None) -> Tensor:
+    """A tensor of zeros. Example: ``keras.ops.zeros((2, 3))``."""
+    return torch.zeros(
+        _shape_tuple(shape), dtype=_creation_dtype(dtype, 0.0), device=config.device()
+    )
+
+
+def ones(shape: Any, dtype: Any = None) -> Tensor:
+    """A tensor of ones. Example: ``keras.ops.ones((2, 3))``."""
+    return torch.ones(
+        _shape_tuple(shape), dtype=_creation_dtype(dtype, 0.0), device=config.device()
+    )
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None) -> Tensor:
+    """A tensor filled with ``fill_value``, of ``dtype`` (floatx by default).
+
+    Example: ``keras.ops.full((2,), 7)`` gives ``[7.0, 7.0]``.
+    """
+    fill = convert_to_tensor(fill_value, _creation_dtype(dtype, 0.0))
+    return torch.broadcast_to(fill, _shape_tuple(shape)).clone()
+
+
+def zeros_like(x: Any, dtype: Any = None) -> Tensor:
+    """Zeros with the shape (and dtype, unless given) of ``x``."""
+    x = tensor(x)
+    return torch.zeros_like(x, dtype=None if dtype is None else to_torch_dtype(dtype))
+
+
+def ones_like(x: Any, dtype: Any = None) -> Tensor:
+    """Ones with the shape (and dtype, unless given) of ``x``."""
+    x = tensor(x)
+    return torch.ones_like(x, dtype=None if dtype is None else to_torch_dtype(dtype))
+
+
+def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Tensor:
+    """``fill_value`` with the shape (and dtype, unless given) of ``x``."""
+    x = tensor(x)
+    target = x.dtype if dtype is None else to_torch_dtype(dtype)
+    fill = convert_to_tensor(fill_value, target).to(x.device)
+    return torch.broadcast_to(fill, x.shape).clone()
+
+
+def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Tensor:
+    """Evenly spaced values in ``[start, stop)``; ints give int32, floats floatx.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.arange(1, 7, 2).tolist()
+    [1, 3, 5]
+    """
+    if stop is None:
+        start, stop = 0, start
+    return torch.arange(
+        start, stop, step, dtype=_creation_dtype(dtype, start, stop, step), device=config.device()
+    )
+
+
+def linspace(
+    start: Any,
+    stop: Any,
+    num: int = 50,
+    endpoint: bool = True,
+    retstep: bool = False,
+    dtype: Any = None,
+    axis: int = 0,
+):
+    """``num`` evenly spaced values from ``start`` to ``stop`` (tensors broadcast; the new
+    axis goes at ``axis``).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.linspace(0.0, 1.0, 5).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    """
+    start, stop = pair(floating(start), floating(stop))
+    start, stop = torch.broadcast_tensors(start, stop)
+    divisor = (num - 1) if endpoint else num
+    step = (stop - start) / builtins.max(divisor, 1)
+    positions = torch.arange(num, dtype=start.dtype, device=start.device)
+    values = start.unsqueeze(0) + positions.reshape((num,) + (1,) * start.ndim) * step.unsqueeze(0)
+    if endpoint and num > 1:
+        values = torch.cat([values[:-1], stop.unsqueeze(0)])
+    values = torch.movedim(values, 0, axis % (start.ndim + 1))
+    if dtype is not None:
+        values = values.to(to_torch_dtype(dtype))
+    return (values, step) if retstep else values
+
+
+def eye(N: int, M: "int | None" = None, k: int = 0, dtype: Any = None) -> Tensor:  # noqa: N803
+    """An ``N x M`` matrix with ones on the ``k``-th diagonal.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.eye(2, 3, k=1).tolist()
+    [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    M = N if M is None else M  # noqa: N806
+    rows = torch.arange(N, device=config.device()).unsqueeze(1)
+    cols = torch.arange(M, device=config.device()).unsqueeze(0)
+    return (cols - rows == k).to(_creation_dtype(dtype, 0.0))
+
+
+def identity(n: int, dtype: Any = None) -> Tensor:
+    """The ``n x n`` identity matrix."""
+    return eye(n, dtype=dtype)
+
+
+def tri(N: int, M: "int | None" = None, k: int = 0, dtype: Any = None) -> Tensor:  # noqa: N803
+    """Ones at and below the ``k``-th diagonal."""
+    M = N if M is None else M  # noqa: N806
+    rows = torch.arange(N, device=config.device()).unsqueeze(1)
+    cols = torch.arange(M, device=config.device()).unsqueeze(0)
+    return (cols - rows <= k).to(_creation_dtype(dtype, 0.0))
+
+
+def meshgrid(*x: Any, indexing: str = "xy") -> list[Tensor]:
+    """Coordinate grids from 1-D tensors, ``indexing="xy"`` (numpy's default) or ``"ij"``."""
+    return list(torch.meshgrid(*[tensor(t) for t in x], indexing=indexing))
+
+
+# --------------------------------------------------------------------------------------
+# Elementwise, one argument
+# --------------------------------------------------------------------------------------
+
+
+def _unary_float(torch_fn, name: str):
+    """Make a Keras op that casts int/bool to floatx, then applies ``torch_fn``."""
+
+    def op(x: Any) -> Tensor:
+        return torch_fn(floating(x))
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise {name} (ints and bools are cast to floatx first)."
+    return op
+
+
+def _unary(torch_fn, name: str):
+    """Make a Keras op that applies ``torch_fn`` to ``x`` as a tensor, dtype kept."""
+
+    def op(x: Any) -> Tensor:
+        return torch_fn(tensor(x))
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise {name}; the dtype is kept."
+    return op
+
+
+exp = _unary_float(torch.exp, "exp")
+exp2 = _unary_float(torch.exp2, "exp2")
+expm1 = _unary_float(torch.expm1, "expm1")
+log = _unary_float(torch.log, "log")
+log1p = _unary_float(torch.log1p, "log1p")
+log2 = _unary_float(torch.log2, "log2")
+log10 = _unary_float(torch.log10, "log10")
+sqrt = _unary_float(torch.sqrt, "sqrt")
+sin = _unary_float(torch.sin, "sin")
+cos = _unary_float(torch.cos, "cos")
+tan = _unary_float(torch.tan, "tan")
+arcsin = _unary_float(torch.asin, "arcsin")
+arccos = _unary_float(torch.acos, "arccos")
+arctan = _unary_float(torch.atan, "arctan")
+sinh = _unary_float(torch.sinh, "sinh")
+cosh = _unary_float(torch.cosh, "cosh")
+tanh = _unary_float(torch.tanh, "tanh")
+arcsinh = _unary_float(torch.asinh, "arcsinh")
+arccosh = _unary_float(torch.acosh, "arccosh")
+arctanh = _unary_float(torch.atanh, "arctanh")
+reciprocal = _unary_float(torch.reciprocal, "reciprocal")
+negative = _unary(torch.neg, "negative")
+square = _unary(torch.square, "square")
+sign = _unary(torch.sign, "sign")
+isnan = _unary(torch.isnan, "isnan")
+isinf = _unary(torch.isinf, "isinf")
+isfinite = _unary(torch.isfinite, "isfinite")
+logical_not = _unary(torch.logical_not, "logical_not")
+floor = _unary_float(torch.floor, "floor")
+ceil = _unary_float(torch.ceil, "ceil")
+trunc = _unary(torch.trunc, "trunc")
+
+
+def abs(x: Any) -> Tensor:  # noqa: A001
+    """Elementwise absolute value. Example: ``keras.ops.abs([-1.0, 2.0])``."""
+    return torch.abs(tensor(x))
+
+
+absolute = abs
+
+
+def round(x: Any, decimals: int = 0) -> Tensor:  # noqa: A001
+    """Round half to even, to ``decimals`` places (numpy's rule)."""
+    x = tensor(x)
+    if not x.is_floating_point():
+        return x
+    return torch.round(x, decimals=decimals)
+
+
+def nan_to_num(
+    x: Any, nan: float = 0.0, posinf: "float | None" = None, neginf: "float | None" = None
+) -> Tensor:
+    """Replace NaN by ``nan`` and infinities by ``posinf``/``neginf`` (default: dtype max/min)."""
+    return torch.nan_to_num(tensor(x), nan=nan, posinf=posinf, neginf=neginf)
+
+
+# --------------------------------------------------------------------------------------
+# Elementwise, two arguments
+# --------------------------------------------------------------------------------------
+
+
+def _binary(torch_fn, name: str, floats: bool = False):
+    """Make a Keras op for a binary torch function; numbers and arrays are accepted."""
+
+    def op(x1: Any, x2: Any) -> Tensor:
+        x1, x2 = pair(x1, x2)
+        if floats:
+            x1, x2 = floating(x1), floating(x2)
+        return torch_fn(x1, x2)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise {name} of ``x1`` and ``x2``, broadcasting as numpy does."
+    return op
+
+
+add = _binary(torch.add, "add")
+subtract = _binary(torch.subtract, "subtract")
+multiply = _binary(torch.multiply, "multiply")
+divide = _binary(torch.true_divide, "divide", floats=True)
+true_divide = divide
+floor_divide = _binary(torch.floor_divide, "floor_divide")
+mod = _binary(torch.remainder, "mod")
+power = _binary(torch.pow, "power")
+maximum = _binary(torch.maximum, "maximum")
+minimum = _binary(torch.minimum, "minimum")
+equal = _binary(torch.eq, "equal")
+not_equal = _binary(torch.ne, "not_equal")
+greater = _binary(torch.gt, "greater")
+greater_equal = _binary(torch.ge, "greater_equal")
+less = _binary(torch.lt, "less")
+less_equal = _binary(torch.le, "less_equal")
+logical_and = _binary(torch.logical_and, "logical_and")
+logical_or = _binary(torch.logical_or, "logical_or")
+logical_xor = _binary(torch.logical_xor, "logical_xor")
+arctan2 = _binary(torch.atan2, "arctan2", floats=True)
+
+
+def clip(x: Any, x_min: Any, x_max: Any) -> Tensor:
+    """``x`` limited to ``[x_min, x_max]`` (bools are cast to int32 first, as in Keras).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.clip([-2.0, 0.5, 3.0], 0.0, 1.0).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    x = tensor(x)
+    if x.dtype == torch.bool:
+        x = x.to(torch.int32)
+    low = x_min if isinstance(x_min, (int, float)) else pair(x, x_min)[1]
+    high = x_max if isinstance(x_max, (int, float)) else pair(x, x_max)[1]
+    return torch.clamp(x, low, high)
+
+
+def where(condition: Any, x1: Any = None, x2: Any = None):
+    """``x1`` where ``condition`` holds, else ``x2``; with one argument, the indices of the
+    true entries (a tuple, one tensor per axis).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.where([True, False], 1.0, 0.0).tolist()
+    [1.0, 0.0]
+    """
+    condition = tensor(condition)
+    if x1 is None and x2 is None:
+        return torch.nonzero(condition, as_tuple=True)
+    if x1 is None or x2 is None:
+        raise ValueError("where: give both `x1` and `x2`, or neither.")
+    if not isinstance(x1, torch.Tensor) and not isinstance(x2, torch.Tensor):
+        x1 = tensor(x1)
+    x1, x2 = pair(x1, x2)
+    return torch.where(condition.to(x1.device).bool(), x1, x2)
+
+
+# --------------------------------------------------------------------------------------
+# Reductions
+# --------------------------------------------------------------------------------------
+
+
+def _reduce(torch_fn, x: Tensor, axis: Any, keepdims: bool, **kwargs) -> Tensor:
+    dims = reduce_dims(x, axis)
+    if dims == () and x.ndim > 0:
+        return x
+    return torch_fn(x, dim=dims, keepdim=keepdims, **kwargs)
+
+
+def _accumulation_dtype(x: Tensor, dtype: Any) -> torch.dtype:
+    """Keras's dtype for sums and products: as given, else small ints and bools -> int32,
+    other dtypes kept (torch alone would widen every int to int64)."""
+    if dtype is not None:
+        return to_torch_dtype(dtype)
+    if x.dtype in (torch.bool, torch.int8, torch.int16, torch.uint8):
+        return torch.int32
+    return x.dtype
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Sum over ``axis`` (int, tuple, or None for all)."""
+    x = tensor(x)
+    return _reduce(torch.sum, x, axis, keepdims, dtype=_accumulation_dtype(x, None))
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Mean over ``axis``; ints are averaged in floatx.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.mean([[1, 2], [3, 4]], axis=0).tolist()
+    [2.0, 3.0]
+    """
+    return _reduce(torch.mean, floating(x), axis, keepdims)
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> Tensor:  # noqa: A001
+    """Largest value over ``axis``; ``initial`` is a lower bound for the result."""
+    x = tensor(x)
+    if x.numel() == 0 and initial is None:
+        raise ValueError("Cannot compute the max of an empty tensor without `initial`.")
+    result = _reduce(torch.amax, x, axis, keepdims)
+    return result if initial is None else torch.clamp(result, min=initial)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> Tensor:  # noqa: A001
+    """Smallest value over ``axis``; ``initial`` is an upper bound for the result."""
+    x = tensor(x)
+    if x.numel() == 0 and initial is None:
+        raise ValueError("Cannot compute the min of an empty tensor without `initial`.")
+    result = _reduce(torch.amin, x, axis, keepdims)
+    return result if initial is None else torch.clamp(result, max=initial)
+
+
+amax = max
+amin = min
+
+
+def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Tensor:
+    """Product over ``axis`` (int, tuple, or None for all)."""
+    x = tensor(x)
+    x = x.to(_accumulation_dtype(x, dtype))
+    dims = reduce_dims(x, axis)
+    for dim in dims:
+        x = torch.prod(x, dim=dim, keepdim=True, dtype=x.dtype)
+    if not keepdims:
+        x = x.reshape([n for d, n in enumerate(x.shape) if d not in dims])
+    return x
+
+
+def var(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Population variance (numpy's ``ddof=0``) over ``axis``."""
+    return _reduce(torch.var, floating(x), axis, keepdims, correction=0)
+
+
+def std(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Population standard deviation (``ddof=0``) over ``axis``."""
+    return _reduce(torch.std, floating(x), axis, keepdims, correction=0)
+
+
+def all(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Whether every value over ``axis`` is true."""
+    return _reduce(torch.all, tensor(x).bool(), axis, keepdims)
+
+
+def any(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Whether some value over ``axis`` is true."""
+    return _reduce(torch.any, tensor(x).bool(), axis, keepdims)
+
+
+def count_nonzero(x: Any, axis: Any = None) -> Tensor:
+    """How many values over ``axis`` are not zero."""
+    return sum(tensor(x) != 0, axis=axis).to(torch.int32)
+
+
+def _arg_reduce(torch_fn, x: Any, axis: "int | None", keepdims: bool) -> Tensor:
+    x = tensor(x)
+    if axis is None:
+        index = torch_fn(x.reshape(-1))
+        return index.reshape((1,) * x.ndim) if keepdims else index
+    return torch_fn(x, dim=axis, keepdim=keepdims)
+
+
+def argmax(x: Any, axis: "int | None" = None, keepdims: bool = False) -> Tensor:
+    """Index of the largest value along ``axis`` (of the flattened tensor for None)."""
+    return _arg_reduce(torch.argmax, x, axis, keepdims).to(torch.int32)
+
+
+def argmin(x: Any, axis: "int | None" = None, keepdims: bool = False) -> Tensor:
+    """Index of the smallest value along ``axis`` (of the flattened tensor for None)."""
+    return _arg_reduce(torch.argmin, x, axis, keepdims).to(torch.int32)
+
+
+def cumsum(x: Any, axis: "int | None" = None, dtype: Any = None) -> Tensor:
+    """Running sum along ``axis`` (of the flattened tensor for None)."""
+    x = tensor(x)
+    flat = x.reshape(-1) if axis is None else x
+    return torch.cumsum(flat, dim=0 if axis is None else axis, dtype=_accumulation_dtype(x, dtype))
+
+
+def cumprod(x: Any, axis: "int | None" = None, dtype: Any = None) -> Tensor:
+    """Running product along ``axis`` (of the flattened tensor for None)."""
+    x = tensor(x)
+    flat = x.reshape(-1) if axis is None else x
+    return torch.cumprod(flat, dim=0 if axis is None else axis, dtype=_accumulation_dtype(x, dtype))
+
+
+def average(x: Any, axis: "int | None" = None, weights: Any = None) -> Tensor:
+    """Weighted mean along ``axis``; ``weights`` has ``x``'s shape or is 1-D along ``axis``."""
+    x = floating(x)
+    if weights is None:
+        return mean(x, axis=axis)
+    x, weights = pair(x, floating(weights))
+    if axis is not None and weights.ndim == 1 and x.ndim > 1:
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        weights = weights.reshape(shape)
+    return sum(x * weights, axis=axis) / sum(torch.broadcast_to(weights, x.shape), axis=axis)
+
+
+# --------------------------------------------------------------------------------------
+# Shapes
+# --------------------------------------------------------------------------------------
+
+
+def reshape(x: Any, newshape: Any) -> Tensor:
+    """``x`` with a new shape (one entry may be -1). Example: ``keras.ops.reshape(x, (2, -1))``."""
+    return torch.reshape(tensor(x), _shape_tuple(newshape))
+
+
+def ravel(x: Any) -> Tensor:
+    """``x`` flattened to 1-D."""
+    return torch.reshape(tensor(x), (-1,))
+
+
+def transpose(x: Any, axes: "Sequence[int] | None" = None) -> Tensor:
+    """``x`` with its axes permuted (reversed when ``axes`` is None)."""
+    x = tensor(x)
+    order = tuple(reversed(range(x.ndim))) if axes is None else tuple(axes)
+    return x.permute(order)
+
+
+def expand_dims(x: Any, axis: Any) -> Tensor:
+    """``x`` with new length-1 axes at ``axis`` (int or tuple), numpy's placement rule."""
+    x = tensor(x)
+    new_axes = axes(axis, x.ndim + (1 if isinstance(axis, int) else len(axis)))
+    for a in sorted(new_axes):
+        x = x.unsqueeze(a)
+    return x
+
+
+def squeeze(x: Any, axis: Any = None) -> Tensor:
+    """``x`` without its length-1 axes (only those in ``axis`` when given; they must be 1)."""
+    x = tensor(x)
+    if axis is None:
+        return torch.squeeze(x)
+    dims = axes(axis, x.ndim)
+    for d in dims:
+        if x.shape[d] != 1:
+            raise ValueError(
+                f"Cannot squeeze axis {d} of shape {tuple(x.shape)}: its length is "
+                f"{x.shape[d]}, not 1."
+            )
+    return torch.squeeze(x, dim=dims)
+
+
+def stack(x: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors of one shape along a new axis."""
+    items = _same_device([tensor(t) for t in x])
+    return torch.stack(items, dim=axis)
+
+
+def concatenate(xs: Sequence[Any], axis: "int | None" = 0) -> Tensor:
+    """Join tensors along an existing axis (flattened first when ``axis`` is None)."""
+    items = _same_device([tensor(t) for t in xs])
+    if axis is None:
+        return torch.cat([t.reshape(-1) for t in items])
+    return torch.cat(items, dim=axis)
+
+
+def hstack(xs: Sequence[Any]) -> Tensor:
+    """Join along axis 1 (axis 0 for 1-D tensors)."""
+    return torch.hstack(_same_device([tensor(t) for t in xs]))
+
+
+def vstack(xs: Sequence[Any]) -> Tensor:
+    """Join along axis 0 (1-D tensors become rows)."""
+    return torch.vstack(_same_device([tensor(t) for t in xs]))
+
+
+def _same_device(items: list[Tensor]) -> list[Tensor]:
+    device = next((t.device for t in items if t.device != torch.device("cpu")), None)
+    return items if device is None else [t.to(device) for t in items]
+
+
+def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
+    """Split into equal sections (an int that must divide the axis) or at given indices.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> [t.tolist() for t in keras.ops.split(keras.ops.arange(4), 2)]
+    [[0, 1], [2, 3]]
+    """
+    x = tensor(x)
+    if isinstance(indices_or_sections, int):
+        length = x.shape[axis]
+        if indices_or_sections <= 0 or length % indices_or_sections:
+            raise ValueError(
+                f"split: {indices_or_sections} sections do not divide axis {axis} of length "
+                f"{length} equally."
+            )
+        return list(torch.tensor_split(x, indices_or_sections, dim=axis))
+    return list(torch.tensor_split(x, [int(i) for i in indices_or_sections], dim=axis))
+
+
+def tile(x: Any, repeats: Any) -> Tensor:
+    """``x`` repeated ``repeats`` times along each axis (numpy's ``tile``)."""
+    return torch.tile(tensor(x), _shape_tuple(repeats))
+
+
+def repeat(x: Any, repeats: Any, axis: "int | None" = None) -> Tensor:
+    """Each element repeated ``repeats`` times along ``axis`` (flattened for None)."""
+    x = tensor(x)
+    if not isinstance(repeats, int):
+        repeats = like(repeats, x).to(torch.int64)
+    if axis is None:
+        return torch.repeat_interleave(x.reshape(-1), repeats)
+    return torch.repeat_interleave(x, repeats, dim=axis)
+
+
+def flip(x: Any, axis: Any = None) -> Tensor:
+    """``x`` with the order reversed along ``axis`` (all axes for None)."""
+    x = tensor(x)
+    return torch.flip(x, dims=reduce_dims(x, axis))
+
+
+def roll(x: Any, shift: Any, axis: Any = None) -> Tensor:
+    """Elements shifted by ``shift`` along ``axis``, wrapping around (flattened for None)."""
+    x = tensor(x)
+    if axis is None:
+        return torch.roll(x.reshape(-1), shift).reshape(x.shape)
+    return torch.roll(x, shift, dims=axis)
+
+
+def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
+    """``x`` with two axes exchanged."""
+    return torch.swapaxes(tensor(x), axis1, axis2)
+
+
+def moveaxis(x: Any, source: Any, destination: Any) -> Tensor:
+    """``x`` with axes moved from ``source`` to ``destination`` (ints or tuples)."""
+    return torch.movedim(tensor(x), source, destination)
+
+
+def broadcast_to(x: Any, shape: Any) -> Tensor:
+    """``x`` broadcast to ``shape``."""
+    return torch.broadcast_to(tensor(x), _shape_tuple(shape))
+
+
+def diag(x: Any, k: int = 0) -> Tensor:
+    """The ``k``-th diagonal of a matrix, or a matrix with a 1-D ``x`` on it."""
+    return torch.diag(tensor(x), k)
+
+
+def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """The diagonal over ``axis1``/``axis2``, appended as the last axis (numpy's rule)."""
+    return torch.diagonal(tensor(x), offset, axis1, axis2)
+
+
+def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """Sum along a diagonal."""
+    return torch.sum(diagonal(x, offset, axis1, axis2), dim=-1)
+
+
+def tril(x: Any, k: int = 0) -> Tensor:
+    """The lower triangle of the last two axes (the rest set to zero)."""
+    return torch.tril(tensor(x), k)
+
+
+def triu(x: Any, k: int = 0) -> Tensor:
+    """The upper triangle of the last two axes (the rest set to zero)."""
+    return torch.triu(tensor(x), k)
+
+
+def size(x: Any) -> int:
+    """The number of elements."""
+    return tensor(x).numel()
+
+
+def ndim(x: Any) -> int:
+    """The number of axes."""
+    return tensor(x).ndim
+
+
+# --------------------------------------------------------------------------------------
+# Padding and indexing
+# --------------------------------------------------------------------------------------
+
+
+def _pad_widths(pad_width: Any, ndim: int) -> list[tuple[int, int]]:
+    widths = (
+        torch.as_tensor(pad_width).to(torch.int64).tolist()
+        if not isinstance(pad_width, int)
+        else pad_width
+    )
+    if isinstance(widths, int):
+        return [(widths, widths)] * ndim
+    if widths and isinstance(widths[0], int):
+        widths = [widths] if len(widths) == 2 else [(w, w) for w in widths]
+    if len(widths) == 1:
+        widths = widths * ndim
+    if len(widths) != ndim:
+        raise ValueError(f"pad_width has {len(widths)} entries for a tensor of rank {ndim}.")
+    return [tuple(int(v) for v in (w if len(w) == 2 else (w[0], w[0]))) for w in widths]
+
+
+def _pad_indices(n: int, before: int, after: int, mode: str, device) -> Tensor:
+    """Source index of each padded position along one axis, for non-constant modes."""
+    i = torch.arange(-before, n + after, device=device)
+    if mode == "edge":
+        return i.clamp(0, n - 1)
+    if mode == "wrap":
+        return i % n
+    if mode == "reflect":
+        if n == 1:
+            return torch.zeros_like(i)
+        j = i % (2 * n - 2)
+        return torch.where(j >= n, 2 * n - 2 - j, j)
+    j = i % (2 * n)  # symmetric
+    return torch.where(j >= n, 2 * n - 1 - j, j)
+
+
+def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = None) -> Tensor:
+    """Pad with numpy's ``pad_width`` layout; modes constant, edge, reflect, symmetric, wrap.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.pad([1.0, 2.0, 3.0], (2, 1), mode="reflect").tolist()
+    [3.0, 2.0, 1.0, 2.0, 3.0, 2.0]
+    """
+    x = tensor(x)
+    widths = _pad_widths(pad_width, x.ndim)
+    if mode == "constant":
+        flat = [v for w in reversed(widths) for v in w]
+        value = 0 if constant_values is None else constant_values
+        return torch.nn.functional.pad(x, flat, value=value)
+    if mode not in ("edge", "reflect", "symmetric", "wrap"):
+        raise ValueError(
+            f"pad: mode must be one of constant, edge, reflect, symmetric, wrap; received {mode!r}."
+        )
+    if constant_values is not None:
+        raise ValueError(f"pad: constant_values only applies to mode='constant', not {mode!r}.")
+    for dim, (before, after) in enumerate(widths):
+        if before or after:
+            index = _pad_indices(x.shape[dim], before, after, mode, x.device)
+            x = torch.index_select(x, dim, index)
+    return x
+
+
+def take(x: Any, indices: Any, axis: "int | None" = None) -> Tensor:
+    """Elements at ``indices`` along ``axis`` (of the flattened tensor for None); negative
+    indices count from the end."""
+    x = tensor(x)
+    indices = like(indices, x).to(torch.int64)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    axis = axis % x.ndim
+    return x[(builtins.slice(None),) * axis + (indices,)]
+
+
+def take_along_axis(x: Any, indices: Any, axis: "int | None" = None) -> Tensor:
+    """Values of ``x`` picked by ``indices`` along ``axis`` (numpy's ``take_along_axis``)."""
+    x = tensor(x)
+    indices = like(indices, x).to(torch.int64)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    indices = torch.where(indices < 0, indices + x.shape[axis], indices)
+    return torch.take_along_dim(x, indices, dim=axis)
+
+
+def sort(x: Any, axis: int = -1) -> Tensor:
+    """Values sorted ascending along ``axis``."""
+    return torch.sort(tensor(x), dim=axis).values
+
+
+def argsort(x: Any, axis: int = -1) -> Tensor:
+    """Indices that sort ``x`` ascending along ``axis`` (stable)."""
+    return torch.argsort(tensor(x), dim=axis, stable=True).to(torch.int32)
+
+
+# --------------------------------------------------------------------------------------
+# Products
+# --------------------------------------------------------------------------------------
+
+
+def matmul(x1: Any, x2: Any) -> Tensor:
+    """Matrix product with numpy's ``matmul`` broadcasting."""
+    x1, x2 = pair(x1, x2)
+    return torch.matmul(x1, x2)
+
+
+def dot(x1: Any, x2: Any) -> Tensor:
+    """numpy's ``dot``: a sum over the last axis of ``x1`` and the second-to-last of ``x2``."""
+    x1, x2 = pair(x1, x2)
+    if x1.ndim == 0 or x2.ndim == 0:
+        return x1 * x2
+    return torch.tensordot(x1, x2, dims=([-1], [-2 if x2.ndim > 1 else -1]))
+
+
+def vdot(x1: Any, x2: Any) -> Tensor:
+    """Dot product of the flattened tensors."""
+    x1, x2 = pair(x1, x2)
+    return torch.sum(x1.reshape(-1) * x2.reshape(-1))
+
+
+def outer(x1: Any, x2: Any) -> Tensor:
+    """Outer product of the flattened tensors."""
+    x1, x2 = pair(x1, x2)
+    return torch.outer(x1.reshape(-1), x2.reshape(-1))
+
+
+def tensordot(x1: Any, x2: Any, axes: Any = 2) -> Tensor:
+    """Sum of products over the given axes (an int N = the last N of x1 with the first N of
+    x2)."""
+    x1, x2 = pair(x1, x2)
+    return torch.tensordot(x1, x2, dims=axes)
+
+
+def einsum(subscripts: str, *operands: Any) -> Tensor:
+    """Einstein summation. Example: ``keras.ops.einsum("ij,jk->ik", a, b)``."""
+    return torch.einsum(subscripts, *_same_device([tensor(t) for t in operands]))
+
+
+def cross(x1: Any, x2: Any, axis: int = -1) -> Tensor:
+    """Cross product of 3-vectors along ``axis``."""
+    x1, x2 = pair(x1, x2)
+    return torch.linalg.cross(x1, x2, dim=axis)
+
+
+def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A002
+    """Vector or matrix norm with numpy's ``linalg.norm`` rules (``ord``, ``axis``).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> float(keras.ops.norm([3.0, 4.0]))
+    5.0
+    """
+    x = floating(x)
+    dims = None if axis is None else (axis if isinstance(axis, int) else tuple(axis))
+    if ord is None and dims is None:
+        return torch.linalg.vector_norm(x, keepdim=keepdims).reshape(
+            (1,) * x.ndim if keepdims else ()
+        )
+    return torch.linalg.norm(x, ord=ord, dim=dims, keepdim=keepdims)
