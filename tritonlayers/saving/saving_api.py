@@ -31,20 +31,25 @@ import json
 import os
 from typing import Any
 
-from . import safetensors_io, state_codec
+from . import optimizer_state, safetensors_io
 from .archive import archive_bytes, read_archive, write_archive
 from .errors import ArchiveError
 from .serialization_lib import deserialize_keras_object, serialize_keras_object
-from .weights_io import ARCHIVE_WEIGHTS, assign_weights, collect_weights
+from .weights_io import (
+    ARCHIVE_OPTIMIZER_STATE,
+    ARCHIVE_OPTIMIZER_TENSORS,
+    ARCHIVE_WEIGHTS,
+    assign_weights,
+    collect_weights,
+    read_archive_optimizer_state,
+)
 
 __all__ = ["load_model", "model_from_json", "save_model"]
 
 CONFIG = "config.json"
 METADATA = "metadata.json"
-OPTIMIZER_STATE = "optimizer.json"
-OPTIMIZER_TENSORS = "optimizer.safetensors"
 _REQUIRED = (CONFIG, METADATA, ARCHIVE_WEIGHTS)
-_OPTIONAL = (OPTIMIZER_STATE, OPTIMIZER_TENSORS)
+_OPTIONAL = (ARCHIVE_OPTIMIZER_STATE, ARCHIVE_OPTIMIZER_TENSORS)
 _CONFIG_FIELDS = {
     "module": (str, type(None)),
     "class_name": (str,),
@@ -142,12 +147,11 @@ def model_entries(model) -> dict[str, bytes]:
         METADATA: json.dumps(metadata).encode("utf-8"),
         ARCHIVE_WEIGHTS: safetensors_io.save(collect_weights(model)),
     }
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is not None and hasattr(optimizer, "state_dict"):
-        state = {"built": bool(getattr(optimizer, "built", False)), "state": optimizer.state_dict()}
-        text, tensors = state_codec.encode(state)
-        entries[OPTIMIZER_STATE] = text.encode("utf-8")
-        entries[OPTIMIZER_TENSORS] = safetensors_io.save(tensors)
+    optimizer_parts = optimizer_state.encode(model)
+    if optimizer_parts is not None:
+        text, tensors = optimizer_parts
+        entries[ARCHIVE_OPTIMIZER_STATE] = text.encode("utf-8")
+        entries[ARCHIVE_OPTIMIZER_TENSORS] = safetensors_io.save(tensors)
     return entries
 
 
@@ -168,42 +172,12 @@ def model_from_entries(entries: dict[str, bytes], source, custom_objects, compil
     _check_metadata(_parse_json(entries[METADATA], f"{source}/{METADATA}"), source)
     weights_source = f"{source}/{ARCHIVE_WEIGHTS}"
     weights, _ = safetensors_io.load(entries[ARCHIVE_WEIGHTS], source=weights_source)
-    optimizer_state = _optimizer_state(entries, source) if compile else None
+    state = read_archive_optimizer_state(entries, source) if compile else None
     if not compile:
         config.pop("compile_config", None)
     model = _deserialize(config, source, custom_objects, safe_mode)
-    assign_weights(model, weights, weights_source)
-    if optimizer_state is not None and getattr(model, "optimizer", None) is not None:
-        try:
-            if optimizer_state["built"] and not getattr(model.optimizer, "built", True):
-                model.optimizer.build(model.trainable_variables)
-            model.optimizer.load_state_dict(optimizer_state["state"])
-        except Exception as exc:
-            raise ArchiveError(
-                f"{source}/{OPTIMIZER_STATE}: the optimizer state does not fit the model's "
-                f"optimizer: {exc}"
-            ) from exc
+    assign_weights(model, weights, weights_source, optimizer=state, strict_optimizer=True)
     return model
-
-
-def _optimizer_state(entries: dict[str, bytes], source: str) -> object:
-    present = [name for name in _OPTIONAL if name in entries]
-    if not present:
-        return None
-    if len(present) == 1:
-        missing = sorted(set(_OPTIONAL) - set(present))
-        raise ArchiveError(f"{source}: {present[0]} is present but {missing[0]} is missing.")
-    tensors_source = f"{source}/{OPTIMIZER_TENSORS}"
-    tensors, _ = safetensors_io.load(entries[OPTIMIZER_TENSORS], source=tensors_source)
-    where = f"{source}/{OPTIMIZER_STATE}"
-    state = state_codec.decode(entries[OPTIMIZER_STATE], tensors, where)
-    if not isinstance(state, dict) or set(state) != {"built", "state"}:
-        raise ArchiveError(
-            f"{where}: expected {{'built': bool, 'state': ...}}; found {state!r:.200}."
-        )
-    if not isinstance(state["built"], bool):
-        raise ArchiveError(f"{where}: 'built' must be true or false; found {state['built']!r:.50}.")
-    return state
 
 
 def _deserialize(config: dict, source: str, custom_objects, safe_mode: bool):

@@ -1,10 +1,14 @@
 """Weights files: collect a model's variables by key, and check-then-assign loaded tensors.
 
+A `.weights.safetensors` file holds every variable under its `variable_keys` key and, for a
+compiled model, the optimizer state too (as Keras 3 weights files do): its tensors under
+`optimizer/<n>` and its structure in the header metadata `optimizer_state`.
+
 `assign_weights` never changes a model halfway: it first matches every tensor from the file
-to a variable (by the keys of `variable_keys`), checks names, shapes and dtypes, and
-converts each tensor to its variable's dtype and device; only when all of that succeeded
-does it copy them in. A mismatch raises one `ArchiveError` listing every variable that
-differs.
+to a variable, checks names, shapes and dtypes, and converts each tensor to its variable's
+dtype and device; only when all of that succeeded does it copy them in. A mismatch raises
+one `ArchiveError` listing every variable that differs. Optimizer state that does not fit
+the model's optimizer is skipped with a warning, as in Keras.
 
 Example:
 >>> import os, tempfile
@@ -21,7 +25,7 @@ import warnings
 
 import torch
 
-from . import safetensors_io
+from . import optimizer_state, safetensors_io
 from .archive import read_archive
 from .atomic import write_bytes_atomically
 from .errors import ArchiveError
@@ -31,6 +35,10 @@ __all__ = ["WEIGHTS_SUFFIX", "assign_weights", "collect_weights", "load_weights"
 
 WEIGHTS_SUFFIX = ".weights.safetensors"
 ARCHIVE_WEIGHTS = "model.weights.safetensors"
+ARCHIVE_OPTIMIZER_STATE = "optimizer.json"
+ARCHIVE_OPTIMIZER_TENSORS = "optimizer.safetensors"
+OPTIMIZER_PREFIX = "optimizer/"
+_OPTIMIZER_METADATA = "optimizer_state"
 
 
 def collect_weights(model) -> dict[str, torch.Tensor]:
@@ -64,8 +72,13 @@ def save_weights(model, filepath: "str | os.PathLike[str]", overwrite: bool = Tr
         )
     _check_overwrite(filepath, overwrite)
     _check_built(model, "save")
-    data = safetensors_io.save(collect_weights(model), metadata=_weights_metadata())
-    write_bytes_atomically(filepath, data)
+    tensors, metadata = collect_weights(model), _weights_metadata()
+    optimizer_parts = optimizer_state.encode(model)
+    if optimizer_parts is not None:
+        text, optimizer_tensors = optimizer_parts
+        tensors.update({OPTIMIZER_PREFIX + key: value for key, value in optimizer_tensors.items()})
+        metadata[_OPTIMIZER_METADATA] = text
+    write_bytes_atomically(filepath, safetensors_io.save(tensors, metadata=metadata))
 
 
 def load_weights(model, filepath: "str | os.PathLike[str]", skip_mismatch: bool = False) -> None:
@@ -86,26 +99,80 @@ def load_weights(model, filepath: "str | os.PathLike[str]", skip_mismatch: bool 
     """
     filepath = os.fspath(filepath)
     if filepath.endswith(".keras"):
-        entries = read_archive(filepath, required=[ARCHIVE_WEIGHTS], optional=_OTHER_ENTRIES)
-        data, source = entries[ARCHIVE_WEIGHTS], f"{filepath}/{ARCHIVE_WEIGHTS}"
+        tensors, state, source = _read_archive_weights(filepath)
     elif filepath.endswith(WEIGHTS_SUFFIX):
-        with open(filepath, "rb") as file:
-            data, source = file.read(), filepath
+        tensors, state, source = _read_weights_file(filepath)
     else:
         raise ValueError(
             f"File format not supported: filepath={filepath}. Weights load from "
             f"`{WEIGHTS_SUFFIX}` files or `.keras` archives."
         )
     _check_built(model, "load")
-    tensors, _ = safetensors_io.load(data, source=source)
-    assign_weights(model, tensors, source, skip_mismatch=skip_mismatch)
+    assign_weights(model, tensors, source, skip_mismatch=skip_mismatch, optimizer=state)
 
 
-_OTHER_ENTRIES = ("config.json", "metadata.json", "optimizer.json", "optimizer.safetensors")
+def _read_weights_file(filepath: str):
+    with open(filepath, "rb") as file:
+        tensors, metadata = safetensors_io.load(file.read(), source=filepath)
+    optimizer_tensors = {
+        key[len(OPTIMIZER_PREFIX) :]: tensors.pop(key)
+        for key in list(tensors)
+        if key.startswith(OPTIMIZER_PREFIX)
+    }
+    text = metadata.get(_OPTIMIZER_METADATA)
+    if text is None and optimizer_tensors:
+        raise ArchiveError(
+            f"{filepath}: holds {OPTIMIZER_PREFIX}* tensors but no {_OPTIMIZER_METADATA!r} "
+            "metadata describing them."
+        )
+    source = f"{filepath} ({_OPTIMIZER_METADATA})"
+    state = None if text is None else optimizer_state.decode(text, optimizer_tensors, source)
+    return tensors, state, filepath
 
 
-def assign_weights(model, tensors: dict[str, torch.Tensor], source: str, skip_mismatch=False):
+def _read_archive_weights(filepath: str):
+    entries = read_archive(filepath, required=[ARCHIVE_WEIGHTS], optional=_OTHER_ENTRIES)
+    source = f"{filepath}/{ARCHIVE_WEIGHTS}"
+    tensors, _ = safetensors_io.load(entries[ARCHIVE_WEIGHTS], source=source)
+    return tensors, read_archive_optimizer_state(entries, filepath), source
+
+
+def read_archive_optimizer_state(entries: dict[str, bytes], source: str) -> "dict | None":
+    """The decoded optimizer state of archive `entries`, or None when they hold none."""
+    names = (ARCHIVE_OPTIMIZER_STATE, ARCHIVE_OPTIMIZER_TENSORS)
+    present = [name for name in names if name in entries]
+    if not present:
+        return None
+    if len(present) == 1:
+        missing = next(name for name in names if name not in entries)
+        raise ArchiveError(f"{source}: {present[0]} is present but {missing} is missing.")
+    where = f"{source}/{ARCHIVE_OPTIMIZER_TENSORS}"
+    tensors, _ = safetensors_io.load(entries[ARCHIVE_OPTIMIZER_TENSORS], source=where)
+    text = entries[ARCHIVE_OPTIMIZER_STATE]
+    return optimizer_state.decode(text, tensors, f"{source}/{ARCHIVE_OPTIMIZER_STATE}")
+
+
+_OTHER_ENTRIES = (
+    "config.json",
+    "metadata.json",
+    ARCHIVE_OPTIMIZER_STATE,
+    ARCHIVE_OPTIMIZER_TENSORS,
+)
+
+
+def assign_weights(
+    model,
+    tensors: dict[str, torch.Tensor],
+    source: str,
+    skip_mismatch: bool = False,
+    optimizer: "dict | None" = None,
+    strict_optimizer: bool = False,
+) -> None:
     """Check every tensor against the model's variables, then assign them all (or none).
+
+    `optimizer` is a decoded optimizer state (see `optimizer_state`) restored after the
+    weights were checked; when it does not fit, `strict_optimizer` makes that an error,
+    else a warning.
 
     Example:
     >>> import torch
@@ -148,9 +215,20 @@ def assign_weights(model, tensors: dict[str, torch.Tensor], source: str, skip_mi
             + "\n  ".join(problems),
             stacklevel=2,
         )
+    if optimizer is not None:
+        _restore_optimizer(model, optimizer, source, strict_optimizer)
     with torch.no_grad():
         for variable, tensor in staged:
             variable.copy_(tensor)
+
+
+def _restore_optimizer(model, state: dict, source: str, strict: bool) -> None:
+    try:
+        optimizer_state.restore(model, state, source)
+    except ArchiveError as error:
+        if strict:
+            raise
+        warnings.warn(f"Skipping the optimizer state: {error}", stacklevel=3)
 
 
 def _kind(dtype: torch.dtype) -> str:
