@@ -1,0 +1,320 @@
+"""Seeded random numbers (Keras 3's ``keras.random``) from a counter-based Philox stream.
+
+Every function takes ``seed=``:
+
+- an int: the same numbers on every call with that int (Keras's rule);
+- a ``SeedGenerator``: a new seed per call, drawn on the device without a host sync, so a
+  layer that holds one gives reproducible, advancing randomness and ``torch.compile`` never
+  recompiles for a new seed;
+- None: a fresh seed from torch's global generator (``torch.manual_seed`` fixes it).
+
+Numbers come from ``kernels._philox``, the torch twin of Triton's ``tl.rand``/``tl.randn``:
+the element at flat index ``i`` of a draw uses Philox counter ``i`` under the seed, so the
+same seed gives the same numbers on the CPU and on a GPU.
+
+Example:
+>>> import tritonlayers as keras
+>>> a = keras.random.normal((2, 3), seed=7)
+>>> bool((a == keras.random.normal((2, 3), seed=7)).all())
+True
+"""
+
+import math
+from typing import Any
+
+import torch
+
+from . import config
+from .dtype_policies import standardize_dtype, to_torch_dtype
+from .kernels import _philox
+
+__all__ = [
+    "SeedGenerator",
+    "categorical",
+    "dropout",
+    "normal",
+    "randint",
+    "shuffle",
+    "truncated_normal",
+    "uniform",
+]
+
+Seed = "int | SeedGenerator | torch.Tensor | None"
+_MAX_SEED = 2**62
+
+
+def _fresh_seed() -> int:
+    """A seed from torch's global generator (host side; only when no seed was given)."""
+    return int(torch.randint(1, _MAX_SEED, (), dtype=torch.int64))
+
+
+class SeedGenerator:
+    """A seed whose state lives in a non-trainable int64 variable: ``[seed, counter]``.
+
+    ``next()`` hashes the state with Philox into a new 0-d int64 seed tensor and bumps the
+    counter in place, all on the state's device. A Layer that holds a SeedGenerator tracks
+    its ``state`` in ``layer.variables`` (not in ``weights``), so it is saved and restored.
+
+    Args:
+        seed: the starting seed (an int); None draws one from torch's global generator.
+        name: a name for the state variable.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> gen = keras.random.SeedGenerator(1337)
+    >>> gen.state.numpy().tolist()
+    [1337, 0]
+    >>> first = keras.random.uniform((3,), seed=gen)
+    >>> gen.state.numpy().tolist()
+    [1337, 1]
+    """
+
+    def __init__(self, seed: "int | None" = None, name: "str | None" = None, **kwargs: Any):
+        from .layers.variables import Variable
+
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments for SeedGenerator: {sorted(kwargs)}")
+        if seed is None:
+            seed = _fresh_seed()
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"Argument `seed` must be an integer. Received: seed={seed!r}")
+        self._initial_seed = seed
+        self.name = name or "seed_generator"
+        self.state = Variable(
+            torch.tensor([seed % 2**63, 0], dtype=torch.int64),
+            shape=(2,),
+            dtype="int64",
+            trainable=False,
+            name=f"{self.name}_state",
+        )
+
+    @property
+    def variables(self) -> list:
+        """The generator's state variable, as a list (what layers track)."""
+        return [self.state]
+
+    def next(self, ordered: bool = True) -> torch.Tensor:
+        """A new 0-d int64 seed tensor; advances the state in place (no host sync)."""
+        state = self.state.detach()
+        words = _philox.randint4x(state[0], state[1:2])
+        seed = (words[1] & 0x7FFFFFFF) * 2**32 + words[0]
+        with torch.no_grad():
+            self.state[1:2].add_(1)
+        return seed.reshape(())
+
+    def get_config(self) -> dict:
+        """The constructor arguments (the initial seed, not the current counter)."""
+        return {"seed": self._initial_seed, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "SeedGenerator":
+        """A generator from ``get_config()``'s dict."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<SeedGenerator name={self.name!r} seed={self._initial_seed}>"
+
+
+def draw_seed(seed: Any) -> "int | torch.Tensor":
+    """The Philox seed for one draw: the int itself, ``generator.next()``, a one-element int
+    tensor as it is, or a fresh int for None."""
+    if isinstance(seed, SeedGenerator):
+        return seed.next()
+    if seed is None:
+        return _fresh_seed()
+    if isinstance(seed, torch.Tensor) and seed.numel() == 1 and not seed.is_floating_point():
+        return seed.reshape(()).to(torch.int64)
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return seed
+    raise ValueError(
+        "Argument `seed` must be either an integer, an instance of `SeedGenerator`, or None. "
+        f"Received: seed={seed!r} (of type {type(seed).__name__})"
+    )
+
+
+def _shape(shape: Any) -> tuple[int, ...]:
+    return (int(shape),) if isinstance(shape, int) else tuple(int(s) for s in shape)
+
+
+def _offsets(shape: tuple[int, ...]) -> torch.Tensor:
+    return torch.arange(math.prod(shape), dtype=torch.int64, device=config.device())
+
+
+def _float_dtype(dtype: Any, function: str) -> torch.dtype:
+    name = standardize_dtype(dtype)
+    if not name.startswith(("float", "bfloat")):
+        raise ValueError(
+            f"`keras.random.{function}` requires a floating point `dtype`. Received: dtype={name}"
+        )
+    return to_torch_dtype(name)
+
+
+def normal(
+    shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = None, seed: Any = None
+) -> torch.Tensor:
+    """Draws from a normal distribution with ``mean`` and ``stddev``.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> tuple(keras.random.normal((2, 3), seed=1).shape)
+    (2, 3)
+    """
+    shape = _shape(shape)
+    target = _float_dtype(dtype, "normal")
+    values = _philox.normal(draw_seed(seed), _offsets(shape)).reshape(shape)
+    return (values * stddev + mean).to(target)
+
+
+def uniform(
+    shape: Any, minval: float = 0.0, maxval: float = 1.0, dtype: Any = None, seed: Any = None
+) -> torch.Tensor:
+    """Draws uniformly from ``[minval, maxval)``.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> u = keras.random.uniform((1000,), minval=2.0, maxval=3.0, seed=0)
+    >>> bool(((u >= 2.0) & (u < 3.0)).all())
+    True
+    """
+    shape = _shape(shape)
+    target = _float_dtype(dtype, "uniform")
+    values = _philox.uniform(draw_seed(seed), _offsets(shape)).reshape(shape)
+    return (values * (maxval - minval) + minval).to(target)
+
+
+# Standard normal CDF at -2 and its complement: the bounds of a 2-sigma truncated normal.
+_CDF_MINUS_TWO = 0.5 * math.erfc(math.sqrt(2.0))
+_TRUNCATED_MASS = 1.0 - 2.0 * _CDF_MINUS_TWO
+
+
+def truncated_normal(
+    shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = None, seed: Any = None
+) -> torch.Tensor:
+    """Normal draws restricted to within two ``stddev`` of ``mean`` (exact, by inverting the
+    CDF of the truncated distribution; no rejection loop).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> x = keras.random.truncated_normal((1000,), seed=3)
+    >>> bool((x.abs() <= 2.0).all())
+    True
+    """
+    shape = _shape(shape)
+    target = _float_dtype(dtype, "truncated_normal")
+    u = _philox.uniform(draw_seed(seed), _offsets(shape)).to(torch.float64)
+    probability = _CDF_MINUS_TWO + u * _TRUNCATED_MASS
+    z = math.sqrt(2.0) * torch.erfinv(2.0 * probability - 1.0)
+    values = torch.clamp(z, -2.0, 2.0).reshape(shape)
+    return (values * stddev + mean).to(target)
+
+
+def randint(
+    shape: Any, minval: int, maxval: int, dtype: Any = "int32", seed: Any = None
+) -> torch.Tensor:
+    """Integers drawn uniformly from ``[minval, maxval)``.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> x = keras.random.randint((100,), 0, 3, seed=0)
+    >>> sorted(set(x.tolist()))
+    [0, 1, 2]
+    """
+    shape = _shape(shape)
+    span = int(maxval) - int(minval)
+    if span <= 0 or span > 2**31:
+        raise ValueError(
+            f"randint needs minval < maxval with a range of at most 2**31; received "
+            f"minval={minval}, maxval={maxval}."
+        )
+    bits = _philox.randint(draw_seed(seed), _offsets(shape))
+    # Multiply-shift: floor(bits * span / 2**32) is uniform over [0, span) for uint32 bits.
+    values = int(minval) + ((bits * span) >> 32)
+    return values.reshape(shape).to(to_torch_dtype(dtype))
+
+
+def dropout(inputs: Any, rate: float, noise_shape: Any = None, seed: Any = None) -> torch.Tensor:
+    """Zero each entry with probability ``rate`` and scale the rest by ``1 / (1 - rate)``.
+
+    Uses the seeded dropout kernel (``kernels.dropout``). With ``noise_shape`` (entries may
+    be None for "as in inputs"), one mask of that shape is drawn and broadcast.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> y = keras.random.dropout(keras.ops.ones((4, 8)), rate=0.5, noise_shape=(4, 1), seed=2)
+    >>> all(len(set(row)) == 1 for row in y.tolist())
+    True
+    """
+    from . import kernels
+    from .ops import convert_to_tensor
+
+    inputs = convert_to_tensor(inputs)
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"dropout: `rate` must be in [0, 1]. Received: rate={rate}")
+    shape = _noise_shape(inputs, noise_shape)
+    seed_value = draw_seed(seed)
+    if shape == tuple(inputs.shape):
+        return kernels.dropout(inputs, rate, seed_value)
+    if rate == 1.0:
+        return torch.zeros_like(inputs)
+    threshold = min(round(rate * 2**32), 2**32)
+    bits = _philox.randint(seed_value, _offsets(shape).to(inputs.device)).reshape(shape)
+    mask = (bits >= threshold).to(inputs.dtype)
+    return inputs * mask * (1.0 / (1.0 - rate))
+
+
+def _noise_shape(inputs: torch.Tensor, noise_shape: Any) -> tuple[int, ...]:
+    if noise_shape is None:
+        return tuple(inputs.shape)
+    shape = tuple(inputs.shape[i] if dim is None else int(dim) for i, dim in enumerate(noise_shape))
+    try:
+        torch.broadcast_shapes(shape, inputs.shape)
+    except RuntimeError:
+        raise ValueError(
+            f"dropout: noise_shape {tuple(noise_shape)} does not broadcast to the inputs' "
+            f"shape {tuple(inputs.shape)}."
+        ) from None
+    return shape
+
+
+def shuffle(x: Any, axis: int = 0, seed: Any = None) -> torch.Tensor:
+    """``x`` with its entries along ``axis`` in a random order (a seeded permutation).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> sorted(keras.random.shuffle(keras.ops.arange(5), seed=1).tolist())
+    [0, 1, 2, 3, 4]
+    """
+    from .ops import convert_to_tensor
+
+    x = convert_to_tensor(x)
+    n = x.shape[axis]
+    words = _philox.randint4x(draw_seed(seed), torch.arange(n, device=x.device))
+    keys = (words[0] << 31) | (words[1] >> 1)
+    return torch.index_select(x, axis, torch.argsort(keys, stable=True))
+
+
+def categorical(
+    logits: Any, num_samples: int, dtype: Any = "int32", seed: Any = None
+) -> torch.Tensor:
+    """``num_samples`` class indices per row of ``logits`` (batch, num_classes), drawn with
+    probabilities ``softmax(logits)`` (Gumbel-max).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.random.categorical([[-1e9, 0.0]], 3, seed=0).tolist()
+    [[1, 1, 1]]
+    """
+    from .ops import convert_to_tensor
+
+    logits = convert_to_tensor(logits)
+    if logits.ndim != 2:
+        raise ValueError(
+            "`logits` should be a 2-D tensor with shape [batch_size, num_classes]. "
+            f"Received: logits.shape={tuple(logits.shape)}"
+        )
+    batch, classes = logits.shape
+    shape = (batch, int(num_samples), classes)
+    u = _philox.uniform(draw_seed(seed), _offsets(shape).to(logits.device)).reshape(shape)
+    gumbel = -torch.log(-torch.log(torch.clamp(u, min=1e-12)))
+    scores = logits.float().unsqueeze(1) + gumbel
+    return torch.argmax(scores, dim=-1).to(to_torch_dtype(dtype))
