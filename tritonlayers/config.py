@@ -15,12 +15,14 @@ from .kernels._dispatch import kernel_mode, set_kernel_mode
 __all__ = [
     "backend",
     "device",
+    "dtype_policy",
     "epsilon",
     "float32_matmul_precision",
     "floatx",
     "image_data_format",
     "kernel_mode",
     "set_device",
+    "set_dtype_policy",
     "set_epsilon",
     "set_float32_matmul_precision",
     "set_floatx",
@@ -93,3 +95,31 @@ def float32_matmul_precision() -> str:
 def set_float32_matmul_precision(precision: str) -> None:
     """Set torch's float32 matmul precision; the fused Triton matmul follows it too."""
     torch.set_float32_matmul_precision(precision)
+
+
+def dtype_policy():
+    """The global dtype policy new layers get without `dtype=` ("float32" unless changed).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.config.dtype_policy()
+    <DTypePolicy "float32">
+    """
+    from .dtype_policies import dtype_policy as global_policy
+
+    return global_policy()
+
+
+def set_dtype_policy(policy) -> None:
+    """Set the global dtype policy: "mixed_float16", "mixed_bfloat16", "float32", ...
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.config.set_dtype_policy("mixed_bfloat16")
+    >>> keras.config.dtype_policy().compute_dtype
+    'bfloat16'
+    >>> keras.config.set_dtype_policy("float32")
+    """
+    from .dtype_policies import set_dtype_policy as set_global_policy
+
+    set_global_policy(policy)

@@ -1,0 +1,916 @@
+"""Layer: Keras 3's unit of state plus computation, as a `torch.nn.Module`.
+
+A layer creates its weights with `add_weight` (in `__init__` or, lazily, in `build`, which
+`__call__` runs once with the first input's shape) and computes in `call`. Layers, Variables
+and lists/dicts of them assigned as attributes are tracked, so `weights`, `losses`,
+`trainable` and `state_dict()` see the whole tree.
+
+`__call__` is a short list of named steps (see DESIGN.md): convert the inputs, check the
+input spec, build once, resolve `training`, fill `mask`, clear the losses when outermost,
+run `call` under the layer's dtype policy, set the output mask. Each step is a method below.
+
+Example:
+>>> import tritonlayers as keras
+>>> class Linear(keras.Layer):
+...     def __init__(self, units=32, **kwargs):
+...         super().__init__(**kwargs)
+...         self.units = units
+...     def build(self, input_shape):
+...         self.w = self.add_weight(shape=(input_shape[-1], self.units))
+...         self.b = self.add_weight(shape=(self.units,), initializer="zeros")
+...     def call(self, inputs):
+...         return keras.ops.matmul(inputs, self.w) + self.b
+>>> layer = Linear(4)
+>>> tuple(layer(keras.ops.ones((2, 3))).shape), len(layer.weights)
+((2, 4), 2)
+"""
+
+import functools
+import warnings
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import dtype_policies
+from . import symbolic, tracking
+from .call_context import STATE, name_scope
+from .call_spec import call_spec_of
+from .input_spec import InputSpec, assert_input_compatibility
+from .naming import to_snake_case, unique_name
+from .nest import flatten, map_structure
+from .variables import Variable
+
+_PLAIN_TYPES = (str, int, float, bool, type(None))
+# Bumped whenever any layer gains or loses a sublayer; invalidates `_flatten_layers` caches.
+_structure_version = [0]
+
+_STATE_LOCKED_MESSAGE = (
+    "You cannot add new elements of state (variables or sub-layers) to a layer that is "
+    "already built. All state must be created in the `__init__()` method or in the "
+    "`build()` method."
+)
+
+
+class Layer(torch.nn.Module):
+    """The base class of all layers: weights (`add_weight`), `build`, `call`, config.
+
+    Args:
+        activity_regularizer: optional regularizer applied to the outputs (added to `losses`).
+        trainable: whether the layer's weights are updated in training.
+        dtype: dtype policy ("float32", "mixed_float16", "mixed_bfloat16", ...); None
+            takes `config.dtype_policy()`.
+        autocast: whether to cast float inputs and variables to the compute dtype.
+        name: the name; None gives the snake_case class name made unique ("linear_1").
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.Layer(name="block", dtype="mixed_bfloat16")
+    >>> layer.name, layer.compute_dtype, layer.variable_dtype
+    ('block', 'bfloat16', 'float32')
+    """
+
+    _is_tritonlayers_layer = True
+    input_spec: "InputSpec | None" = None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Layer":
+        self = super().__new__(cls)
+        # Set up the torch Module here, so that sublayers and Variables can be assigned
+        # even before the subclass calls `super().__init__()`.
+        torch.nn.Module.__init__(self)
+        spec = call_spec_of(cls)
+        initial_state = {
+            "_call_spec": spec,
+            "_initialized": False,
+            "built": False,
+            "_locked": False,
+            "_layers": [],
+            "_trainable_variables": [],
+            "_non_trainable_variables": [],
+            "_state_owners": [],
+            "_auto_keys": set(),
+            "_losses": [],
+            "_inbound_nodes": [],
+            "_outbound_nodes": [],
+            "_path": None,
+            "_build_device": None,
+            "_build_shapes_dict": None,
+            "_flat_cache": (-1, ()),
+            "_mask_warned": False,
+            "_auto_config": _auto_config(spec, args, kwargs),
+            "_build_depth": 0,
+        }
+        self.__dict__.update(initial_state)
+        return self
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = _build_then_lock(cls.__dict__["build"])
+
+    def __init__(
+        self,
+        *,
+        activity_regularizer: Any = None,
+        trainable: bool = True,
+        dtype: Any = None,
+        autocast: bool = True,
+        name: "str | None" = None,
+        **kwargs: Any,
+    ):
+        self._input_shape_arg = _pop_input_shape_hint(kwargs)
+        self._batch_size_arg = kwargs.pop("batch_size", None)
+        if kwargs:
+            raise ValueError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}"
+            )
+        if name is not None and (not isinstance(name, str) or "/" in name):
+            raise ValueError(
+                "Argument `name` must be a string and cannot contain character `/`. "
+                f"Received: name={name} (of type {type(name)})"
+            )
+        self.name = name if name else unique_name(to_snake_case(type(self).__name__))
+        self.autocast = bool(autocast)
+        self.dtype_policy = dtype
+        self._trainable = bool(trainable)
+        self.activity_regularizer = _lookup("regularizers", activity_regularizer)
+        self._initialized = True
+
+    # ------------------------------------------------------------------ call path
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not self._inputs_ready(args, kwargs):
+            if symbolic.any_symbolic(args, kwargs):
+                return symbolic.symbolic_call(self, args, kwargs)
+            args, kwargs = self._convert_inputs(args, kwargs)
+        first = args[0] if args else None
+        if self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, first, self.name)
+        if not self.built:
+            self._maybe_build(args, kwargs)
+        saved_entry, saved_training = STATE.entry, STATE.training
+        saved_path, saved_autocast = STATE.path, STATE.autocast_dtype
+        try:
+            outermost = saved_entry is None
+            if outermost:
+                STATE.entry = self
+            self._resolve_training(kwargs)
+            previous_mask = self._fill_mask(args, kwargs, first)
+            self._clear_losses_if_outermost(outermost)
+            STATE.path = self._path
+            STATE.autocast_dtype = self._resolve_autocast(saved_autocast)
+            outputs = self.call(*args, **kwargs)
+            if self.activity_regularizer is not None:
+                self._add_activity_losses(outputs)
+            self._set_output_mask(first, outputs, previous_mask)
+        finally:
+            STATE.entry, STATE.training = saved_entry, saved_training
+            STATE.path, STATE.autocast_dtype = saved_path, saved_autocast
+        return outputs
+
+    def _inputs_ready(self, args: tuple, kwargs: dict) -> bool:
+        """The common case that needs no conversion: one tensor already in the right dtype."""
+        if kwargs or len(args) != 1:
+            return False
+        x = args[0]
+        if not isinstance(x, torch.Tensor):
+            return False
+        target = self._input_dtype
+        return target is None or x.dtype == target or not x.is_floating_point()
+
+    def _convert_inputs(self, args: tuple, kwargs: dict) -> "tuple[tuple, dict]":
+        """Arrays become tensors; float inputs take the compute dtype (float64 -> float32)."""
+        args = map_structure(self._convert_input, args)
+        kwargs = {k: map_structure(self._convert_input, v) for k, v in kwargs.items()}
+        for arg in flatten(args):
+            if arg is not None and not isinstance(arg, torch.Tensor):
+                raise ValueError(
+                    f"Layer '{self.name}': only input tensors may be passed as positional "
+                    "arguments. The following argument value should be passed as a keyword "
+                    f"argument: {arg} (of type {type(arg)})"
+                )
+        return args, kwargs
+
+    def _convert_input(self, x: Any) -> Any:
+        if isinstance(x, torch.Tensor):
+            tensor = x
+        elif isinstance(x, (np.ndarray, np.generic)):
+            tensor = torch.as_tensor(x, device=_default_device())
+        else:
+            return x
+        target = self._input_dtype
+        if tensor.is_floating_point() and target is not None and tensor.dtype != target:
+            mask = getattr(x, "_keras_mask", None)
+            tensor = tensor.to(target)
+            if mask is not None:
+                tensor._keras_mask = mask
+        elif tensor.dtype == torch.float64 and target is None:
+            tensor = tensor.float()
+        return tensor
+
+    def _maybe_build(self, args: tuple, kwargs: dict) -> None:
+        """Run `build` once, with the first input's shape or with `<arg>_shape` by name."""
+        self._check_super_called()
+        leaves = [t for t in flatten(args) if hasattr(t, "shape")]
+        self._build_device = getattr(leaves[0], "device", None) if leaves else None
+        shapes = self._input_shapes(args, kwargs)
+        spec = self._call_spec
+        if spec.build_default or len(spec.build_params) <= 1:
+            self.build(next(iter(shapes.values()), None))
+        else:
+            self.build(**_shapes_for_build(self, shapes))
+        if self.input_spec is not None and args:
+            assert_input_compatibility(self.input_spec, args[0], self.name)
+
+    def _input_shapes(self, args: tuple, kwargs: dict) -> dict:
+        names = self._call_spec.arg_names
+        shapes = {}
+        for index, value in enumerate(args):
+            name = names[index] if index < len(names) else f"arg_{index}"
+            shapes[f"{name}_shape"] = _shape_of(value)
+        for name, value in kwargs.items():
+            if name not in ("training", "mask") and any(
+                hasattr(leaf, "shape") for leaf in flatten(value)
+            ):
+                shapes[f"{name}_shape"] = _shape_of(value)
+        return shapes
+
+    def _resolve_training(self, kwargs: dict) -> "bool | None":
+        """Explicit `training=` > the enclosing call's value > the default in `call`."""
+        spec = self._call_spec
+        training = kwargs.get("training")
+        if training is None:
+            training = STATE.training
+            if training is None:
+                training = spec.training_default
+        STATE.training = training
+        if spec.has_training:
+            if training is not None:
+                kwargs["training"] = training
+        elif "training" in kwargs and not spec.has_var_kwargs:
+            del kwargs["training"]
+        return training
+
+    def _fill_mask(self, args: tuple, kwargs: dict, first: Any) -> Any:
+        """Pass the inputs' `_keras_mask` to `mask` / `<arg>_mask`; return the first input's."""
+        spec = self._call_spec
+        if spec.has_mask and kwargs.get("mask") is not None:
+            return kwargs["mask"]
+        previous_mask = _mask_of(first)
+        if spec.has_mask and previous_mask is not None and len(args) == 1:
+            kwargs["mask"] = previous_mask
+        elif spec.mask_args:
+            for name, value in zip(spec.arg_names, args):
+                if name in spec.mask_args and kwargs.get(f"{name}_mask") is None:
+                    kwargs[f"{name}_mask"] = _mask_of(value)
+        return previous_mask
+
+    def _clear_losses_if_outermost(self, outermost: bool) -> None:
+        """The outermost call starts fresh: clear the losses of this layer and its sublayers."""
+        if outermost:
+            for layer in self._flat_layers():
+                if layer._losses:
+                    layer._losses.clear()
+
+    def _resolve_autocast(self, outer_dtype: "torch.dtype | None") -> "torch.dtype | None":
+        """The dtype variables are read in during `call` (None: as stored)."""
+        if outer_dtype is None and not self._mixed:
+            return None
+        return self._autocast_dtype
+
+    def _add_activity_losses(self, outputs: Any) -> None:
+        for output in flatten(outputs):
+            if isinstance(output, torch.Tensor):
+                loss = self.activity_regularizer(output)
+                if output.ndim > 0 and output.shape[0] > 0:
+                    loss = loss / output.shape[0]
+                self.add_loss(loss)
+
+    def _set_output_mask(self, first: Any, outputs: Any, previous_mask: Any) -> None:
+        """Attach `compute_mask(...)` to the outputs, or warn once that the mask is dropped."""
+        if self.supports_masking:
+            if previous_mask is None and self._call_spec.compute_mask_default:
+                return
+            masks = self.compute_mask(first, previous_mask)
+            if masks is None:
+                return
+            flat_outputs = flatten(outputs)
+            flat_masks = flatten(masks) if len(flat_outputs) > 1 else [masks]
+            for output, mask in zip(flat_outputs, flat_masks):
+                if (
+                    mask is not None
+                    and isinstance(output, torch.Tensor)
+                    and getattr(output, "_keras_mask", None) is None
+                ):
+                    output._keras_mask = mask
+        elif previous_mask is not None and not self._mask_warned:
+            self._mask_warned = True
+            warnings.warn(
+                f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with "
+                "a mask attached to it. However, this layer does not support masking and will "
+                "therefore destroy the mask information. Downstream layers will not see the "
+                "mask.",
+                stacklevel=3,
+            )
+
+    # ------------------------------------------------------------- overridables
+
+    def build(self, input_shape: Any = None) -> None:
+        """Create the layer's weights for inputs of `input_shape`; `__call__` runs it once."""
+        self.built = True
+
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        """The forward computation. The base layer returns its (first) input unchanged."""
+        return args[0] if args else None
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """torch's name for `call` (so torch utilities that call `forward` work)."""
+        return self.call(*args, **kwargs)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The mask of the outputs; by default the input mask passes through."""
+        return mask
+
+    def compute_output_shape(self, *args: Any, **kwargs: Any) -> Any:
+        """Output shape(s) for input shape(s); by default `call` is traced on fake tensors."""
+        specs = symbolic.compute_output_spec(self, *args, **kwargs, from_shapes=True)
+        return map_structure(lambda t: t.shape, specs)
+
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        """Output KerasTensor(s) for KerasTensor input(s), without running real math."""
+        return symbolic.compute_output_spec(self, *args, **kwargs)
+
+    @property
+    def supports_masking(self) -> bool:
+        """Whether `compute_mask` output is attached to the outputs (on by overriding it)."""
+        value = self.__dict__.get("_supports_masking")
+        return not self._call_spec.compute_mask_default if value is None else value
+
+    @supports_masking.setter
+    def supports_masking(self, value: bool) -> None:
+        self.__dict__["_supports_masking"] = bool(value)
+
+    # ----------------------------------------------------------------- weights
+
+    def add_weight(
+        self,
+        shape: Any = (),
+        initializer: Any = None,
+        dtype: Any = None,
+        trainable: bool = True,
+        autocast: bool = True,
+        regularizer: Any = None,
+        constraint: Any = None,
+        aggregation: str = "none",
+        overwrite_with_gradient: bool = False,
+        name: "str | None" = None,
+    ) -> Variable:
+        """Create a weight Variable owned by this layer.
+
+        The default initializer is "glorot_uniform" for float dtypes and "zeros" otherwise;
+        the default dtype is the policy's variable dtype. `regularizer` penalties show in
+        `losses`; `constraint` is applied by the optimizer after each update.
+
+        Example:
+        >>> import tritonlayers as keras
+        >>> layer = keras.Layer()
+        >>> w = layer.add_weight(shape=(2, 3), initializer="ones", name="kernel")
+        >>> w.path, layer.weights[0] is w
+        ('layer/kernel', True)
+        """
+        self._check_super_called()
+        self._check_can_add_state()
+        shape = () if shape is None else shape
+        dtype = dtype_policies.standardize_dtype(dtype or self.variable_dtype)
+        if initializer is None:
+            is_float = "float" in dtype or "complex" in dtype
+            initializer = "glorot_uniform" if is_float else "zeros"
+        with name_scope(self._ensure_path()):
+            variable = Variable(
+                initializer,
+                shape=shape,
+                dtype=dtype,
+                trainable=trainable,
+                autocast=autocast,
+                name=name,
+                regularizer=_lookup("regularizers", regularizer),
+                constraint=_lookup("constraints", constraint),
+                device=self._build_device,
+            )
+        variable.aggregation = aggregation
+        variable.overwrite_with_gradient = overwrite_with_gradient
+        self._track_variable(variable)
+        return variable
+
+    def add_variable(self, shape: Any = (), initializer: Any = None, **kwargs: Any) -> Variable:
+        """Alias of `add_weight`."""
+        return self.add_weight(shape, initializer, **kwargs)
+
+    @property
+    def variables(self) -> "list[Variable]":
+        """All state: own variables, seed/metric states, then sublayers' (deduplicated)."""
+        found = _unique(
+            self._trainable_variables + self._non_trainable_variables,
+            *(owner.variables for owner in self._state_owners),
+            *(layer.variables for layer in self._layers),
+        )
+        return found
+
+    @property
+    def trainable_variables(self) -> "list[Variable]":
+        """The trainable variables (empty when the layer is frozen)."""
+        return [v for v in self.variables if v.trainable] if self.trainable else []
+
+    @property
+    def non_trainable_variables(self) -> "list[Variable]":
+        """The non-trainable variables, seed states included (all when frozen)."""
+        return [v for v in self.variables if not v.trainable] if self.trainable else self.variables
+
+    @property
+    def weights(self) -> "list[Variable]":
+        """Own weights (trainable first, in creation order), then sublayers' weights."""
+        return _unique(
+            self._trainable_variables + self._non_trainable_variables,
+            *(layer.weights for layer in self._layers),
+        )
+
+    @property
+    def trainable_weights(self) -> "list[Variable]":
+        """The weights an optimizer updates (empty when the layer is frozen)."""
+        return [w for w in self.weights if w.trainable] if self.trainable else []
+
+    @property
+    def non_trainable_weights(self) -> "list[Variable]":
+        """The weights an optimizer leaves alone (all of them when the layer is frozen)."""
+        return [w for w in self.weights if not w.trainable] if self.trainable else self.weights
+
+    def count_params(self) -> int:
+        """The number of scalars in `weights`; the layer must be built."""
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't "
+                "built. You can build it manually via: `layer.build(input_shape)`."
+            )
+        return int(sum(w.numel() for w in self.weights))
+
+    def get_weights(self) -> "list[np.ndarray]":
+        """The weights' values as numpy arrays, in `weights` order."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights: "list[Any]") -> None:
+        """Assign values (arrays or tensors) to `weights`, in order, with shapes checked."""
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(own)} weights, but received "
+                f"{len(weights)} weights."
+            )
+        for variable, value in zip(own, weights):
+            variable.assign(value)
+
+    @property
+    def trainable(self) -> bool:
+        """Whether the layer trains; setting it cascades to its weights and sublayers."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        value = bool(value)
+        self._trainable = value
+        for variable in self._trainable_variables:
+            variable.trainable = value
+        for layer in self._layers:
+            layer.trainable = value
+
+    # ------------------------------------------------------------------ losses
+
+    def add_loss(self, loss: Any) -> None:
+        """Record scalar loss tensor(s) from `call`; they show in `losses` until the next call."""
+        values = flatten(loss)
+        for value in values:
+            if not isinstance(value, torch.Tensor):
+                raise ValueError(
+                    f"Layer '{self.name}': `add_loss()` can only be called from inside `build()` "
+                    f"or `call()`, on a tensor input. Received invalid value: {value}"
+                )
+        self._losses.extend(values)
+
+    @property
+    def losses(self) -> "list[torch.Tensor]":
+        """Losses from `add_loss` here and in sublayers, then weight-regularizer penalties."""
+        found = list(self._losses)
+        for layer in self._flat_layers()[1:]:
+            found.extend(layer._losses)
+        for variable in self.trainable_weights:
+            if variable.regularizer is not None:
+                found.append(variable.regularizer(variable))
+        return found
+
+    # ------------------------------------------------------------------ dtypes
+
+    @property
+    def dtype_policy(self) -> dtype_policies.DTypePolicy:
+        """The DTypePolicy; settable with a name, a policy or None (the global policy)."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value: Any) -> None:
+        policy = dtype_policies.get(value)
+        self.__dict__["_dtype_policy"] = policy
+        compute = policy.torch_compute_dtype
+        self.__dict__["_input_dtype"] = compute if compute.is_floating_point else None
+        autocasting = self.autocast and compute.is_floating_point
+        self.__dict__["_autocast_dtype"] = compute if autocasting else None
+        self.__dict__["_mixed"] = policy.is_mixed
+
+    @property
+    def dtype(self) -> str:
+        """The variable dtype name (Keras's `layer.dtype`)."""
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype `call` computes in."""
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        """The dtype new weights are created in."""
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def input_dtype(self) -> str:
+        """The dtype float inputs are cast to (the compute dtype)."""
+        return self._dtype_policy.compute_dtype
+
+    # ------------------------------------------------------------------- config
+
+    def get_config(self) -> dict:
+        """`name`, `trainable`, `dtype`, plus the plain constructor arguments when
+        the subclass does not define `get_config` itself."""
+        self._check_super_called()
+        config = {"name": self.name}
+        cls_get_config = type(self).get_config
+        if cls_get_config is Layer.get_config or getattr(cls_get_config, "_is_model_default", 0):
+            if self._auto_config is None:
+                raise TypeError(
+                    f"Object {type(self).__name__} was created by passing non-serializable "
+                    "argument values in `__init__()`, and therefore the object must override "
+                    "`get_config()` in order to be serializable. Please implement "
+                    "`get_config()`."
+                )
+            config.update(self._auto_config)
+            params = self._call_spec.init_params
+            kwargs_param = params.get("kwargs")
+            has_kwargs = kwargs_param is not None and kwargs_param.kind == kwargs_param.VAR_KEYWORD
+            if "name" not in params and not has_kwargs:
+                del config["name"]
+        config["trainable"] = self.trainable
+        config["dtype"] = dtype_policies.serialize(self._dtype_policy)
+        if self.activity_regularizer is not None:
+            from .. import regularizers
+
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Layer":
+        """`cls(**config)` (a serialized dtype policy is turned back into a policy)."""
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = dtype_policies.deserialize(config["dtype"])
+        try:
+            return cls(**config)
+        except Exception as error:
+            raise TypeError(
+                f"Error when deserializing class '{cls.__name__}' using config={config}.\n\n"
+                f"Exception encountered: {error}"
+            ) from error
+
+    def get_build_config(self) -> "dict | None":
+        """The shape(s) `build` ran with, for `build_from_config` when loading."""
+        shapes = self._build_shapes_dict
+        if shapes is None:
+            return None
+        if len(shapes) == 1:
+            return {"input_shape": next(iter(shapes.values()))}
+        return {"shapes_dict": shapes}
+
+    def build_from_config(self, config: "dict | None") -> None:
+        """Create the weights from a `get_build_config()` dict."""
+        if not config:
+            return
+        if "input_shape" in config:
+            self.build(config["input_shape"])
+        elif "shapes_dict" in config:
+            self.build(**config["shapes_dict"])
+
+    # ------------------------------------------------------------------ naming
+
+    @property
+    def path(self) -> "str | None":
+        """ "outer/inner" path of the layer, fixed when it is first built or called."""
+        return self._path
+
+    def _ensure_path(self) -> str:
+        if self._path is None:
+            parent = STATE.path
+            self._path = f"{parent}/{self.name}" if parent else self.name
+        return self._path
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    # ---------------------------------------------------------------- tracking
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        value = tracking.wrap(self, value)
+        parameters = self.__dict__["_parameters"]
+        if isinstance(value, Variable):
+            self._track_variable(value)
+            self._drop_auto_key(value)
+        elif tracking.is_layer(value):
+            self._track_layer(value)
+            self._drop_auto_key(value)
+        else:
+            if not isinstance(value, (tracking.TrackedList, tracking.TrackedDict)):
+                tracking.track(self, value)
+            if value is not None and name in parameters:
+                del parameters[name]
+            if value is not None and name in self.__dict__["_modules"]:
+                del self.__dict__["_modules"][name]
+        torch.nn.Module.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        parameters = self.__dict__["_parameters"]
+        if name in parameters:
+            variable = parameters[name]
+            dtype = STATE.autocast_dtype
+            if (
+                dtype is not None
+                and isinstance(variable, Variable)
+                and variable.dtype != dtype
+                and variable._autocast
+                and variable.is_floating_point()
+            ):
+                return variable.to(dtype)
+            return variable
+        return torch.nn.Module.__getattr__(self, name)
+
+    def __delattr__(self, name: str) -> None:
+        if name in self.__dict__["_parameters"] or name in self.__dict__["_modules"]:
+            tracking.untrack(self, getattr(self, name))
+        elif name in self.__dict__:
+            tracking.untrack(self, self.__dict__[name])
+        torch.nn.Module.__delattr__(self, name)
+
+    def _check_can_add_state(self) -> None:
+        if self._locked:
+            raise ValueError(f"Layer '{self.name}': {_STATE_LOCKED_MESSAGE}")
+
+    def _track_variable(self, variable: Variable) -> None:
+        own = self._trainable_variables + self._non_trainable_variables
+        if any(v is variable for v in own):
+            return
+        self._check_can_add_state()
+        if variable.trainable:
+            self._trainable_variables.append(variable)
+        else:
+            self._non_trainable_variables.append(variable)
+        if not self._trainable:
+            variable.trainable = False
+        self._register_auto(self.__dict__["_parameters"], variable, variable.name)
+
+    def _untrack_variable(self, variable: Variable) -> None:
+        for store in (self._trainable_variables, self._non_trainable_variables):
+            store[:] = [v for v in store if v is not variable]
+        self._unregister_auto(self.__dict__["_parameters"], variable)
+
+    def _track_layer(self, layer: "Layer") -> None:
+        if layer is self or any(existing is layer for existing in self._layers):
+            return
+        self._check_can_add_state()
+        self._layers.append(layer)
+        _structure_version[0] += 1
+        self._register_auto(self.__dict__["_modules"], layer, layer.__dict__.get("name", "layer"))
+
+    def _untrack_layer(self, layer: "Layer") -> None:
+        self._layers[:] = [existing for existing in self._layers if existing is not layer]
+        _structure_version[0] += 1
+        self._unregister_auto(self.__dict__["_modules"], layer)
+
+    def _track_state_owner(self, owner: Any) -> None:
+        if any(existing is owner for existing in self._state_owners):
+            return
+        self._check_can_add_state()
+        self._state_owners.append(owner)
+        for variable in owner.variables:
+            self._register_auto(self.__dict__["_parameters"], variable, variable.name)
+
+    def _untrack_state_owner(self, owner: Any) -> None:
+        self._state_owners[:] = [o for o in self._state_owners if o is not owner]
+        for variable in owner.variables:
+            self._unregister_auto(self.__dict__["_parameters"], variable)
+
+    def _register_auto(self, store: dict, value: Any, name: str) -> None:
+        """Register `value` with torch under a free key so `.to()` and `state_dict` see it."""
+        if any(existing is value for existing in store.values()):
+            return
+        key = base = name.replace(".", "_") or "item"
+        index = 0
+        while key in store or key in self.__dict__ or key in self.__dict__["_modules"]:
+            index += 1
+            key = f"{base}_{index}"
+        store[key] = value
+        self._auto_keys.add(key)
+
+    def _unregister_auto(self, store: dict, value: Any) -> None:
+        for key in [k for k, v in store.items() if v is value and k in self._auto_keys]:
+            del store[key]
+            self._auto_keys.discard(key)
+
+    def _drop_auto_key(self, value: Any) -> None:
+        """`value` is about to be registered under its attribute name: drop its auto key."""
+        for store in (self.__dict__["_parameters"], self.__dict__["_modules"]):
+            self._unregister_auto(store, value)
+
+    def _flatten_layers(self, include_self: bool = True, recursive: bool = True) -> "list[Layer]":
+        """This layer (optionally) and its sublayers, depth first in tracking order."""
+        if not recursive:
+            return ([self] if include_self else []) + list(self._layers)
+        layers = list(self._flat_layers())
+        return layers if include_self else layers[1:]
+
+    def _flat_layers(self) -> "tuple[Layer, ...]":
+        version, layers = self._flat_cache
+        if version != _structure_version[0]:
+            layers = tuple(_depth_first(self))
+            self._flat_cache = (_structure_version[0], layers)
+        return layers
+
+    def _check_super_called(self) -> None:
+        if not self.__dict__.get("_initialized"):
+            raise RuntimeError(
+                f"In layer '{type(self).__name__}', you forgot to call `super().__init__()` as "
+                "the first statement in the `__init__()` method. Go add it!"
+            )
+
+
+def _build_then_lock(build: Any) -> Any:
+    """Wrap a class's `build`: run it in the layer's name scope, then (outermost `build` only)
+    record the shapes, mark the layer built and lock its state."""
+    if getattr(build, "_builds_then_locks", False):
+        return build
+
+    @functools.wraps(build)
+    def wrapper(self: Layer, *args: Any, **kwargs: Any) -> None:
+        if self._build_depth:
+            return build(self, *args, **kwargs)
+        self._check_super_called()
+        params = self._call_spec.build_params or ("input_shape",)
+        shapes = dict(zip(params, args), **kwargs)
+        self._build_depth = 1
+        try:
+            with name_scope(self._ensure_path()):
+                build(self, *args, **kwargs)
+        finally:
+            self._build_depth = 0
+        self._build_shapes_dict = {k: _plain_shape(v) for k, v in shapes.items()}
+        self.built = True
+        self._locked = True
+
+    wrapper._builds_then_locks = True
+    return wrapper
+
+
+Layer.build = _build_then_lock(Layer.build)
+
+
+def _depth_first(layer: Layer) -> "list[Layer]":
+    found, seen, stack = [], set(), [layer]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        found.append(current)
+        stack.extend(reversed(current._layers))
+    return found
+
+
+def _unique(*groups: "list[Variable]") -> "list[Variable]":
+    found, seen = [], set()
+    for group in groups:
+        for variable in group:
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                found.append(variable)
+    return found
+
+
+def _mask_of(value: Any) -> Any:
+    if isinstance(value, torch.Tensor) or value is None:
+        return getattr(value, "_keras_mask", None)
+    if isinstance(value, (list, tuple, dict)):
+        masks = map_structure(lambda t: getattr(t, "_keras_mask", None), value)
+        return masks if any(m is not None for m in flatten(masks)) else None
+    return None
+
+
+def _shape_of(value: Any) -> Any:
+    return map_structure(lambda t: tuple(t.shape) if hasattr(t, "shape") else None, value)
+
+
+def _plain_shape(shape: Any) -> Any:
+    if isinstance(shape, (torch.Size, tuple, list)) and all(
+        d is None or isinstance(d, int) for d in shape
+    ):
+        return tuple(shape)
+    return shape
+
+
+def _shapes_for_build(layer: Layer, shapes: dict) -> dict:
+    """Match `build(self, foo_shape, bar_shape)` parameters to `call(foo, bar)` arguments."""
+    params = layer._call_spec.build_params
+    missing = [p for p in params if not p.endswith("_shape") or p not in shapes]
+    if missing:
+        raise ValueError(
+            f"Layer '{layer.name}': for a `build()` method with more than one argument, all "
+            "arguments should have a `_shape` suffix and match an argument from `call()`. "
+            f"E.g. `build(self, foo_shape, bar_shape)`. Received build arguments {params} and "
+            f"call input shapes {list(shapes)}."
+        )
+    return {p: shapes[p] for p in params}
+
+
+def _auto_config(spec: Any, args: tuple, kwargs: dict) -> "dict | None":
+    """The constructor arguments, when all are plain values (Keras 3's automatic config)."""
+    params = spec.init_params
+    try:
+        bound = _bind_init(params, args, kwargs)
+    except TypeError:
+        return None
+    config = {}
+    for name, value in bound.items():
+        param = params[name]
+        if param.kind == param.VAR_POSITIONAL:
+            if value:
+                return None
+        elif param.kind == param.VAR_KEYWORD:
+            config.update(value)
+        elif name != "name":
+            config[name] = value
+    if isinstance(config.get("dtype"), dtype_policies.DTypePolicy):
+        config["dtype"] = dtype_policies.serialize(config["dtype"])
+    config.pop("name", None)
+    plain = [v for k, v in config.items() if k != "dtype"]
+    if not all(isinstance(leaf, _PLAIN_TYPES) for leaf in flatten(plain)):
+        return None
+    return config
+
+
+def _bind_init(params: Any, args: tuple, kwargs: dict) -> dict:
+    """`params` (an `__init__` signature's parameters, self first) bound to args, defaults in."""
+    import inspect
+
+    signature = inspect.Signature(list(params.values()))
+    bound = signature.bind(None, *args, **kwargs)
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    arguments.pop(next(iter(params)))
+    return arguments
+
+
+def _pop_input_shape_hint(kwargs: dict) -> "tuple | None":
+    input_dim = kwargs.pop("input_dim", None)
+    input_shape = kwargs.pop("input_shape", None)
+    batch_input_shape = kwargs.pop("batch_input_shape", None)
+    if input_dim is not None:
+        input_shape = (input_dim,)
+    elif batch_input_shape is not None:
+        kwargs.setdefault("batch_size", batch_input_shape[0])
+        input_shape = tuple(batch_input_shape[1:])
+    if input_shape is None:
+        return None
+    warnings.warn(
+        "Do not pass an `input_shape`/`input_dim` argument to a layer. When using Sequential "
+        "models, prefer using an `Input(shape)` object as the first layer in the model "
+        "instead.",
+        stacklevel=3,
+    )
+    return tuple(input_shape) if isinstance(input_shape, (list, tuple)) else (input_shape,)
+
+
+def _lookup(namespace: str, identifier: Any) -> Any:
+    """`tritonlayers.<namespace>.get(identifier)`, imported on first use."""
+    if identifier is None:
+        return None
+    import importlib
+
+    return importlib.import_module(f"tritonlayers.{namespace}").get(identifier)
+
+
+def _default_device() -> torch.device:
+    from .. import config
+
+    return config.device()

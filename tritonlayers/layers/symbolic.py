@@ -1,0 +1,308 @@
+"""Symbolic tensors and graph nodes: the functional API's building blocks.
+
+Calling a layer on a `KerasTensor` (a shape and a dtype, no data) builds the layer from the
+shapes, computes output KerasTensors, records a `Node` in `layer._inbound_nodes`, and stamps
+each output with `_keras_history = (layer, node_index, tensor_index)`. Outputs come from the
+layer's own `compute_output_shape` when it defines one; otherwise `call` is traced on fake
+tensors (torch's FakeTensorMode: shapes and dtypes only, no math, no state changes), twice
+with different sizes for the unknown (None) dimensions so they stay None in the result.
+
+Example:
+>>> import tritonlayers as keras
+>>> from tritonlayers.layers.symbolic import KerasTensor
+>>> x = KerasTensor((None, 3))
+>>> y = keras.Layer()(x)
+>>> y.shape, y._keras_history.node_index
+((None, 3), 0)
+"""
+
+import collections
+from typing import Any
+
+import torch
+from torch._subclasses.fake_tensor import FakeTensorMode
+
+from .. import config
+from ..dtype_policies import standardize_dtype, to_torch_dtype
+from .nest import flatten, map_structure
+
+# Two sizes that stand in for a None dimension while tracing; output sizes that differ
+# between the two runs are None in the result.
+_STAND_IN_SIZES = (83, 89)
+
+KerasHistory = collections.namedtuple("KerasHistory", ["operation", "node_index", "tensor_index"])
+
+
+class KerasTensor:
+    """A symbolic tensor: `shape` (a tuple, None for unknown sizes) and `dtype` (a name).
+
+    Example:
+    >>> t = KerasTensor((None, 4), dtype="float16", name="x")
+    >>> t.shape, t.dtype, t.ndim
+    ((None, 4), 'float16', 2)
+    """
+
+    def __init__(self, shape: Any, dtype: Any = "float32", sparse: bool = False, name=None):
+        self.shape = _standardize_shape(shape)
+        self.dtype = standardize_dtype(dtype)
+        self.sparse = bool(sparse)
+        self.name = name
+        self._keras_history = None
+        self._keras_mask = None
+
+    @property
+    def ndim(self) -> int:
+        """The rank."""
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return (
+            f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse={self.sparse}, "
+            f"name={self.name}>"
+        )
+
+    def __bool__(self) -> bool:
+        raise TypeError("A symbolic KerasTensor cannot be used as a Python bool.")
+
+
+class Node:
+    """One call of a layer on symbolic inputs: its arguments and its output KerasTensors.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.Layer()
+    >>> y = layer(KerasTensor((None, 2)))
+    >>> node = layer._inbound_nodes[0]
+    >>> node.is_input, node.outputs[0] is y
+    (True, True)
+    """
+
+    def __init__(self, layer: Any, call_args: tuple = (), call_kwargs=None, outputs=None):
+        self.operation = layer
+        self.call_args = tuple(call_args)
+        self.call_kwargs = dict(call_kwargs or {})
+        self.outputs = flatten(outputs) if outputs is not None else []
+        self.input_tensors = [
+            t for t in flatten((list(self.call_args), self.call_kwargs)) if is_keras_tensor(t)
+        ]
+        self.parent_nodes = []
+        for tensor in self.input_tensors:
+            history = tensor._keras_history
+            if history is not None:
+                parent = history.operation._inbound_nodes[history.node_index]
+                if all(parent is not p for p in self.parent_nodes):
+                    self.parent_nodes.append(parent)
+                history.operation._outbound_nodes.append(self)
+        node_index = len(layer._inbound_nodes)
+        layer._inbound_nodes.append(self)
+        for index, tensor in enumerate(self.outputs):
+            if is_keras_tensor(tensor):
+                tensor._keras_history = KerasHistory(layer, node_index, index)
+
+    @property
+    def layer(self) -> Any:
+        """The layer that was called."""
+        return self.operation
+
+    @property
+    def is_input(self) -> bool:
+        """True for a node with no symbolic inputs (an Input layer's node)."""
+        return not self.input_tensors
+
+    @property
+    def output_tensors(self) -> list:
+        return self.outputs
+
+    def __repr__(self) -> str:
+        return f"<Node operation={self.operation.name}, id={id(self)}>"
+
+
+def is_keras_tensor(value: Any) -> bool:
+    """Whether `value` is a KerasTensor."""
+    return isinstance(value, KerasTensor)
+
+
+def any_symbolic(args: tuple, kwargs: dict) -> bool:
+    """Whether any (nested) argument is a KerasTensor."""
+    return any(is_keras_tensor(leaf) for leaf in flatten((list(args), kwargs)))
+
+
+def symbolic_call(layer: Any, args: tuple, kwargs: dict) -> Any:
+    """`layer(*args, **kwargs)` on KerasTensors: build, infer the outputs, record a Node."""
+    for arg in flatten(list(args)):
+        if arg is not None and not is_keras_tensor(arg) and not isinstance(arg, torch.Tensor):
+            raise ValueError(
+                f"Layer '{layer.name}': only input tensors may be passed as positional "
+                "arguments. The following argument value should be passed as a keyword "
+                f"argument: {arg} (of type {type(arg)})"
+            )
+    if layer.input_spec is not None and args:
+        from .input_spec import assert_input_compatibility
+
+        assert_input_compatibility(layer.input_spec, args[0], layer.name)
+    if not layer.built:
+        layer._maybe_build(args, kwargs)
+    outputs = compute_output_spec(layer, *args, **kwargs)
+    Node(layer, args, kwargs, outputs)
+    return outputs
+
+
+def compute_output_spec(layer: Any, *args: Any, from_shapes: bool = False, **kwargs: Any) -> Any:
+    """Output KerasTensors of `layer` for KerasTensor inputs (or for shapes, `from_shapes`)."""
+    if from_shapes:
+        args = tuple(_shapes_to_keras_tensors(a, layer.compute_dtype) for a in args)
+        kwargs = {k: _shapes_to_keras_tensors(v, layer.compute_dtype) for k, v in kwargs.items()}
+    from .layer import Layer
+
+    if type(layer).compute_output_shape is not Layer.compute_output_shape:
+        outputs = _spec_from_compute_output_shape(layer, args, kwargs)
+        _set_symbolic_output_mask(layer, args, kwargs, outputs)
+        return outputs
+    return _trace_call(layer, args, kwargs)
+
+
+def _spec_from_compute_output_shape(layer: Any, args: tuple, kwargs: dict) -> Any:
+    names = layer._call_spec.arg_names
+    shapes = {f"{n}_shape": _shape_tree(a) for n, a in zip(names, args)}
+    shapes.update({f"{k}_shape": _shape_tree(v) for k, v in kwargs.items() if _has_tensor(v)})
+    params = _param_names(type(layer).compute_output_shape)
+    if len(params) <= 1 or any(p.startswith("*") for p in params):
+        shape = layer.compute_output_shape(*[_shape_tree(a) for a in args])
+    else:
+        shape = layer.compute_output_shape(**{p: shapes[p] for p in params if p in shapes})
+    if isinstance(shape, (list, tuple)) and all(_is_dim(d) for d in shape):
+        return KerasTensor(tuple(shape), dtype=layer.compute_dtype)
+    if not isinstance(shape, (list, tuple, dict)):
+        raise ValueError(
+            f"Method `compute_output_shape()` of layer {type(layer).__name__} is returning a "
+            f"type that cannot be interpreted as a shape. It should return a shape tuple. "
+            f"Received: {shape}"
+        )
+    return _shapes_to_keras_tensors(shape, layer.compute_dtype)
+
+
+def _set_symbolic_output_mask(layer: Any, args: tuple, kwargs: dict, outputs: Any) -> None:
+    first = args[0] if args else None
+    mask = (
+        kwargs.get("mask")
+        if kwargs.get("mask") is not None
+        else getattr(first, "_keras_mask", None)
+    )
+    if mask is None or not layer.supports_masking:
+        return
+    if layer._call_spec.compute_mask_default:
+        for output in flatten(outputs):
+            if is_keras_tensor(output) and output._keras_mask is None:
+                output._keras_mask = mask
+        return
+    traced = _trace(layer, args, kwargs, layer.compute_mask, (first, mask), {})
+    for output, mask_spec in zip(flatten(outputs), flatten(traced)):
+        if is_keras_tensor(output) and is_keras_tensor(mask_spec):
+            output._keras_mask = mask_spec
+
+
+def _trace_call(layer: Any, args: tuple, kwargs: dict) -> Any:
+    """Run `layer.__call__` on fake tensors (twice) and describe what it returns."""
+    return _trace(layer, args, kwargs, layer, args, kwargs)
+
+
+def _trace(layer: Any, args: tuple, kwargs: dict, fn: Any, fn_args: tuple, fn_kwargs: dict):
+    """Run `fn` on fake stand-ins of the KerasTensors in (fn_args, fn_kwargs)."""
+    saved_losses = [(sub, list(sub._losses)) for sub in layer._flatten_layers()]
+    runs = []
+    try:
+        for size in _STAND_IN_SIZES:
+            with FakeTensorMode(allow_non_fake_inputs=True), torch.no_grad():
+                fake_args = _to_fake(fn_args, size)
+                fake_kwargs = _to_fake(fn_kwargs, size)
+                runs.append(fn(*fake_args, **fake_kwargs))
+    except Exception as error:
+        raise ValueError(
+            f"Layer '{layer.name}' could not infer its output shape by tracing `call()` on "
+            f"symbolic inputs {_describe(args, kwargs)}. Define `compute_output_shape()` on "
+            f"{type(layer).__name__}, or fix `call()`. Exception encountered: {error}"
+        ) from error
+    finally:
+        for sub, losses in saved_losses:
+            sub._losses[:] = losses
+    return _merge_runs(runs[0], runs[1])
+
+
+def _to_fake(value: Any, size: int) -> Any:
+    def convert(leaf: Any) -> Any:
+        if not is_keras_tensor(leaf):
+            return leaf
+        shape = tuple(size if d is None else d for d in leaf.shape)
+        fake = torch.empty(shape, dtype=to_torch_dtype(leaf.dtype), device=config.device())
+        if leaf._keras_mask is not None:
+            fake._keras_mask = convert(leaf._keras_mask)
+        return fake
+
+    return map_structure(convert, value)
+
+
+def _merge_runs(first: Any, second: Any) -> Any:
+    """KerasTensors for two traced results: sizes that differ between them become None."""
+    if isinstance(first, torch.Tensor):
+        shape = tuple(a if a == b else None for a, b in zip(first.shape, second.shape))
+        result = KerasTensor(shape, dtype=first.dtype)
+        mask_a, mask_b = getattr(first, "_keras_mask", None), getattr(second, "_keras_mask", None)
+        if isinstance(mask_a, torch.Tensor) and isinstance(mask_b, torch.Tensor):
+            result._keras_mask = _merge_runs(mask_a, mask_b)
+        return result
+    if isinstance(first, (list, tuple)):
+        merged = [_merge_runs(a, b) for a, b in zip(first, second)]
+        return merged if isinstance(first, list) else tuple(merged)
+    if isinstance(first, dict):
+        return {key: _merge_runs(first[key], second[key]) for key in first}
+    return first
+
+
+def _shapes_to_keras_tensors(value: Any, dtype: str) -> Any:
+    if isinstance(value, (list, tuple, torch.Size)) and all(_is_dim(d) for d in value):
+        return KerasTensor(tuple(value), dtype=dtype)
+    if isinstance(value, (list, tuple)):
+        converted = [_shapes_to_keras_tensors(v, dtype) for v in value]
+        return converted if isinstance(value, list) else tuple(converted)
+    if isinstance(value, dict):
+        return {k: _shapes_to_keras_tensors(v, dtype) for k, v in value.items()}
+    return value
+
+
+def _shape_tree(value: Any) -> Any:
+    return map_structure(lambda t: tuple(t.shape) if hasattr(t, "shape") else t, value)
+
+
+def _has_tensor(value: Any) -> bool:
+    return any(hasattr(leaf, "shape") for leaf in flatten(value))
+
+
+def _is_dim(value: Any) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _param_names(fn: Any) -> "list[str]":
+    import inspect
+
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    return [("*" if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) else "") + p.name for p in params]
+
+
+def _standardize_shape(shape: Any) -> tuple:
+    if isinstance(shape, int):
+        shape = (shape,)
+    try:
+        dims = tuple(None if d is None else int(d) for d in shape)
+    except (TypeError, ValueError):
+        dims = None
+    if dims is None or any(d is not None and d < 0 for d in dims):
+        raise ValueError(
+            f"Cannot convert '{shape}' to a shape. A shape is a tuple of non-negative ints or "
+            "None, e.g. (None, 3)."
+        )
+    return dims
+
+
+def _describe(args: tuple, kwargs: dict) -> str:
+    shapes = [t.shape for t in flatten((list(args), kwargs)) if is_keras_tensor(t)]
+    return f"of shapes {shapes}"
