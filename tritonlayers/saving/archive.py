@@ -20,6 +20,7 @@ Example:
 import io
 import os
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Collection, Mapping
@@ -36,6 +37,19 @@ _RATIO_FREE_BYTES = 1024 * 1024
 _MAX_ENTRIES = 64
 _CHUNK = 1024 * 1024
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+# What zipfile raises on corrupt input: its own errors, bad offsets (ValueError, OSError),
+# bad deflate streams, and features it does not implement (versions, flag bits).
+_ZIP_FAILURES = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    struct.error,
+    zlib.error,
+)
 _SUPPORTED_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 _UNSAFE_NAME = re.compile(r"(^/)|(^[A-Za-z]:)|\\|\x00|(^|/)\.\.?(/|$)")
 
@@ -102,9 +116,9 @@ def read_archive(
             _check_entries(infos, set(required), set(optional), source)
             _check_sizes(infos, max_total_bytes, source)
             return {info.filename: _read_entry(archive, info, source) for info in infos}
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
+    except (ArchiveError, FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except _ZIP_FAILURES as exc:
         raise ArchiveError(f"{source}: not a readable zip archive: {exc}") from exc
 
 
