@@ -1,12 +1,14 @@
 """Stable names for a model's variables in weights files.
 
 A variable's key is its path inside the model, built from the structure rather than from
-layer names: each sublayer is named after its class in snake case, numbered among its
-parent's sublayers in tracking order ("dense", "dense_1", "my_block/dense"), and each
-variable by its own name ("kernel"), numbered when a layer repeats one. Two instances of
-one architecture so get the same keys, even when the second was built in the same process
-and its auto-generated layer names moved on ("dense_7" instead of "dense"). This is how
-Keras 3 names saved state, for the same reason.
+names that global counters made: each sublayer is named after its class in snake case,
+numbered among its parent's sublayers in tracking order ("dense", "dense_1",
+"my_block/dense"), and each variable by its name without a trailing counter ("kernel";
+"variable_12" -> "variable"), numbered within its layer when the layer repeats one
+("variable", "variable_1"). Two instances of one architecture so get the same keys, even
+when the second was built in the same process and its auto-generated names moved on
+("dense_7/variable_31" instead of "dense/variable"). Keras 3 names saved state by
+structure for the same reason.
 
 Example:
 >>> import tritonlayers as keras
@@ -21,6 +23,8 @@ import re
 import torch
 
 __all__ = ["snake_case", "variable_keys"]
+
+_COUNTER = re.compile(r"_\d+$")
 
 
 def snake_case(name: str) -> str:
@@ -60,7 +64,8 @@ def _visit(layer, prefix: str, keys: dict, seen_layers: set, seen_variables: set
         if id(variable) in in_children or id(variable) in seen_variables:
             continue
         seen_variables.add(id(variable))
-        base = str(getattr(variable, "name", "") or "variable").split("/")[-1]
+        name = str(getattr(variable, "name", "") or "variable").split("/")[-1]
+        base = _COUNTER.sub("", name) or name
         keys[prefix + variable_names.unique(base)] = variable
     layer_names = _Numbering()
     for child in children:
