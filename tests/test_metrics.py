@@ -1,0 +1,219 @@
+"""Metrics against numpy formulas: state accumulates across batches, on the device, no syncs."""
+
+import numpy as np
+import pytest
+import torch
+
+from tritonlayers import metrics
+
+RNG = np.random.default_rng(3)
+N, C = 64, 5
+PROBS = RNG.random((N, C)).astype("float32")
+SCORES = RNG.random((N, 1)).astype("float32")
+BINARY = (RNG.random((N, 1)) > 0.5).astype("float32")
+LABELS = RNG.integers(0, C, size=(N,))
+ONE_HOT = np.eye(C, dtype="float32")[LABELS]
+TARGETS = RNG.random((N, C)).astype("float32")
+WEIGHTS = RNG.random((N,)).astype("float32")
+
+
+def _update_in_two_batches(metric, *arrays, sample_weight=None):
+    for half in (slice(0, N // 2), slice(N // 2, N)):
+        weight = None if sample_weight is None else sample_weight[half]
+        metric.update_state(*(a[half] for a in arrays), sample_weight=weight)
+    return metric.result().numpy()
+
+
+def _weighted_mean(values, weights=None):
+    weights = np.ones(len(values)) if weights is None else weights
+    return float((values * weights).sum() / weights.sum())
+
+
+@pytest.mark.parametrize("weights", [None, WEIGHTS], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize(
+    ("metric", "args", "per_sample"),
+    [
+        (metrics.MeanSquaredError, (TARGETS, PROBS), ((TARGETS - PROBS) ** 2).mean(-1)),
+        (metrics.MeanAbsoluteError, (TARGETS, PROBS), np.abs(TARGETS - PROBS).mean(-1)),
+        (metrics.BinaryAccuracy, (BINARY, SCORES), ((SCORES > 0.5) == BINARY)[:, 0]),
+        (metrics.CategoricalAccuracy, (ONE_HOT, PROBS), PROBS.argmax(-1) == LABELS),
+        (metrics.SparseCategoricalAccuracy, (LABELS, PROBS), PROBS.argmax(-1) == LABELS),
+        (metrics.Accuracy, (LABELS, PROBS.argmax(-1)), PROBS.argmax(-1) == LABELS),
+        (
+            lambda: metrics.TopKCategoricalAccuracy(k=2),
+            (ONE_HOT, PROBS),
+            (np.argsort(-PROBS, -1)[:, :2] == LABELS[:, None]).any(-1),
+        ),
+    ],
+    ids=["mse", "mae", "binary_acc", "categorical_acc", "sparse_acc", "accuracy", "top2"],
+)
+def test_mean_metric_matches_weighted_numpy_mean(metric, args, per_sample, weights):
+    got = _update_in_two_batches(metric(), *args, sample_weight=weights)
+    np.testing.assert_allclose(got, _weighted_mean(per_sample.astype("float64"), weights), 1e-5)
+
+
+def test_root_mean_squared_error_is_root_of_element_mean():
+    got = _update_in_two_batches(metrics.RootMeanSquaredError(), TARGETS, PROBS)
+    np.testing.assert_allclose(got, np.sqrt(((TARGETS - PROBS) ** 2).mean()), 1e-5)
+
+
+def test_mean_and_sum_of_values_with_weights():
+    mean, total = metrics.Mean(), metrics.Sum()
+    for metric in (mean, total):
+        metric.update_state([1, 3, 5, 7], sample_weight=[1, 1, 0, 0])
+        metric.update_state([2.0], sample_weight=[2.0])
+    assert (float(mean.result()), float(total.result())) == (pytest.approx(8 / 4), 8.0)
+
+
+def test_reset_state_zeroes_the_accumulators():
+    metric = metrics.Mean()
+    metric.update_state([1.0, 2.0])
+    metric.reset_state()
+    metric.update_state([5.0])
+    assert float(metric.result()) == 5.0
+
+
+def test_calling_a_metric_updates_and_returns_the_running_result():
+    metric = metrics.Mean()
+    metric([1.0])
+    assert float(metric([3.0])) == 2.0
+
+
+def _numpy_confusion(labels, scores, threshold, weights=None):
+    weights = np.ones_like(scores) if weights is None else np.broadcast_to(weights, scores.shape)
+    predicted = scores > threshold
+    tp = (weights * (predicted & labels)).sum()
+    fp = (weights * (predicted & ~labels)).sum()
+    fn = (weights * (~predicted & labels)).sum()
+    tn = (weights * (~predicted & ~labels)).sum()
+    return tp, fp, tn, fn
+
+
+def test_precision_and_recall_at_default_threshold():
+    labels = BINARY[:, 0].astype(bool)
+    tp, fp, _, fn = _numpy_confusion(labels, SCORES[:, 0], 0.5, WEIGHTS)
+    precision = _update_in_two_batches(metrics.Precision(), BINARY, SCORES, sample_weight=WEIGHTS)
+    recall = _update_in_two_batches(metrics.Recall(), BINARY, SCORES, sample_weight=WEIGHTS)
+    np.testing.assert_allclose([precision, recall], [tp / (tp + fp), tp / (tp + fn)], 1e-5)
+
+
+def test_precision_with_several_thresholds_returns_one_value_each():
+    labels = BINARY[:, 0].astype(bool)
+    want = []
+    for t in (0.3, 0.6):
+        tp, fp, _, _ = _numpy_confusion(labels, SCORES[:, 0], t)
+        want.append(tp / (tp + fp))
+    got = _update_in_two_batches(metrics.Precision(thresholds=[0.3, 0.6]), BINARY, SCORES)
+    np.testing.assert_allclose(got, want, 1e-5)
+
+
+def test_recall_top_k_counts_only_the_k_best_classes():
+    top2 = np.argsort(-PROBS, -1)[:, :2]
+    hits = (top2 == LABELS[:, None]).any(-1)
+    got = _update_in_two_batches(metrics.Recall(top_k=2), ONE_HOT, PROBS)
+    np.testing.assert_allclose(got, hits.mean(), 1e-5)
+
+
+def test_precision_class_id_scores_one_column():
+    labels, scores = ONE_HOT[:, 2].astype(bool), PROBS[:, 2]
+    tp, fp, _, _ = _numpy_confusion(labels, scores, 0.5)
+    got = _update_in_two_batches(metrics.Precision(class_id=2), ONE_HOT, PROBS)
+    np.testing.assert_allclose(got, tp / (tp + fp), 1e-5)
+
+
+def _numpy_roc_auc(labels, scores, num_thresholds, weights=None):
+    eps = 1e-7
+    inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+    tpr, fpr = [], []
+    for t in [-eps, *inner, 1 + eps]:
+        tp, fp, tn, fn = _numpy_confusion(labels, scores, t, weights)
+        tpr.append(tp / (tp + fn))
+        fpr.append(fp / (fp + tn))
+    tpr, fpr = np.array(tpr), np.array(fpr)
+    return float(((fpr[:-1] - fpr[1:]) * (tpr[:-1] + tpr[1:]) / 2).sum())
+
+
+def test_auc_roc_uses_trapezoids_over_evenly_spaced_thresholds():
+    labels = BINARY[:, 0].astype(bool)
+    want = _numpy_roc_auc(labels, SCORES[:, 0], 200, WEIGHTS)
+    got = _update_in_two_batches(metrics.AUC(), BINARY, SCORES, sample_weight=WEIGHTS)
+    np.testing.assert_allclose(got, want, 1e-5)
+
+
+def test_auc_with_explicit_thresholds_matches_evenly_spaced_equivalent():
+    inner = [(i + 1) / 9 for i in range(8)]
+    explicit = _update_in_two_batches(metrics.AUC(thresholds=inner), BINARY, SCORES)
+    even = _update_in_two_batches(metrics.AUC(num_thresholds=10), BINARY, SCORES)
+    np.testing.assert_allclose(explicit, even, 1e-6)
+
+
+def test_auc_of_perfect_ranking_is_one():
+    metric = metrics.AUC()
+    metric.update_state([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9])
+    assert float(metric.result()) == pytest.approx(1.0)
+
+
+def test_auc_multi_label_averages_per_label_roc():
+    labels = (RNG.random((N, C)) > 0.5).astype("float32")
+    want = np.mean([_numpy_roc_auc(labels[:, j].astype(bool), PROBS[:, j], 200) for j in range(C)])
+    got = _update_in_two_batches(metrics.AUC(multi_label=True), labels, PROBS)
+    np.testing.assert_allclose(got, want, 1e-5)
+
+
+def test_auc_rejects_unknown_curve():
+    with pytest.raises(ValueError, match='Invalid `curve` argument value "XYZ"'):
+        metrics.AUC(curve="xyz")
+
+
+def test_state_lives_in_non_trainable_variables():
+    metric = metrics.AUC(num_thresholds=10)
+    assert [tuple(v.shape) for v in metric.variables] == [(10,)] * 4
+    assert not any(v.requires_grad for v in metric.variables)
+
+
+def test_update_state_does_not_sync_the_host(monkeypatch):
+    # Reading a value back (`.item()`, `bool(tensor)`, `float(tensor)`) would sync a GPU.
+    def refuse(*args, **kwargs):
+        raise AssertionError("update_state read a tensor back to the host")
+
+    metric_list = [metrics.Mean(), metrics.AUC(), metrics.Precision(), metrics.BinaryAccuracy()]
+    y_true, y_pred = torch.tensor(BINARY), torch.tensor(SCORES)
+    monkeypatch.setattr(torch.Tensor, "item", refuse)
+    monkeypatch.setattr(torch.Tensor, "__bool__", refuse)
+    monkeypatch.setattr(torch.Tensor, "__float__", refuse)
+    metric_list[0].update_state(y_pred)
+    for metric in metric_list[1:]:
+        metric.update_state(y_true, y_pred)
+
+
+def test_get_resolves_strings_to_metric_instances():
+    assert isinstance(metrics.get("mae"), metrics.MeanAbsoluteError)
+    assert isinstance(metrics.get("AUC"), metrics.AUC)
+    assert isinstance(metrics.get("root_mean_squared_error"), metrics.RootMeanSquaredError)
+    with pytest.raises(ValueError, match="Could not interpret metric identifier"):
+        metrics.get("no_such_metric")
+
+
+@pytest.mark.parametrize(
+    ("y_true_shape", "y_pred_shape", "expected"),
+    [
+        ((8, 1), (8, 1), metrics.BinaryAccuracy),
+        ((8,), (8, 10), metrics.SparseCategoricalAccuracy),
+        ((8, 1), (8, 10), metrics.SparseCategoricalAccuracy),
+        ((8, 10), (8, 10), metrics.CategoricalAccuracy),
+    ],
+)
+def test_get_metric_resolves_accuracy_from_shapes(y_true_shape, y_pred_shape, expected):
+    metric = metrics.get_metric("accuracy", torch.zeros(y_true_shape), torch.zeros(y_pred_shape))
+    assert (type(metric), metric.name) == (expected, "accuracy")
+
+
+def test_get_metric_wraps_plain_functions_in_mean_metric_wrapper():
+    metric = metrics.get_metric(metrics.binary_accuracy, torch.zeros(2, 1), torch.zeros(2, 1))
+    assert (type(metric), metric.name) == (metrics.MeanMetricWrapper, "binary_accuracy")
+
+
+def test_config_round_trip_keeps_arguments():
+    metric = metrics.AUC(num_thresholds=50, curve="PR", name="pr_auc")
+    clone = metrics.AUC.from_config(metric.get_config())
+    assert clone.get_config() == metric.get_config()

@@ -1,0 +1,150 @@
+"""Loss-valued metrics: the mean over samples of a per-sample loss function."""
+
+import torch
+
+from .. import losses
+from ..losses import _float_pair, squeeze_or_expand_to_same_rank
+from .base import Mean, MeanMetricWrapper
+
+
+class MeanSquaredError(MeanMetricWrapper):
+    """Mean of `mean(square(y_true - y_pred), axis=-1)` over samples.
+
+    Example:
+    >>> m = MeanSquaredError()
+    >>> m.update_state([[0, 1], [0, 0]], [[1, 1], [0, 0]])
+    >>> float(m.result())
+    0.25
+    """
+
+    def __init__(self, name: str = "mean_squared_error", dtype=None):
+        super().__init__(losses.mean_squared_error, name=name, dtype=dtype)
+
+
+class MeanAbsoluteError(MeanMetricWrapper):
+    """Mean of `mean(abs(y_true - y_pred), axis=-1)` over samples.
+
+    Example:
+    >>> m = MeanAbsoluteError()
+    >>> m.update_state([[0, 1], [0, 0]], [[1, 1], [0, 0]])
+    >>> float(m.result())
+    0.25
+    """
+
+    def __init__(self, name: str = "mean_absolute_error", dtype=None):
+        super().__init__(losses.mean_absolute_error, name=name, dtype=dtype)
+
+
+class MeanAbsolutePercentageError(MeanMetricWrapper):
+    """Mean of the absolute percentage error over samples.
+
+    Example:
+    >>> m = MeanAbsolutePercentageError()
+    >>> m.update_state([[2.0]], [[1.0]])
+    >>> float(m.result())
+    50.0
+    """
+
+    def __init__(self, name: str = "mean_absolute_percentage_error", dtype=None):
+        super().__init__(losses.mean_absolute_percentage_error, name=name, dtype=dtype)
+
+
+class RootMeanSquaredError(Mean):
+    """`sqrt(mean(square(y_pred - y_true)))` over every element seen.
+
+    Example:
+    >>> m = RootMeanSquaredError()
+    >>> m.update_state([[0, 1], [0, 0]], [[1, 1], [0, 0]])
+    >>> float(m.result())
+    0.5
+    """
+
+    def __init__(self, name: str = "root_mean_squared_error", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        y_true, y_pred = squeeze_or_expand_to_same_rank(*_float_pair(y_true, y_pred))
+        super().update_state(torch.square(y_pred - y_true), sample_weight=sample_weight)
+
+    def result(self) -> torch.Tensor:
+        return torch.sqrt(super().result())
+
+
+class BinaryCrossentropy(MeanMetricWrapper):
+    """Mean binary crossentropy over samples.
+
+    Example:
+    >>> m = BinaryCrossentropy()
+    >>> m.update_state([[1.0]], [[0.5]])
+    >>> round(float(m.result()), 4)
+    0.6931
+    """
+
+    def __init__(
+        self,
+        name: str = "binary_crossentropy",
+        dtype=None,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+    ):
+        super().__init__(
+            losses.binary_crossentropy,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+        )
+
+
+class CategoricalCrossentropy(MeanMetricWrapper):
+    """Mean categorical crossentropy over samples (one-hot labels).
+
+    Example:
+    >>> m = CategoricalCrossentropy()
+    >>> m.update_state([[0.0, 1.0]], [[0.5, 0.5]])
+    >>> round(float(m.result()), 4)
+    0.6931
+    """
+
+    def __init__(
+        self,
+        name: str = "categorical_crossentropy",
+        dtype=None,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+    ):
+        super().__init__(
+            losses.categorical_crossentropy,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
+
+
+class SparseCategoricalCrossentropy(MeanMetricWrapper):
+    """Mean sparse categorical crossentropy over samples (integer labels).
+
+    Example:
+    >>> m = SparseCategoricalCrossentropy()
+    >>> m.update_state([1], [[0.5, 0.5]])
+    >>> round(float(m.result()), 4)
+    0.6931
+    """
+
+    def __init__(
+        self,
+        name: str = "sparse_categorical_crossentropy",
+        dtype=None,
+        from_logits: bool = False,
+        axis: int = -1,
+    ):
+        super().__init__(
+            losses.sparse_categorical_crossentropy,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            axis=axis,
+        )
