@@ -1,0 +1,260 @@
+"""Activation functions by Keras 3 name, with ``get``, ``serialize`` and ``deserialize``.
+
+These are plain torch functions. ``layers.Dense`` recognises the built-in ones by identity
+and runs them fused into its Triton matmul instead.
+
+Example:
+>>> import tritonlayers as keras
+>>> fn = keras.activations.get("relu")
+>>> fn([-1.0, 2.0]).tolist(), keras.activations.serialize(fn)
+([0.0, 2.0], 'relu')
+"""
+
+import types
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from . import ops
+from .ops import _utils
+from .saving import serialization_lib
+
+Tensor = torch.Tensor
+
+__all__ = [
+    "celu",
+    "deserialize",
+    "elu",
+    "exponential",
+    "gelu",
+    "get",
+    "glu",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "leaky_relu",
+    "linear",
+    "log_sigmoid",
+    "log_softmax",
+    "mish",
+    "relu",
+    "relu6",
+    "selu",
+    "serialize",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softplus",
+    "softsign",
+    "swish",
+    "tanh",
+]
+
+
+def relu(
+    x: Any, negative_slope: float = 0.0, max_value: "float | None" = None, threshold: float = 0.0
+) -> Tensor:
+    """Rectified linear unit: ``max(x, 0)``, with Keras's optional leak, cap and threshold.
+
+    Values below ``threshold`` become ``negative_slope * (x - threshold)``; values above
+    are capped at ``max_value``.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.activations.relu([-10.0, -5.0, 0.0, 5.0, 10.0], max_value=5.0).tolist()
+    [0.0, 0.0, 0.0, 5.0, 5.0]
+    """
+    x = _utils.floating(x)
+    if negative_slope != 0.0 and max_value is None and threshold == 0.0:
+        return torch.nn.functional.leaky_relu(x, negative_slope)
+    negative_part = torch.relu(threshold - x) if negative_slope != 0.0 else None
+    x = x * (x > threshold).to(x.dtype) if threshold != 0.0 else torch.relu(x)
+    if max_value is not None:
+        x = torch.clamp(x, 0.0, max_value)
+    if negative_part is not None:
+        x = x - negative_slope * negative_part
+    return x
+
+
+def relu6(x: Any) -> Tensor:
+    """``min(max(x, 0), 6)``."""
+    return ops.relu6(x)
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.2) -> Tensor:
+    """``x`` for ``x >= 0``, else ``negative_slope * x``."""
+    return ops.leaky_relu(x, negative_slope)
+
+
+def sigmoid(x: Any) -> Tensor:
+    """``1 / (1 + exp(-x))``."""
+    return ops.sigmoid(x)
+
+
+def tanh(x: Any) -> Tensor:
+    """Hyperbolic tangent."""
+    return ops.tanh(x)
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``axis`` (an int or a tuple)."""
+    return ops.softmax(x, axis=axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """``x - logsumexp(x)`` along ``axis``."""
+    return ops.log_softmax(x, axis=axis)
+
+
+def gelu(x: Any, approximate: bool = False) -> Tensor:
+    """Gaussian error linear unit; exact (erf) unless ``approximate=True`` (tanh form)."""
+    return ops.gelu(x, approximate=approximate)
+
+
+def silu(x: Any) -> Tensor:
+    """``x * sigmoid(x)``, also called swish."""
+    return ops.silu(x)
+
+
+swish = silu
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``."""
+    return ops.elu(x, alpha=alpha)
+
+
+def selu(x: Any) -> Tensor:
+    """Scaled ELU with the self-normalizing constants."""
+    return ops.selu(x)
+
+
+def celu(x: Any, alpha: float = 1.0) -> Tensor:
+    """Continuously differentiable ELU."""
+    return ops.celu(x, alpha=alpha)
+
+
+def softplus(x: Any) -> Tensor:
+    """``log(exp(x) + 1)``."""
+    return ops.softplus(x)
+
+
+def softsign(x: Any) -> Tensor:
+    """``x / (abs(x) + 1)``."""
+    return ops.softsign(x)
+
+
+def hard_sigmoid(x: Any) -> Tensor:
+    """Piecewise-linear sigmoid: 0 below -3, 1 above 3, ``x / 6 + 0.5`` between."""
+    return ops.hard_sigmoid(x)
+
+
+def hard_silu(x: Any) -> Tensor:
+    """``x * hard_sigmoid(x)``, also called hard swish."""
+    return ops.hard_silu(x)
+
+
+hard_swish = hard_silu
+
+
+def log_sigmoid(x: Any) -> Tensor:
+    """``log(sigmoid(x))``."""
+    return ops.log_sigmoid(x)
+
+
+def glu(x: Any, axis: int = -1) -> Tensor:
+    """Gated linear unit along ``axis``."""
+    return ops.glu(x, axis=axis)
+
+
+def mish(x: Any) -> Tensor:
+    """``x * tanh(softplus(x))``."""
+    x = _utils.floating(x)
+    return torch.nn.functional.mish(x)
+
+
+def exponential(x: Any) -> Tensor:
+    """``exp(x)``."""
+    return ops.exp(x)
+
+
+def linear(x: Any) -> Any:
+    """The identity: returns ``x`` unchanged."""
+    return x
+
+
+_BUILTINS: dict[str, Callable] = {
+    fn.__name__: fn
+    for fn in (
+        celu,
+        elu,
+        exponential,
+        gelu,
+        glu,
+        hard_sigmoid,
+        hard_silu,
+        leaky_relu,
+        linear,
+        log_sigmoid,
+        log_softmax,
+        mish,
+        relu,
+        relu6,
+        selu,
+        sigmoid,
+        silu,
+        softmax,
+        softplus,
+        softsign,
+        tanh,
+    )
+}
+_BUILTINS.update({"swish": silu, "hard_swish": hard_silu})
+
+
+def serialize(activation: Callable) -> "str | dict":
+    """The config of an activation: its name for a built-in, else a Keras config dict.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.activations.serialize(keras.activations.gelu)
+    'gelu'
+    """
+    if isinstance(activation, types.FunctionType) and _BUILTINS.get(activation.__name__) is (
+        activation
+    ):
+        return activation.__name__
+    return serialization_lib.serialize_keras_object(activation)
+
+
+def deserialize(config: "str | dict", custom_objects: "dict[str, Any] | None" = None) -> Callable:
+    """The activation a ``serialize`` result names.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.activations.deserialize("silu") is keras.activations.silu
+    True
+    """
+    return serialization_lib.deserialize_keras_object(
+        config, custom_objects=custom_objects, module_objects=_BUILTINS
+    )
+
+
+def get(identifier: Any) -> Callable:
+    """An activation from a name, a config dict or a callable; None gives ``linear``.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.activations.get(None) is keras.activations.linear
+    True
+    """
+    if identifier is None:
+        return linear
+    fn = deserialize(identifier) if isinstance(identifier, (str, dict)) else identifier
+    if callable(fn):
+        return fn
+    raise ValueError(
+        f"Could not interpret activation function identifier: {identifier!r}. Expected one of "
+        f"{sorted(_BUILTINS)}, a config dict, or a callable."
+    )

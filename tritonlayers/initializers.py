@@ -1,0 +1,470 @@
+"""Weight initializers (Keras 3 ``keras.initializers``): classes, snake_case aliases, and
+``get``/``serialize``/``deserialize``.
+
+An initializer is called as ``initializer(shape, dtype=None)`` and returns a torch tensor
+on ``config.device()``. Random ones draw through ``tritonlayers.random`` with their
+``seed``: an int seed (or, when None, one drawn once at construction) gives the same values
+on every call, as in Keras; pass a ``SeedGenerator`` for new values per call.
+
+Fans follow Keras: a kernel of shape ``(*receptive_field, in, out)`` has
+``fan_in = in * prod(receptive_field)`` and ``fan_out = out * prod(receptive_field)``.
+
+Example:
+>>> import tritonlayers as keras
+>>> init = keras.initializers.get("glorot_uniform")
+>>> tuple(init((3, 4)).shape)
+(3, 4)
+"""
+
+import math
+from typing import Any
+
+import torch
+
+from . import random
+from .dtype_policies import standardize_dtype, to_torch_dtype
+from .ops import eye, full
+from .saving import serialization_lib
+
+Tensor = torch.Tensor
+
+__all__ = [
+    "Constant",
+    "GlorotNormal",
+    "GlorotUniform",
+    "HeNormal",
+    "HeUniform",
+    "Identity",
+    "Initializer",
+    "LecunNormal",
+    "LecunUniform",
+    "Ones",
+    "Orthogonal",
+    "RandomNormal",
+    "RandomUniform",
+    "TruncatedNormal",
+    "VarianceScaling",
+    "Zeros",
+    "compute_fans",
+    "deserialize",
+    "get",
+    "serialize",
+]
+
+
+class Initializer:
+    """Base class: subclasses implement ``__call__(shape, dtype=None)`` and ``get_config``.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> class Fives(keras.initializers.Initializer):
+    ...     def __call__(self, shape, dtype=None):
+    ...         return 5.0 * keras.ops.ones(shape, dtype=dtype)
+    >>> Fives()((2,)).tolist()
+    [5.0, 5.0]
+    """
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        raise TypeError(
+            f"{type(self).__name__} must implement `__call__(self, shape, dtype=None)`."
+        )
+
+    def get_config(self) -> dict:
+        """The constructor arguments, as plain values."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Initializer":
+        """An initializer from ``get_config()``'s dict."""
+        return cls(**config)
+
+    def clone(self) -> "Initializer":
+        """A new initializer with the same config."""
+        return self.__class__.from_config(self.get_config())
+
+
+def _shape(shape: Any) -> tuple[int, ...]:
+    return (int(shape),) if isinstance(shape, int) else tuple(int(s) for s in shape)
+
+
+class Zeros(Initializer):
+    """All zeros. Example: ``keras.initializers.Zeros()((2, 2))``."""
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        return full(_shape(shape), 0, dtype=standardize_dtype(dtype))
+
+
+class Ones(Initializer):
+    """All ones. Example: ``keras.initializers.Ones()((2, 2))``."""
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        return full(_shape(shape), 1, dtype=standardize_dtype(dtype))
+
+
+class Constant(Initializer):
+    """Every entry equal to ``value`` (a number, or anything that broadcasts to the shape).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.initializers.Constant(3.0)((2,)).tolist()
+    [3.0, 3.0]
+    """
+
+    def __init__(self, value: Any = 0.0):
+        self.value = value
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        return full(_shape(shape), self.value, dtype=standardize_dtype(dtype))
+
+    def get_config(self) -> dict:
+        return {"value": serialization_lib.serialize_keras_object(self.value)}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Constant":
+        return cls(serialization_lib.deserialize_keras_object(config["value"]))
+
+
+class RandomInitializer(Initializer):
+    """Shared seed handling: an int or SeedGenerator seed, or None for one drawn now."""
+
+    def __init__(self, seed: Any = None):
+        self._init_seed = seed
+        if seed is None:
+            seed = random.draw_seed(None)
+        elif isinstance(seed, dict):
+            seed = serialization_lib.deserialize_keras_object(seed)
+        elif isinstance(seed, bool) or not isinstance(seed, (int, random.SeedGenerator)):
+            raise ValueError(
+                "`seed` argument should be an instance of `keras.random.SeedGenerator()` or an "
+                f"integer. Received: seed={seed!r}"
+            )
+        self.seed = seed
+
+    def get_config(self) -> dict:
+        return {"seed": serialization_lib.serialize_keras_object(self._init_seed)}
+
+
+def _float_dtype(dtype: Any, name: str) -> str:
+    dtype = standardize_dtype(dtype)
+    if not dtype.startswith(("float", "bfloat")):
+        raise ValueError(f"{name} expects a floating point dtype; received dtype={dtype}.")
+    return dtype
+
+
+class RandomNormal(RandomInitializer):
+    """Draws from a normal distribution with ``mean`` and ``stddev``.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> tuple(keras.initializers.RandomNormal(stddev=1.0, seed=1)((2, 3)).shape)
+    (2, 3)
+    """
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None):
+        self.mean = mean
+        self.stddev = stddev
+        super().__init__(seed)
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        dtype = _float_dtype(dtype, "RandomNormal")
+        return random.normal(_shape(shape), self.mean, self.stddev, dtype=dtype, seed=self.seed)
+
+    def get_config(self) -> dict:
+        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+
+
+class TruncatedNormal(RandomInitializer):
+    """Normal draws with ``mean``/``stddev``, kept within two ``stddev`` of the mean."""
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None):
+        self.mean = mean
+        self.stddev = stddev
+        super().__init__(seed)
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        dtype = _float_dtype(dtype, "TruncatedNormal")
+        return random.truncated_normal(
+            _shape(shape), self.mean, self.stddev, dtype=dtype, seed=self.seed
+        )
+
+    def get_config(self) -> dict:
+        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+
+
+class RandomUniform(RandomInitializer):
+    """Draws uniformly from ``[minval, maxval)``."""
+
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: Any = None):
+        self.minval = minval
+        self.maxval = maxval
+        super().__init__(seed)
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        dtype = _float_dtype(dtype, "RandomUniform")
+        return random.uniform(_shape(shape), self.minval, self.maxval, dtype=dtype, seed=self.seed)
+
+    def get_config(self) -> dict:
+        return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
+
+
+def compute_fans(shape: Any) -> tuple[int, int]:
+    """Keras's ``(fan_in, fan_out)`` of a weight shape (conv kernels: ``(*rf, in, out)``).
+
+    Example:
+    >>> from tritonlayers.initializers import compute_fans
+    >>> compute_fans((3, 3, 16, 32))
+    (144, 288)
+    """
+    shape = _shape(shape)
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    receptive_field = math.prod(shape[:-2])
+    return shape[-2] * receptive_field, shape[-1] * receptive_field
+
+
+_MODES = ("fan_in", "fan_out", "fan_avg")
+_DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
+# Standard deviation of a standard normal truncated to [-2, 2].
+_TRUNCATED_STDDEV = 0.87962566103423978
+
+
+class VarianceScaling(RandomInitializer):
+    """Draws with variance ``scale / n``, n being the fan given by ``mode``.
+
+    ``distribution``: "truncated_normal" (stddev corrected for the truncation),
+    "untruncated_normal", or "uniform" (limit ``sqrt(3 * scale / n)``).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> init = keras.initializers.VarianceScaling(scale=2.0, mode="fan_in", seed=0)
+    >>> tuple(init((4, 5)).shape)
+    (4, 5)
+    """
+
+    def __init__(
+        self,
+        scale: float = 1.0,
+        mode: str = "fan_in",
+        distribution: str = "truncated_normal",
+        seed: Any = None,
+    ):
+        if scale <= 0.0:
+            raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale}")
+        if mode not in _MODES:
+            raise ValueError(f"Invalid `mode` argument: {mode!r}. Expected one of {_MODES}.")
+        distribution = distribution.lower()
+        if distribution == "normal":
+            distribution = "truncated_normal"
+        if distribution not in _DISTRIBUTIONS:
+            raise ValueError(
+                f"Invalid `distribution` argument: {distribution!r}. Expected one of "
+                f"{_DISTRIBUTIONS}."
+            )
+        self.scale = scale
+        self.mode = mode
+        self.distribution = distribution
+        super().__init__(seed)
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        shape = _shape(shape)
+        dtype = _float_dtype(dtype, type(self).__name__)
+        fan_in, fan_out = compute_fans(shape)
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}
+        scale = self.scale / max(1.0, fan[self.mode])
+        if self.distribution == "truncated_normal":
+            stddev = math.sqrt(scale) / _TRUNCATED_STDDEV
+            return random.truncated_normal(shape, 0.0, stddev, dtype=dtype, seed=self.seed)
+        if self.distribution == "untruncated_normal":
+            return random.normal(shape, 0.0, math.sqrt(scale), dtype=dtype, seed=self.seed)
+        limit = math.sqrt(3.0 * scale)
+        return random.uniform(shape, -limit, limit, dtype=dtype, seed=self.seed)
+
+    def get_config(self) -> dict:
+        return {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            **super().get_config(),
+        }
+
+
+class _FixedVarianceScaling(VarianceScaling):
+    """A VarianceScaling whose scale, mode and distribution are fixed by the class."""
+
+    _SCALE, _MODE, _DISTRIBUTION = 1.0, "fan_in", "truncated_normal"
+
+    def __init__(self, seed: Any = None):
+        super().__init__(self._SCALE, self._MODE, self._DISTRIBUTION, seed=seed)
+
+    def get_config(self) -> dict:
+        return {"seed": serialization_lib.serialize_keras_object(self._init_seed)}
+
+
+class GlorotUniform(_FixedVarianceScaling):
+    """Uniform in ``[-limit, limit]``, ``limit = sqrt(6 / (fan_in + fan_out))``."""
+
+    _SCALE, _MODE, _DISTRIBUTION = 1.0, "fan_avg", "uniform"
+
+
+class GlorotNormal(_FixedVarianceScaling):
+    """Truncated normal with ``stddev = sqrt(2 / (fan_in + fan_out))``."""
+
+    _SCALE, _MODE, _DISTRIBUTION = 1.0, "fan_avg", "truncated_normal"
+
+
+class HeUniform(_FixedVarianceScaling):
+    """Uniform in ``[-limit, limit]``, ``limit = sqrt(6 / fan_in)``."""
+
+    _SCALE, _MODE, _DISTRIBUTION = 2.0, "fan_in", "uniform"
+
+
+class HeNormal(_FixedVarianceScaling):
+    """Truncated normal with ``stddev = sqrt(2 / fan_in)``."""
+
+    _SCALE, _MODE, _DISTRIBUTION = 2.0, "fan_in", "truncated_normal"
+
+
+class LecunUniform(_FixedVarianceScaling):
+    """Uniform in ``[-limit, limit]``, ``limit = sqrt(3 / fan_in)``."""
+
+    _SCALE, _MODE, _DISTRIBUTION = 1.0, "fan_in", "uniform"
+
+
+class LecunNormal(_FixedVarianceScaling):
+    """Truncated normal with ``stddev = sqrt(1 / fan_in)``."""
+
+    _SCALE, _MODE, _DISTRIBUTION = 1.0, "fan_in", "truncated_normal"
+
+
+class Orthogonal(RandomInitializer):
+    """A (semi-)orthogonal matrix times ``gain``: the Q of a QR decomposition of a normal
+    draw, over the flattened leading axes and the last axis.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> q = keras.initializers.Orthogonal(seed=0)((4, 4))
+    >>> bool(keras.ops.all(keras.ops.abs(q @ q.T - keras.ops.eye(4)) < 1e-5))
+    True
+    """
+
+    def __init__(self, gain: float = 1.0, seed: Any = None):
+        self.gain = gain
+        super().__init__(seed)
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        shape = _shape(shape)
+        dtype = _float_dtype(dtype, "Orthogonal")
+        if len(shape) < 2:
+            raise ValueError(
+                "The tensor to initialize must be at least two-dimensional. Received: "
+                f"shape={shape} of rank {len(shape)}."
+            )
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        a = random.normal((max(rows, cols), min(rows, cols)), seed=self.seed, dtype="float32")
+        q, r = torch.linalg.qr(a)
+        q = q * torch.sign(torch.diagonal(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q.reshape(shape)).to(to_torch_dtype(dtype))
+
+    def get_config(self) -> dict:
+        return {"gain": self.gain, **super().get_config()}
+
+
+class Identity(Initializer):
+    """``gain`` times the identity matrix (2-D shapes only; rectangular ones allowed).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.initializers.Identity(gain=2.0)((2, 3)).tolist()
+    [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]]
+    """
+
+    def __init__(self, gain: float = 1.0):
+        self.gain = gain
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        shape = _shape(shape)
+        if len(shape) != 2:
+            raise ValueError(
+                "Identity matrix initializer can only be used for 2D matrices. Received: "
+                f"shape={shape} of rank {len(shape)}."
+            )
+        return self.gain * eye(*shape, dtype=standardize_dtype(dtype))
+
+    def get_config(self) -> dict:
+        return {"gain": self.gain}
+
+
+zeros = Zeros
+ones = Ones
+constant = Constant
+random_normal = RandomNormal
+random_uniform = RandomUniform
+truncated_normal = TruncatedNormal
+variance_scaling = VarianceScaling
+glorot_uniform = GlorotUniform
+glorot_normal = GlorotNormal
+he_uniform = HeUniform
+he_normal = HeNormal
+lecun_uniform = LecunUniform
+lecun_normal = LecunNormal
+orthogonal = Orthogonal
+identity = Identity
+OrthogonalInitializer = Orthogonal
+IdentityInitializer = Identity
+
+_ALL_OBJECTS: dict[str, type] = {
+    name: obj
+    for name, obj in globals().items()
+    if isinstance(obj, type) and issubclass(obj, Initializer) and not name.startswith("_")
+}
+# Keras 3's short aliases: "uniform"/"normal" are RandomUniform(-0.05, 0.05)/RandomNormal.
+_ALL_OBJECTS.update({"uniform": RandomUniform, "normal": RandomNormal, "one": Ones, "zero": Zeros})
+
+
+def serialize(initializer: Initializer) -> dict:
+    """The Keras config dict of an initializer.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.initializers.serialize(keras.initializers.Zeros())["class_name"]
+    'Zeros'
+    """
+    return serialization_lib.serialize_keras_object(initializer)
+
+
+def deserialize(config: dict, custom_objects: "dict[str, Any] | None" = None) -> Initializer:
+    """The initializer a ``serialize`` result describes."""
+    return serialization_lib.deserialize_keras_object(
+        config, custom_objects=custom_objects, module_objects=_ALL_OBJECTS
+    )
+
+
+def get(identifier: Any) -> "Initializer | None":
+    """An initializer from a name ("glorot_uniform", "uniform", ...), a config dict, an
+    instance, a class, or a callable ``f(shape, dtype)``; None stays None.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> type(keras.initializers.get("he_normal")).__name__
+    'HeNormal'
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        obj = deserialize(identifier)
+    elif isinstance(identifier, str):
+        obj = _ALL_OBJECTS.get(identifier) or serialization_lib.deserialize_keras_object(identifier)
+    else:
+        obj = identifier
+    if isinstance(obj, type):
+        obj = obj()
+    if callable(obj):
+        return obj
+    raise ValueError(
+        f"Could not interpret initializer identifier: {identifier!r}. Expected one of "
+        f"{sorted(_ALL_OBJECTS)}, a config dict, or a callable."
+    )
