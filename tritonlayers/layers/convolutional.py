@@ -1,0 +1,624 @@
+"""Convolution layers: Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D.
+
+Kernels are stored in Keras's layout, `(*window, in_channels // groups, filters)` (transposed
+convolutions: `(*window, filters, in_channels)`), so weights move between Keras and
+tritonlayers unchanged; they are permuted to torch's layout at call time. "same" padding
+follows TensorFlow/Keras: the odd element of padding goes after.
+"""
+
+import torch
+import torch.nn.functional as F
+
+from .. import activations, constraints, initializers, regularizers
+from ._arguments import (
+    conv_output_length,
+    from_channels_first,
+    pad_spatial,
+    same_padding,
+    standardize_data_format,
+    standardize_padding,
+    standardize_tuple,
+    to_channels_first,
+)
+from .input_spec import InputSpec
+from .layer import Layer
+
+_CONVOLUTIONS = {1: F.conv1d, 2: F.conv2d}
+_TRANSPOSED_CONVOLUTIONS = {1: F.conv_transpose1d, 2: F.conv_transpose2d}
+
+
+def _torch_layout(kernel: torch.Tensor) -> torch.Tensor:
+    """Keras `(*window, a, b)` -> torch `(b, a, *window)`."""
+    rank = kernel.ndim - 2
+    return kernel.permute(rank + 1, rank, *range(rank))
+
+
+class _Conv(Layer):
+    """N-D convolution over channels_last or channels_first inputs (Keras's BaseConv)."""
+
+    def __init__(
+        self,
+        rank,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.rank = rank
+        self.filters = filters
+        self.groups = groups
+        self.kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
+        self.strides = standardize_tuple(strides, rank, "strides")
+        self.dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
+        self.padding = standardize_padding(padding, allow_causal=rank == 1)
+        self.data_format = standardize_data_format(data_format)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.input_spec = InputSpec(min_ndim=rank + 2)
+        self._check_arguments()
+
+    def _check_arguments(self):
+        if self.filters is not None and (not isinstance(self.filters, int) or self.filters <= 0):
+            raise ValueError(
+                "Invalid value for argument `filters`. Expected a strictly positive value. "
+                f"Received filters={self.filters}."
+            )
+        if self.filters is not None and self.filters % self.groups:
+            raise ValueError(
+                "The number of filters must be evenly divisible by the number of groups. "
+                f"Received: groups={self.groups}, filters={self.filters}."
+            )
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
+            )
+
+    @property
+    def _channel_axis(self) -> int:
+        return -1 if self.data_format == "channels_last" else 1
+
+    def _input_channels(self, input_shape) -> int:
+        channels = input_shape[self._channel_axis]
+        if channels is None:
+            raise ValueError(
+                f'Layer "{self.name}": the channel dimension of the inputs should be defined. '
+                f"Received input shape {tuple(input_shape)}."
+            )
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
+        return channels
+
+    def _kernel_shape(self, in_channels: int) -> tuple:
+        if in_channels % self.groups:
+            raise ValueError(
+                f'Layer "{self.name}": the number of input channels must be evenly divisible '
+                f"by the number of groups. Received groups={self.groups}, but the input has "
+                f"{in_channels} channels."
+            )
+        return (*self.kernel_size, in_channels // self.groups, self.filters)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=self._kernel_shape(self._input_channels(input_shape)),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self._add_bias(self.filters)
+
+    def _add_bias(self, size: int) -> None:
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias",
+                shape=(size,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+
+    def _padded(self, x: torch.Tensor) -> torch.Tensor:
+        """channels_first `x` padded for "same"/"causal" (the convolution itself is "valid")."""
+        if self.padding == "valid":
+            return x
+        if self.padding == "causal":
+            return pad_spatial(x, [((self.kernel_size[0] - 1) * self.dilation_rate[0], 0)])
+        windows = zip(x.shape[2:], self.kernel_size, self.strides, self.dilation_rate)
+        return pad_spatial(x, [same_padding(*window) for window in windows])
+
+    def _convolve(self, x: torch.Tensor, kernel: torch.Tensor, groups: int) -> torch.Tensor:
+        bias = None if self.bias is None else self.bias.value
+        return _CONVOLUTIONS[self.rank](
+            self._padded(x),
+            _torch_layout(kernel),
+            bias,
+            stride=self.strides,
+            dilation=self.dilation_rate,
+            groups=groups,
+        )
+
+    def call(self, inputs):
+        x = to_channels_first(inputs, self.data_format)
+        outputs = self._convolve(x, self.kernel.value, self.groups)
+        return self.activation(from_channels_first(outputs, self.data_format))
+
+    def _output_channels(self, input_shape) -> int:
+        return self.filters
+
+    def compute_output_shape(self, input_shape):
+        spatial = input_shape[1:-1] if self.data_format == "channels_last" else input_shape[2:]
+        spatial = [
+            conv_output_length(*window, self.padding, stride, dilation)
+            for window, stride, dilation in zip(
+                zip(spatial, self.kernel_size), self.strides, self.dilation_rate
+            )
+        ]
+        channels = self._output_channels(input_shape)
+        if self.data_format == "channels_last":
+            return (input_shape[0], *spatial, channels)
+        return (input_shape[0], channels, *spatial)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+            "groups": self.groups,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+        }
+
+
+class Conv1D(_Conv):
+    """1D convolution (temporal), kernel `(kernel_size, in // groups, filters)`.
+
+    `padding="causal"` pads only on the left, so output t never sees inputs after t.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.layers.Conv1D(4, 3, padding="same")
+    >>> tuple(layer(keras.ops.ones((2, 10, 3))).shape), tuple(layer.kernel.shape)
+    ((2, 10, 4), (3, 3, 4))
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size,
+        strides=1,
+        padding: str = "valid",
+        data_format=None,
+        dilation_rate=1,
+        groups: int = 1,
+        activation=None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            1,
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            groups,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
+        )
+
+
+class Conv2D(_Conv):
+    """2D convolution (spatial over images), kernel `(kh, kw, in // groups, filters)`.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.layers.Conv2D(8, 3, strides=2, padding="same")
+    >>> tuple(layer(keras.ops.ones((1, 9, 9, 3))).shape), tuple(layer.kernel.shape)
+    ((1, 5, 5, 8), (3, 3, 3, 8))
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size,
+        strides=(1, 1),
+        padding: str = "valid",
+        data_format=None,
+        dilation_rate=(1, 1),
+        groups: int = 1,
+        activation=None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            2,
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            groups,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
+        )
+
+
+def _transposed_length(length, window, padding, output_padding, stride, dilation):
+    """Keras's output length of a transposed convolution along one axis."""
+    if length is None:
+        return None
+    effective = (window - 1) * dilation + 1
+    if padding == "valid":
+        extra = max(effective, stride) - effective if output_padding is None else output_padding
+        return (length - 1) * stride + effective + extra
+    if output_padding is None:
+        return length * stride
+    return (length - 1) * stride + effective % 2 + output_padding
+
+
+class Conv2DTranspose(_Conv):
+    """Transposed 2D convolution ("deconvolution"), kernel `(kh, kw, filters, in_channels)`.
+
+    The output size follows Keras: `input * strides` for "same", and
+    `(input - 1) * strides + kernel` for "valid" (plus `output_padding` when given).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.layers.Conv2DTranspose(4, 3, strides=2, padding="same")
+    >>> tuple(layer(keras.ops.ones((1, 5, 5, 2))).shape), tuple(layer.kernel.shape)
+    ((1, 10, 10, 4), (3, 3, 4, 2))
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size,
+        strides=(1, 1),
+        padding: str = "valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            2,
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            1,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
+        )
+        self.output_padding = (
+            None
+            if output_padding is None
+            else standardize_tuple(output_padding, 2, "output_padding")
+        )
+
+    def _kernel_shape(self, in_channels: int) -> tuple:
+        return (*self.kernel_size, self.filters, in_channels)
+
+    def _output_lengths(self, spatial) -> list:
+        output_padding = self.output_padding or (None,) * self.rank
+        return [
+            _transposed_length(length, window, self.padding, extra, stride, dilation)
+            for length, window, extra, stride, dilation in zip(
+                spatial, self.kernel_size, output_padding, self.strides, self.dilation_rate
+            )
+        ]
+
+    def call(self, inputs):
+        x = to_channels_first(inputs, self.data_format)
+        full = _TRANSPOSED_CONVOLUTIONS[self.rank](
+            x,
+            _torch_layout(self.kernel.value),
+            stride=self.strides,
+            dilation=self.dilation_rate,
+        )
+        # `full` is the whole scatter, (in - 1) * stride + effective_kernel long per axis.
+        # Keras's output is the window of it that a "same"/"valid" convolution of the
+        # target length would read: it starts at that convolution's leading padding and is
+        # zero-filled past the end of `full`.
+        pads = []
+        for length, target, window, stride, dilation in zip(
+            x.shape[2:],
+            self._output_lengths(x.shape[2:]),
+            self.kernel_size,
+            self.strides,
+            self.dilation_rate,
+        ):
+            effective = (window - 1) * dilation + 1
+            total = max((length - 1) * stride + effective - target, 0)
+            before = total // 2 if self.padding == "same" else 0
+            full_length = (length - 1) * stride + effective
+            pads.append((-before, target - (full_length - before)))
+        outputs = pad_spatial(full, pads)
+        if self.bias is not None:
+            outputs = outputs + self.bias.value.reshape(-1, *[1] * self.rank)
+        return self.activation(from_channels_first(outputs, self.data_format))
+
+    def compute_output_shape(self, input_shape):
+        spatial = input_shape[1:-1] if self.data_format == "channels_last" else input_shape[2:]
+        spatial = self._output_lengths(spatial)
+        if self.data_format == "channels_last":
+            return (input_shape[0], *spatial, self.filters)
+        return (input_shape[0], self.filters, *spatial)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("groups")
+        return {**config, "output_padding": self.output_padding}
+
+
+class DepthwiseConv2D(_Conv):
+    """Depthwise 2D convolution: each input channel convolved with its own
+    `depth_multiplier` filters; kernel `(kh, kw, in_channels, depth_multiplier)`.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.layers.DepthwiseConv2D(3, depth_multiplier=2)
+    >>> tuple(layer(keras.ops.ones((1, 5, 5, 3))).shape), tuple(layer.kernel.shape)
+    ((1, 3, 3, 6), (3, 3, 3, 2))
+    """
+
+    def __init__(
+        self,
+        kernel_size,
+        strides=(1, 1),
+        padding: str = "valid",
+        depth_multiplier: int = 1,
+        data_format=None,
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias: bool = True,
+        depthwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            2,
+            None,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            1,
+            activation,
+            use_bias,
+            depthwise_initializer,
+            bias_initializer,
+            depthwise_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            depthwise_constraint,
+            bias_constraint,
+            **kwargs,
+        )
+        self.depth_multiplier = depth_multiplier
+
+    def build(self, input_shape):
+        channels = self._input_channels(input_shape)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(*self.kernel_size, channels, self.depth_multiplier),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self._add_bias(channels * self.depth_multiplier)
+
+    @staticmethod
+    def _grouped_kernel(kernel: torch.Tensor) -> torch.Tensor:
+        """`(kh, kw, in, m)` -> `(kh, kw, 1, in * m)`: output channel c * m + j, as in Keras."""
+        return kernel.reshape(*kernel.shape[:-2], 1, -1)
+
+    def call(self, inputs):
+        x = to_channels_first(inputs, self.data_format)
+        outputs = self._convolve(x, self._grouped_kernel(self.kernel.value), x.shape[1])
+        return self.activation(from_channels_first(outputs, self.data_format))
+
+    def _output_channels(self, input_shape) -> int:
+        return input_shape[self._channel_axis] * self.depth_multiplier
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("filters", "groups"):
+            config.pop(key)
+        for part in ("initializer", "regularizer", "constraint"):
+            config[f"depthwise_{part}"] = config.pop(f"kernel_{part}")
+        return {**config, "depth_multiplier": self.depth_multiplier}
+
+
+class SeparableConv2D(_Conv):
+    """Depthwise convolution followed by a 1x1 pointwise convolution to `filters` channels.
+
+    Weights: `depthwise_kernel (kh, kw, in, depth_multiplier)` and
+    `pointwise_kernel (1, 1, in * depth_multiplier, filters)`.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.layers.SeparableConv2D(4, 3, padding="same")
+    >>> tuple(layer(keras.ops.ones((1, 5, 5, 3))).shape)
+    (1, 5, 5, 4)
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size,
+        strides=(1, 1),
+        padding: str = "valid",
+        data_format=None,
+        dilation_rate=(1, 1),
+        depth_multiplier: int = 1,
+        activation=None,
+        use_bias: bool = True,
+        depthwise_initializer="glorot_uniform",
+        pointwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        pointwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        pointwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            2,
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            1,
+            activation,
+            use_bias,
+            depthwise_initializer,
+            bias_initializer,
+            depthwise_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            depthwise_constraint,
+            bias_constraint,
+            **kwargs,
+        )
+        self.depth_multiplier = depth_multiplier
+        self.pointwise_initializer = initializers.get(pointwise_initializer)
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
+
+    def build(self, input_shape):
+        channels = self._input_channels(input_shape)
+        self.depthwise_kernel = self.add_weight(
+            name="depthwise_kernel",
+            shape=(*self.kernel_size, channels, self.depth_multiplier),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.pointwise_kernel = self.add_weight(
+            name="pointwise_kernel",
+            shape=(1, 1, channels * self.depth_multiplier, self.filters),
+            initializer=self.pointwise_initializer,
+            regularizer=self.pointwise_regularizer,
+            constraint=self.pointwise_constraint,
+        )
+        self._add_bias(self.filters)
+
+    def call(self, inputs):
+        x = to_channels_first(inputs, self.data_format)
+        depthwise = F.conv2d(
+            self._padded(x),
+            _torch_layout(DepthwiseConv2D._grouped_kernel(self.depthwise_kernel.value)),
+            stride=self.strides,
+            dilation=self.dilation_rate,
+            groups=x.shape[1],
+        )
+        bias = None if self.bias is None else self.bias.value
+        outputs = F.conv2d(depthwise, _torch_layout(self.pointwise_kernel.value), bias)
+        return self.activation(from_channels_first(outputs, self.data_format))
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("groups")
+        for part in ("initializer", "regularizer", "constraint"):
+            config[f"depthwise_{part}"] = config.pop(f"kernel_{part}")
+        return {
+            **config,
+            "depth_multiplier": self.depth_multiplier,
+            "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
+            "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
+            "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
+        }

@@ -1,0 +1,382 @@
+"""Normalization layers: BatchNormalization, LayerNormalization, GroupNormalization and
+UnitNormalization.
+
+Statistics are computed in float32 when the inputs are float16/bfloat16, as in Keras.
+"""
+
+import torch
+
+from .. import constraints, initializers, regularizers
+from .input_spec import InputSpec
+from .layer import Layer
+
+_HALF_TYPES = (torch.float16, torch.bfloat16)
+
+
+def _float32_at_least(x: torch.Tensor) -> torch.Tensor:
+    return x.float() if x.dtype in _HALF_TYPES else x
+
+
+def _broadcast_shape(ndim: int, axes: "tuple[int, ...]", shape) -> list:
+    """A shape of `ndim` ones except the sizes of `shape` on `axes`."""
+    out = [1] * ndim
+    for axis in axes:
+        out[axis] = shape[axis]
+    return out
+
+
+class _AffineNormalization(Layer):
+    """Shared state of the normalizations with an optional per-feature `gamma` and `beta`."""
+
+    def __init__(
+        self,
+        axis,
+        epsilon,
+        center,
+        scale,
+        beta_initializer,
+        gamma_initializer,
+        beta_regularizer,
+        gamma_regularizer,
+        beta_constraint,
+        gamma_constraint,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.axis = axis
+        self.epsilon = epsilon
+        self.center = center
+        self.scale = scale
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.supports_masking = True
+
+    def _axes(self, ndim: int) -> "tuple[int, ...]":
+        axes = self.axis if isinstance(self.axis, (list, tuple)) else (self.axis,)
+        for axis in axes:
+            if not -ndim <= axis < ndim:
+                raise ValueError(
+                    f'Layer "{self.name}": invalid axis {axis} for an input of rank {ndim}.'
+                )
+        return tuple(sorted(axis % ndim for axis in axes))
+
+    def _add_affine_weights(self, shape: tuple) -> None:
+        self.gamma = self.beta = None
+        if self.scale:
+            self.gamma = self.add_weight(
+                name="gamma",
+                shape=shape,
+                initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+                autocast=False,
+            )
+        if self.center:
+            self.beta = self.add_weight(
+                name="beta",
+                shape=shape,
+                initializer=self.beta_initializer,
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+                autocast=False,
+            )
+
+    def _affine(self, normalized: torch.Tensor, shape: list) -> torch.Tensor:
+        if self.gamma is not None:
+            normalized = normalized * self.gamma.reshape(shape)
+        if self.beta is not None:
+            normalized = normalized + self.beta.reshape(shape)
+        return normalized
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+        }
+
+
+class BatchNormalization(_AffineNormalization):
+    """Normalizes with the batch's statistics in training, and with moving averages otherwise.
+
+    In training (and when the layer is trainable) it also updates the non-trainable
+    `moving_mean`/`moving_variance`: `moving = moving * momentum + batch * (1 - momentum)`.
+    Masked timesteps are left out of the batch statistics.
+
+    Example:
+    >>> import torch, tritonlayers as keras
+    >>> layer = keras.layers.BatchNormalization(momentum=0.5)
+    >>> _ = layer(torch.tensor([[0.0], [2.0]]), training=True)
+    >>> layer.moving_mean.tolist(), layer.moving_variance.tolist()
+    ([0.5], [1.0])
+    """
+
+    def __init__(
+        self,
+        axis: int = -1,
+        momentum: float = 0.99,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        synchronized: bool = False,
+        **kwargs,
+    ):
+        super().__init__(
+            int(axis),
+            epsilon,
+            center,
+            scale,
+            beta_initializer,
+            gamma_initializer,
+            beta_regularizer,
+            gamma_regularizer,
+            beta_constraint,
+            gamma_constraint,
+            **kwargs,
+        )
+        self.momentum = float(momentum)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.synchronized = synchronized
+
+    def build(self, input_shape):
+        (axis,) = self._axes(len(input_shape))
+        shape = (input_shape[axis],)
+        self._add_affine_weights(shape)
+        self.moving_mean = self.add_weight(
+            name="moving_mean",
+            shape=shape,
+            initializer=self.moving_mean_initializer,
+            trainable=False,
+            autocast=False,
+        )
+        self.moving_variance = self.add_weight(
+            name="moving_variance",
+            shape=shape,
+            initializer=self.moving_variance_initializer,
+            trainable=False,
+            autocast=False,
+        )
+        self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: input_shape[axis]})
+
+    def call(self, inputs, training=None, mask=None):
+        x = _float32_at_least(inputs)
+        (axis,) = self._axes(x.ndim)
+        shape = _broadcast_shape(x.ndim, (axis,), x.shape)
+        if training and self.trainable:
+            mean, variance = self._moments(x, axis, mask)
+            self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1 - self.momentum))
+            self.moving_variance.assign(
+                self.moving_variance * self.momentum + variance * (1 - self.momentum)
+            )
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+        normalized = (x - mean.reshape(shape)) * torch.rsqrt(variance.reshape(shape) + self.epsilon)
+        return self._affine(normalized, shape).to(inputs.dtype)
+
+    @staticmethod
+    def _moments(x: torch.Tensor, axis: int, mask) -> tuple:
+        """Biased mean and variance over every axis but `axis`, weighted by the mask if any."""
+        reduce = [i for i in range(x.ndim) if i != axis]
+        if mask is None:
+            variance, mean = torch.var_mean(x, dim=reduce, correction=0)
+            return mean, variance
+        weights = mask.to(x.dtype).reshape(*mask.shape, *[1] * (x.ndim - mask.ndim))
+        count = torch.sum(weights, dim=reduce)
+        mean = torch.sum(weights * x, dim=reduce) / count.clamp_min(1)
+        centered = x - mean.reshape(_broadcast_shape(x.ndim, (axis,), x.shape))
+        variance = torch.sum(weights * centered.square(), dim=reduce) / count.clamp_min(1)
+        return mean, variance
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "momentum": self.momentum,
+            "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+            "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+            "synchronized": self.synchronized,
+        }
+
+
+class LayerNormalization(_AffineNormalization):
+    """Normalizes each sample over `axis` (the last by default), then scales and shifts.
+
+    With `rms_scaling=True` it divides by `sqrt(variance + epsilon)` and only scales, as
+    Keras 3 does.
+
+    Example:
+    >>> import torch, tritonlayers as keras
+    >>> y = keras.layers.LayerNormalization(epsilon=0.0)(torch.tensor([[1.0, 3.0]]))
+    >>> y.tolist()
+    [[-1.0, 1.0]]
+    """
+
+    def __init__(
+        self,
+        axis=-1,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        rms_scaling: bool = False,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            list(axis) if isinstance(axis, (list, tuple)) else axis,
+            epsilon,
+            center and not rms_scaling,
+            scale,
+            beta_initializer,
+            gamma_initializer,
+            beta_regularizer,
+            gamma_regularizer,
+            beta_constraint,
+            gamma_constraint,
+            **kwargs,
+        )
+        self.rms_scaling = rms_scaling
+
+    def build(self, input_shape):
+        axes = self._axes(len(input_shape))
+        self._add_affine_weights(tuple(input_shape[axis] for axis in axes))
+
+    def call(self, inputs):
+        x = _float32_at_least(inputs)
+        axes = self._axes(x.ndim)
+        variance, mean = torch.var_mean(x, dim=axes, correction=0, keepdim=True)
+        centered = x if self.rms_scaling else x - mean
+        normalized = centered * torch.rsqrt(variance + self.epsilon)
+        return self._affine(normalized, _broadcast_shape(x.ndim, axes, x.shape)).to(inputs.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "rms_scaling": self.rms_scaling}
+
+
+class GroupNormalization(_AffineNormalization):
+    """Normalizes each sample over groups of channels (`groups` of them) and its other axes.
+
+    Example:
+    >>> import torch, tritonlayers as keras
+    >>> layer = keras.layers.GroupNormalization(groups=2, epsilon=0.0)
+    >>> layer(torch.tensor([[1.0, 3.0, 0.0, 4.0]])).tolist()
+    [[-1.0, 1.0, -1.0, 1.0]]
+    """
+
+    def __init__(
+        self,
+        groups: int = 32,
+        axis: int = -1,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            axis,
+            epsilon,
+            center,
+            scale,
+            beta_initializer,
+            gamma_initializer,
+            beta_regularizer,
+            gamma_regularizer,
+            beta_constraint,
+            gamma_constraint,
+            **kwargs,
+        )
+        self.groups = groups
+
+    def build(self, input_shape):
+        (axis,) = self._axes(len(input_shape))
+        channels = input_shape[axis]
+        if channels is None:
+            raise ValueError(
+                f'Layer "{self.name}": axis {self.axis} of input tensor should have a defined '
+                f"dimension but the layer received an input with shape {tuple(input_shape)}."
+            )
+        if self.groups == -1:
+            self.groups = channels
+        if channels < self.groups or channels % self.groups:
+            raise ValueError(
+                f'Layer "{self.name}": number of groups ({self.groups}) must divide the number '
+                f"of channels ({channels}). Input shape: {tuple(input_shape)}."
+            )
+        self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: channels})
+        self._add_affine_weights((channels,))
+
+    def call(self, inputs):
+        x = _float32_at_least(inputs)
+        (axis,) = self._axes(x.ndim)
+        channels_last = torch.movedim(x, axis, -1)
+        grouped = channels_last.reshape(*channels_last.shape[:-1], self.groups, -1)
+        reduce = [*range(1, grouped.ndim - 2), grouped.ndim - 1]
+        variance, mean = torch.var_mean(grouped, dim=reduce, correction=0, keepdim=True)
+        normalized = ((grouped - mean) * torch.rsqrt(variance + self.epsilon)).reshape(
+            channels_last.shape
+        )
+        normalized = torch.movedim(normalized, -1, axis)
+        return self._affine(normalized, _broadcast_shape(x.ndim, (axis,), x.shape)).to(inputs.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "groups": self.groups}
+
+
+class UnitNormalization(Layer):
+    """Scales each sample to unit L2 norm over `axis`.
+
+    Example:
+    >>> import torch, tritonlayers as keras
+    >>> keras.layers.UnitNormalization()(torch.tensor([[3.0, 4.0]])).tolist()
+    [[0.6000000238418579, 0.800000011920929]]
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = list(axis) if isinstance(axis, (list, tuple)) else axis
+        self.supports_masking = True
+
+    def call(self, inputs):
+        axes = tuple(self.axis) if isinstance(self.axis, list) else (self.axis,)
+        x = _float32_at_least(inputs)
+        inv_norm = torch.rsqrt(torch.sum(x.square(), dim=axes, keepdim=True)).clamp(max=1e12)
+        return (x * inv_norm).to(inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
