@@ -10,7 +10,13 @@ from collections.abc import Callable
 import torch
 
 from .. import config
-from ..losses import _as_tensor, _mask_to_weight, squeeze_or_expand_to_same_rank
+from ..losses import (
+    _as_tensor,
+    _dtype_name,
+    _mask_to_weight,
+    _snake_case,
+    squeeze_or_expand_to_same_rank,
+)
 
 
 def _variable(value: torch.Tensor, name: str):
@@ -48,7 +54,7 @@ class Metric:
     """
 
     def __init__(self, dtype=None, name: str | None = None):
-        self.name = name or _snake(type(self).__name__)
+        self.name = name or _snake_case(type(self).__name__)
         self._dtype = _dtype_name(dtype)
         self._variables: list = []
         self._initial_values: list[torch.Tensor] = []
@@ -119,23 +125,6 @@ class Metric:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"
-
-
-def _snake(name: str) -> str:
-    out = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i and (not name[i - 1].isupper() or name[i + 1 : i + 2].islower()):
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
-
-
-def _dtype_name(dtype) -> str | None:
-    if dtype is None:
-        return None
-    if isinstance(dtype, torch.dtype):
-        return str(dtype).removeprefix("torch.")
-    return getattr(dtype, "compute_dtype", None) or str(dtype)
 
 
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn: Callable, dtype: torch.dtype):
