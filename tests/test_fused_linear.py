@@ -136,6 +136,13 @@ def test_kernel_empty_batch_gives_empty_output_and_zero_weight_grads(triton_mode
 
 
 @pytest.mark.interpret
+@pytest.mark.parametrize(("k", "n"), [(0, 6), (5, 0)], ids=["no-inputs", "no-outputs"])
+def test_kernel_degenerate_in_or_out_features_match_float64(triton_mode, k, n):
+    x, w, b = _inputs((7, k), n, torch.float32)
+    _assert_matches_reference(x, w, b, "softplus", TOLERANCES[torch.float32])
+
+
+@pytest.mark.interpret
 @pytest.mark.parametrize(
     ("activation", "saves"),
     [

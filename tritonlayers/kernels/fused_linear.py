@@ -103,11 +103,10 @@ def _activation_grad(s, ACTIVATION: tl.constexpr):
         # y = z sigmoid(z): y' = sigmoid(z) (1 + z (1 - sigmoid(z))).
         sig = tl.sigmoid(s)
         return sig * (1.0 + s * (1.0 - sig))
-    elif ACTIVATION == "softplus":
-        # y = log(1 + e^z): y' = sigmoid(z) (exactly 1 above the threshold, like torch).
-        return tl.where(s > _SOFTPLUS_THRESHOLD, 1.0, tl.sigmoid(s))
     else:
-        return tl.full(s.shape, 1.0, tl.float32)
+        # softplus, y = log(1 + e^z): y' = sigmoid(z) (exactly 1 above the threshold, like
+        # torch). Linear never reaches this kernel: its dz is dy itself.
+        return tl.where(s > _SOFTPLUS_THRESHOLD, 1.0, tl.sigmoid(s))
 
 
 # Program ordering. Output tile (pid_m, pid_n) reads a BLOCK_M-row panel of x and a
@@ -354,12 +353,7 @@ def _launch_bwd_dz(dy, saved, activation: str, has_bias: bool):
     db_partial = torch.empty(
         (grid[0], N) if has_bias else (0,), dtype=torch.float32, device=dy.device
     )
-    kernel = (
-        _fused_linear_bwd_dz_kernel
-        if _dispatch.interpreting()
-        else _launcher(_fused_linear_bwd_dz_kernel)
-    )
-    kernel[grid](
+    _launcher(_fused_linear_bwd_dz_kernel)[grid](
         dy,
         saved,
         dz,
@@ -431,7 +425,7 @@ def _fused_linear_bwd(
     ``saved`` is y or z as ``_GRAD_FROM_OUTPUT`` / ``_GRAD_FROM_PREACT`` say (None for
     linear). Linear skips the elementwise kernel: dz is dy itself and db its column sum.
     """
-    if activation == "linear" or dy.shape[0] == 0:
+    if activation == "linear" or dy.numel() == 0:
         dz = dy
         db = dy.sum(0) if has_bias else None
     else:
