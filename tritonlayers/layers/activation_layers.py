@@ -66,7 +66,10 @@ class ReLU(_Elementwise):
         self.threshold = threshold
 
     def call(self, inputs):
-        below = self.negative_slope * (inputs - self.threshold)
+        if self.negative_slope:
+            below = self.negative_slope * (inputs - self.threshold)
+        else:
+            below = torch.zeros_like(inputs)
         outputs = torch.where(inputs >= self.threshold, inputs, below)
         if self.max_value is not None:
             outputs = torch.clamp(outputs, max=self.max_value)

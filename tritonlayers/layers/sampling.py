@@ -15,9 +15,9 @@ class Sampling(Layer):
     Example:
     >>> import tritonlayers as keras
     >>> sampling = keras.layers.Sampling(kl_weight=1.0, seed=1337)
-    >>> z = sampling([keras.ops.zeros((4, 2)), keras.ops.zeros((4, 2))])
+    >>> z = sampling([keras.ops.ones((4, 2)), keras.ops.zeros((4, 2))])
     >>> tuple(z.shape), float(sampling.losses[0])
-    ((4, 2), 0.0)
+    ((4, 2), 0.5)
     """
 
     def __init__(self, kl_weight: "float | None" = None, seed=None, **kwargs):
