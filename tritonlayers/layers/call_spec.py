@@ -22,6 +22,7 @@ class CallSpec:
 
     __slots__ = (
         "arg_names",
+        "layer_class",
         "build_default",
         "build_params",
         "compute_mask_default",
@@ -34,6 +35,7 @@ class CallSpec:
     )
 
     def __init__(self, cls: type, base: type):
+        self.layer_class = cls
         params = list(inspect.signature(cls.call).parameters.values())[1:]
         self.arg_names = tuple(
             p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
@@ -49,6 +51,13 @@ class CallSpec:
         self.build_params = tuple(inspect.signature(cls.build).parameters)[1:]
         self.compute_mask_default = cls.compute_mask is base.compute_mask
         self.init_params = inspect.signature(cls.__init__).parameters
+
+    def __reduce__(self):
+        # Shared per class: copies and pickles of a layer look the spec up again.
+        return (call_spec_of, (self.layer_class,))
+
+    def __deepcopy__(self, memo: dict) -> "CallSpec":
+        return self
 
 
 def call_spec_of(cls: type) -> CallSpec:

@@ -72,6 +72,12 @@ class Layer(torch.nn.Module):
 
     _is_tritonlayers_layer = True
     input_spec: "InputSpec | None" = None
+    activity_regularizer: Any = None
+    # Set from the dtype policy in `__init__`; the defaults keep a layer whose subclass forgot
+    # `super().__init__()` reaching the check that says so.
+    _input_dtype: "torch.dtype | None" = None
+    _autocast_dtype: "torch.dtype | None" = None
+    _mixed = False
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "Layer":
         self = super().__new__(cls)
@@ -84,6 +90,7 @@ class Layer(torch.nn.Module):
             "_initialized": False,
             "built": False,
             "_locked": False,
+            "_trainable": True,
             "_layers": [],
             "_trainable_variables": [],
             "_non_trainable_variables": [],
@@ -619,7 +626,7 @@ class Layer(torch.nn.Module):
         return self._path
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+        return f"<{type(self).__name__} name={self.__dict__.get('name')}, built={self.built}>"
 
     # ---------------------------------------------------------------- tracking
 
@@ -650,7 +657,7 @@ class Layer(torch.nn.Module):
                 dtype is not None
                 and isinstance(variable, Variable)
                 and variable.dtype != dtype
-                and variable._autocast
+                and variable._cast_on_read
                 and variable.is_floating_point()
             ):
                 return variable.to(dtype)
@@ -745,7 +752,7 @@ class Layer(torch.nn.Module):
         version, layers = self._flat_cache
         if version != _structure_version[0]:
             layers = tuple(_depth_first(self))
-            self._flat_cache = (_structure_version[0], layers)
+            self.__dict__["_flat_cache"] = (_structure_version[0], layers)
         return layers
 
     def _check_super_called(self) -> None:

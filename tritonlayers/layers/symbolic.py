@@ -74,7 +74,7 @@ class Node:
     >>> y = layer(KerasTensor((None, 2)))
     >>> node = layer._inbound_nodes[0]
     >>> node.is_input, node.outputs[0] is y
-    (True, True)
+    (False, True)
     """
 
     def __init__(self, layer: Any, call_args: tuple = (), call_kwargs=None, outputs=None):
@@ -106,7 +106,7 @@ class Node:
 
     @property
     def is_input(self) -> bool:
-        """True for a node with no symbolic inputs (an Input layer's node)."""
+        """True for a node with no symbolic inputs (an `Input`'s own node)."""
         return not self.input_tensors
 
     @property
@@ -158,7 +158,10 @@ def compute_output_spec(layer: Any, *args: Any, from_shapes: bool = False, **kwa
         outputs = _spec_from_compute_output_shape(layer, args, kwargs)
         _set_symbolic_output_mask(layer, args, kwargs, outputs)
         return outputs
-    return _trace_call(layer, args, kwargs)
+    outputs = _trace_call(layer, args, kwargs)
+    if layer._call_spec.compute_mask_default:
+        _set_symbolic_output_mask(layer, args, kwargs, outputs)
+    return outputs
 
 
 def _spec_from_compute_output_shape(layer: Any, args: tuple, kwargs: dict) -> Any:
@@ -192,7 +195,7 @@ def _set_symbolic_output_mask(layer: Any, args: tuple, kwargs: dict, outputs: An
         return
     if layer._call_spec.compute_mask_default:
         for output in flatten(outputs):
-            if is_keras_tensor(output) and output._keras_mask is None:
+            if is_keras_tensor(output):
                 output._keras_mask = mask
         return
     traced = _trace(layer, args, kwargs, layer.compute_mask, (first, mask), {})

@@ -8,6 +8,11 @@ optimizers, `state_dict()` and `Module.to()`. On top it carries Keras's `name`, 
 `dtype` is the torch dtype (torch code and `torch.compile` read it); its Keras name is
 `dtype_policies.standardize_dtype(variable.dtype)`.
 
+Inside the `call` of a mixed-precision layer, a weight read as a layer attribute
+(`self.kernel`) is already cast to the compute dtype (a plain tensor); a variable created
+non-trainable stays the Variable (so `self.total.assign_add(...)` works) and `.value` gives
+its compute-dtype view.
+
 Example:
 >>> import tritonlayers as keras
 >>> v = keras.Variable(initializer="ones", shape=(2,), name="total")
@@ -79,6 +84,10 @@ class Variable(torch.nn.Parameter):
         self._path = f"{parent_path}/{self._name}" if parent_path else self._name
         self._trainable = trainable
         self._autocast = bool(autocast)
+        # Weights (trainable at creation) are read in the compute dtype as layer attributes
+        # inside a mixed-precision `call`; state created non-trainable (counters, moving
+        # statistics) stays a Variable there so that `assign*` works, and `.value` casts it.
+        self._cast_on_read = self._autocast and trainable
         self.regularizer = regularizer
         self.constraint = constraint
         return self

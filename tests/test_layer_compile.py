@@ -1,0 +1,105 @@
+"""`torch.compile(fullgraph=True)` traces Layer.__call__ with no graph break; device moves."""
+
+import pytest
+import torch
+
+import tritonlayers as keras
+from tritonlayers.layers.call_context import STATE
+from tritonlayers.layers.naming import clear_uids
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state():
+    clear_uids()
+    torch._dynamo.reset()
+    yield
+    torch._dynamo.reset()
+
+
+class Linear(keras.Layer):
+    def __init__(self, units=4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units))
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros")
+
+    def call(self, x):
+        return x @ self.w + self.b
+
+
+class Scale(keras.Layer):
+    def call(self, x, training=None):
+        return x * 2.0 if training else x
+
+
+class Block(keras.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.first = Linear(8)
+        self.scale = Scale()
+        self.second = Linear(3)
+
+    def call(self, x):
+        h = torch.relu(self.first(x))
+        self.add_loss(h.mean())
+        return self.second(self.scale(h))
+
+
+def test_block_compiles_fullgraph_and_matches_eager():
+    block = Block()
+    x = torch.randn(5, 6)
+    eager = block(x, training=True)
+    eager_loss = block.losses[0]
+    compiled = torch.compile(block, backend="eager", fullgraph=True)
+    torch.testing.assert_close(compiled(x, training=True), eager, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(block.losses[0], eager_loss, rtol=1e-6, atol=1e-6)
+    assert len(block.losses) == 1
+    assert STATE.entry is None and STATE.training is None
+
+
+def test_training_flag_reaches_inner_layer_under_compile():
+    block = Block()
+    x = torch.randn(2, 6)
+    block(x)
+    compiled = torch.compile(block, backend="eager", fullgraph=True)
+    torch.testing.assert_close(compiled(x, training=True), block(x, training=True))
+    torch.testing.assert_close(compiled(x, training=False), block(x, training=False))
+
+
+def test_mixed_precision_block_compiles_fullgraph():
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        block = Block()
+    finally:
+        keras.config.set_dtype_policy(None)
+    x = torch.randn(4, 6)
+    eager = block(x)
+    compiled = torch.compile(block, backend="eager", fullgraph=True)
+    out = compiled(x)
+    assert out.dtype == torch.bfloat16
+    torch.testing.assert_close(out, eager, rtol=0, atol=0)
+
+
+def test_compiled_backward_fills_variable_grads():
+    block = Block()
+    x = torch.randn(3, 6)
+    block(x)
+    compiled = torch.compile(block, backend="eager", fullgraph=True)
+    compiled(x).sum().backward()
+    assert all(w.grad is not None and w.grad.shape == w.shape for w in block.trainable_weights)
+
+
+@pytest.mark.gpu
+def test_layer_and_variables_move_to_cuda_and_run_there():
+    block = Block()
+    x = torch.randn(4, 6)
+    expected = block(x.to(block.first.w.device)).cpu()
+    block.to("cuda")
+    assert all(isinstance(w, keras.Variable) and w.is_cuda for w in block.weights)
+    out = block(x.cuda())
+    assert out.is_cuda
+    torch.testing.assert_close(out.cpu(), expected, rtol=1e-3, atol=1e-3)
+    block.to("cpu")
+    assert all(isinstance(w, keras.Variable) and not w.is_cuda for w in block.weights)

@@ -1,0 +1,118 @@
+"""Symbolic calls on KerasTensors: build from shapes, output specs, nodes (item 13)."""
+
+import pytest
+import torch
+
+import tritonlayers as keras
+from tritonlayers.layers.naming import clear_uids
+from tritonlayers.layers.symbolic import KerasTensor, Node
+
+
+@pytest.fixture(autouse=True)
+def _fresh_names():
+    clear_uids()
+
+
+class Linear(keras.Layer):
+    def __init__(self, units=3, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units))
+
+    def call(self, x):
+        return x @ self.w
+
+
+class WithOutputShape(Linear):
+    def call(self, x):
+        raise AssertionError("call must not run for a symbolic input")
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+
+def test_keras_tensor_has_shape_dtype_and_ndim():
+    x = KerasTensor((None, 4), dtype="float16", name="x")
+    assert (x.shape, x.dtype, x.ndim, x.name) == ((None, 4), "float16", 2, "x")
+
+
+def test_symbolic_call_builds_from_shape_and_keeps_none_batch():
+    layer = Linear(5)
+    y = layer(KerasTensor((None, 7)))
+    assert isinstance(y, KerasTensor) and y.shape == (None, 5) and y.dtype == "float32"
+    assert layer.built and layer.w.shape == (7, 5)
+
+
+def test_symbolic_call_uses_compute_output_shape_when_defined():
+    y = WithOutputShape(2)(KerasTensor((None, 3, 6)))
+    assert y.shape == (None, 3, 2)
+
+
+def test_symbolic_call_records_node_and_history():
+    first, second = Linear(4), Linear(2)
+    x = KerasTensor((None, 3))
+    h = first(x)
+    y = second(h)
+    node = second._inbound_nodes[0]
+    assert isinstance(node, Node) and node.parent_nodes == [first._inbound_nodes[0]]
+    assert y._keras_history == (second, 0, 0) and h._keras_history.operation is first
+    assert first._outbound_nodes == [node] and not node.is_input
+
+
+def test_symbolic_call_leaves_state_untouched():
+    class Counter(keras.Layer):
+        def build(self, input_shape):
+            self.count = self.add_weight(shape=(), initializer="zeros", trainable=False)
+
+        def call(self, x):
+            self.count.assign_add(1.0)
+            self.add_loss(x.sum())
+            return x
+
+    layer = Counter()
+    layer(KerasTensor((None, 2)))
+    assert layer.count.numpy() == 0.0 and layer.losses == []
+
+
+def test_symbolic_nested_outputs_and_sublayers():
+    class Split(keras.Layer):
+        def __init__(self):
+            super().__init__()
+            self.proj = Linear(4)
+
+        def call(self, x):
+            y = self.proj(x)
+            return y[:, :1], {"rest": y[:, 1:]}
+
+    head, others = Split()(KerasTensor((None, 3)))
+    assert head.shape == (None, 1) and others["rest"].shape == (None, 3)
+
+
+def test_symbolic_mask_passes_through_supporting_layer():
+    class Pass(keras.Layer):
+        supports_masking = True
+
+    x = KerasTensor((None, 5))
+    x._keras_mask = KerasTensor((None, 5), dtype="bool")
+    y = Pass()(x)
+    assert y._keras_mask is x._keras_mask
+
+
+def test_default_compute_output_shape_traces_call():
+    assert Linear(6).compute_output_shape((None, 2)) == (None, 6)
+
+
+def test_symbolic_dtype_follows_policy():
+    y = Linear(2, dtype="mixed_bfloat16")(KerasTensor((None, 3)))
+    assert y.dtype == "bfloat16"
+
+
+def test_failing_trace_names_the_layer_and_suggests_compute_output_shape():
+    class Broken(keras.Layer):
+        def call(self, x):
+            return x @ torch.ones(99, 2)
+
+    with pytest.raises(ValueError, match="Layer 'broken' could not infer its output shape"):
+        Broken()(KerasTensor((None, 3)))
