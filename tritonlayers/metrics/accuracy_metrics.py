@@ -126,6 +126,8 @@ class Accuracy(MeanMetricWrapper):
     0.75
     """
 
+    _direction = "up"
+
     def __init__(self, name: str = "accuracy", dtype=None):
         super().__init__(accuracy, name=name, dtype=dtype)
 
@@ -139,6 +141,8 @@ class BinaryAccuracy(MeanMetricWrapper):
     >>> float(m.result())
     0.75
     """
+
+    _direction = "up"
 
     def __init__(self, name: str = "binary_accuracy", dtype=None, threshold: float = 0.5):
         super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
@@ -155,6 +159,8 @@ class CategoricalAccuracy(MeanMetricWrapper):
     0.5
     """
 
+    _direction = "up"
+
     def __init__(self, name: str = "categorical_accuracy", dtype=None):
         super().__init__(categorical_accuracy, name=name, dtype=dtype)
 
@@ -168,6 +174,8 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
     >>> float(m.result())
     0.5
     """
+
+    _direction = "up"
 
     def __init__(self, name: str = "sparse_categorical_accuracy", dtype=None):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
@@ -183,6 +191,8 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
     0.5
     """
 
+    _direction = "up"
+
     def __init__(self, k: int = 5, name: str = "top_k_categorical_accuracy", dtype=None):
         super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
         self.k = k
@@ -197,6 +207,8 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     >>> float(m.result())
     0.5
     """
+
+    _direction = "up"
 
     def __init__(self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy", dtype=None):
         super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import torch
 
-from .. import config
+from .. import config, losses
 from ..losses import (
     _as_tensor,
     _dtype_name,
@@ -221,6 +221,9 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name or getattr(fn, "__name__", "mean_metric_wrapper"), dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
+        if getattr(fn, "__module__", None) == losses.__name__:
+            # Callbacks in mode="auto" minimise metrics that are losses.
+            self._direction = "down"
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         mask = getattr(y_pred, "_keras_mask", None)

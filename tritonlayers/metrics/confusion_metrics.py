@@ -112,6 +112,7 @@ class _PrecisionRecall(Metric):
     """Shared state of Precision and Recall: true positives and one error count."""
 
     _error_kind = ""
+    _direction = "up"
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -203,6 +204,8 @@ class AUC(Metric):
     >>> round(float(m.result()), 4)
     0.75
     """
+
+    _direction = "up"
 
     def __init__(
         self,

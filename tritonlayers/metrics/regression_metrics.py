@@ -59,6 +59,8 @@ class RootMeanSquaredError(Mean):
     0.5
     """
 
+    _direction = "down"
+
     def __init__(self, name: str = "root_mean_squared_error", dtype=None):
         super().__init__(name=name, dtype=dtype)
 
