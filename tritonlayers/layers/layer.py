@@ -604,13 +604,37 @@ class Layer(torch.nn.Module):
         return {"shapes_dict": shapes}
 
     def build_from_config(self, config: "dict | None") -> None:
-        """Create the weights from a `get_build_config()` dict."""
+        """Create the weights from a `get_build_config()` dict.
+
+        A layer without its own `build` (a subclassed model whose sublayers build when
+        called) is built by calling it on symbolic inputs of those shapes, as in Keras 3.
+        """
         if not config:
             return
-        if "input_shape" in config:
+        if self._call_spec.build_default:
+            self._build_by_symbolic_call(config)
+        elif "input_shape" in config:
             self.build(config["input_shape"])
         elif "shapes_dict" in config:
             self.build(**config["shapes_dict"])
+
+    def _build_by_symbolic_call(self, config: dict) -> None:
+        def symbolic_inputs(shape: Any) -> Any:
+            if isinstance(shape, (list, tuple)) and all(
+                isinstance(s, (list, tuple)) for s in shape
+            ):
+                return [symbolic.KerasTensor(s) for s in shape]
+            return symbolic.KerasTensor(shape)
+
+        if "input_shape" in config:
+            self(symbolic_inputs(config["input_shape"]))
+        elif "shapes_dict" in config:
+            self(
+                **{
+                    k.removesuffix("_shape"): symbolic_inputs(v)
+                    for k, v in config["shapes_dict"].items()
+                }
+            )
 
     # ------------------------------------------------------------------ naming
 
