@@ -1,0 +1,122 @@
+"""keras.activations: formulas, Keras's relu options, get/serialize/deserialize."""
+
+import numpy as np
+import pytest
+import torch
+
+import tritonlayers as keras
+from tritonlayers import activations
+
+X = np.linspace(-8.0, 8.0, 33).astype(np.float32)
+X64 = X.astype(np.float64)
+
+
+def assert_matches(result, expected, atol=1e-5):
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(result), expected, atol=atol, rtol=1e-5)
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+FORMULAS = {
+    "relu": lambda x: np.maximum(x, 0),
+    "relu6": lambda x: np.clip(x, 0, 6),
+    "sigmoid": _sigmoid,
+    "tanh": np.tanh,
+    "softplus": lambda x: np.log1p(np.exp(x)),
+    "softsign": lambda x: x / (1 + np.abs(x)),
+    "silu": lambda x: x * _sigmoid(x),
+    "swish": lambda x: x * _sigmoid(x),
+    "elu": lambda x: np.where(x > 0, x, np.expm1(x)),
+    "selu": lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(x)),
+    "leaky_relu": lambda x: np.where(x >= 0, x, 0.2 * x),
+    "hard_sigmoid": lambda x: np.clip(x / 6 + 0.5, 0, 1),
+    "hard_silu": lambda x: x * np.clip(x / 6 + 0.5, 0, 1),
+    "exponential": np.exp,
+    "linear": lambda x: x,
+    "mish": lambda x: x * np.tanh(np.log1p(np.exp(x))),
+    "log_sigmoid": lambda x: np.log(_sigmoid(x)),
+    "gelu": lambda x: 0.5 * x * (1 + np.vectorize(__import__("math").erf)(x / np.sqrt(2))),
+    "softmax": lambda x: np.exp(x - x.max()) / np.exp(x - x.max()).sum(),
+    "log_softmax": lambda x: x - x.max() - np.log(np.exp(x - x.max()).sum()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORMULAS))
+def test_activation_matches_formula(name):
+    assert_matches(getattr(activations, name)(X), FORMULAS[name](X64), atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "kwargs,formula",
+    [
+        ({"negative_slope": 0.1}, lambda x: np.where(x > 0, x, 0.1 * x)),
+        ({"max_value": 2.5}, lambda x: np.clip(x, 0, 2.5)),
+        ({"threshold": 1.0}, lambda x: np.where(x > 1.0, x, 0.0)),
+        (
+            {"negative_slope": 0.1, "threshold": 1.0, "max_value": 3.0},
+            lambda x: np.where(x > 1.0, np.minimum(x, 3.0), 0.1 * (x - 1.0)),
+        ),
+    ],
+    ids=["negative_slope", "max_value", "threshold", "all_three"],
+)
+def test_relu_options_follow_keras(kwargs, formula):
+    assert_matches(activations.relu(X, **kwargs), formula(X64))
+
+
+def test_activations_accept_numpy_and_return_tensors():
+    assert isinstance(activations.sigmoid(X), torch.Tensor)
+
+
+def test_activation_gradient_flows():
+    x = torch.tensor(X64 + 0.123, requires_grad=True)  # away from the kinks
+    assert torch.autograd.gradcheck(
+        lambda t: activations.relu(t, 0.1, 4.0, 0.5) + activations.mish(t), (x,)
+    )
+
+
+@pytest.mark.parametrize("name", sorted(FORMULAS))
+def test_get_by_name_and_serialize_round_trip(name):
+    fn = activations.get(name)
+    assert fn is getattr(activations, name)
+    assert activations.deserialize(activations.serialize(fn)) is fn
+
+
+def test_swish_and_hard_swish_are_the_silu_functions():
+    assert activations.get("swish") is activations.silu
+    assert activations.get("hard_swish") is activations.hard_silu
+
+
+def test_get_none_is_linear_and_callable_passes_through():
+    assert activations.get(None) is activations.linear
+
+    def custom(x):
+        return x * 3
+
+    assert activations.get(custom) is custom
+
+
+def test_get_accepts_keras_function_config():
+    config = {
+        "module": "builtins",
+        "class_name": "function",
+        "config": "tanh",
+        "registered_name": "function",
+    }
+    assert activations.get(config) is activations.tanh
+
+
+def test_registered_custom_activation_serializes_with_registered_name():
+    @keras.saving.register_keras_serializable(package="TestActivations")
+    def scaled_tanh(x):
+        return 2 * keras.ops.tanh(x)
+
+    config = activations.serialize(scaled_tanh)
+    assert config["config"] == "TestActivations>scaled_tanh"
+    assert activations.deserialize(config) is scaled_tanh
+
+
+def test_unknown_activation_name_raises():
+    with pytest.raises(ValueError, match="Could not interpret activation function identifier"):
+        activations.get("not_an_activation")
