@@ -34,11 +34,15 @@ def _torch_layout(kernel: torch.Tensor) -> torch.Tensor:
 
 
 class _Conv(Layer):
-    """N-D convolution over channels_last or channels_first inputs (Keras's BaseConv)."""
+    """N-D convolution over channels_last or channels_first inputs (Keras's BaseConv).
+
+    Subclasses set `rank`, the number of spatial axes.
+    """
+
+    rank = 2
 
     def __init__(
         self,
-        rank,
         filters,
         kernel_size,
         strides=1,
@@ -58,7 +62,7 @@ class _Conv(Layer):
         **kwargs,
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
+        rank = self.rank
         self.filters = filters
         self.groups = groups
         self.kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
@@ -147,20 +151,16 @@ class _Conv(Layer):
         windows = zip(x.shape[2:], self.kernel_size, self.strides, self.dilation_rate)
         return pad_spatial(x, [same_padding(*window) for window in windows])
 
-    def _convolve(self, x: torch.Tensor, kernel: torch.Tensor, groups: int) -> torch.Tensor:
-        bias = None if self.bias is None else self.bias.value
-        return _CONVOLUTIONS[self.rank](
-            self._padded(x),
-            _torch_layout(kernel),
-            bias,
-            stride=self.strides,
-            dilation=self.dilation_rate,
-            groups=groups,
-        )
-
     def call(self, inputs):
         x = to_channels_first(inputs, self.data_format)
-        outputs = self._convolve(x, self.kernel.value, self.groups)
+        outputs = _CONVOLUTIONS[self.rank](
+            self._padded(x),
+            _torch_layout(self.kernel.value),
+            None if self.bias is None else self.bias.value,
+            stride=self.strides,
+            dilation=self.dilation_rate,
+            groups=self.groups,
+        )
         return self.activation(from_channels_first(outputs, self.data_format))
 
     def _output_channels(self, input_shape) -> int:
@@ -203,7 +203,10 @@ class _Conv(Layer):
 class Conv1D(_Conv):
     """1D convolution (temporal), kernel `(kernel_size, in // groups, filters)`.
 
-    `padding="causal"` pads only on the left, so output t never sees inputs after t.
+    Arguments as Keras's: `filters, kernel_size, strides=1, padding="valid"` ("same",
+    "causal"), `data_format=None, dilation_rate=1, groups=1, activation=None, use_bias=True`,
+    and the kernel/bias initializers, regularizers and constraints. `padding="causal"` pads
+    only on the left, so output t never sees inputs after t.
 
     Example:
     >>> import tritonlayers as keras
@@ -212,50 +215,15 @@ class Conv1D(_Conv):
     ((2, 10, 4), (3, 3, 4))
     """
 
-    def __init__(
-        self,
-        filters: int,
-        kernel_size,
-        strides=1,
-        padding: str = "valid",
-        data_format=None,
-        dilation_rate=1,
-        groups: int = 1,
-        activation=None,
-        use_bias: bool = True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
-        **kwargs,
-    ):
-        super().__init__(
-            1,
-            filters,
-            kernel_size,
-            strides,
-            padding,
-            data_format,
-            dilation_rate,
-            groups,
-            activation,
-            use_bias,
-            kernel_initializer,
-            bias_initializer,
-            kernel_regularizer,
-            bias_regularizer,
-            activity_regularizer,
-            kernel_constraint,
-            bias_constraint,
-            **kwargs,
-        )
+    rank = 1
 
 
 class Conv2D(_Conv):
     """2D convolution (spatial over images), kernel `(kh, kw, in // groups, filters)`.
+
+    Arguments as Keras's: `filters, kernel_size, strides=(1, 1), padding="valid"` ("same"),
+    `data_format=None, dilation_rate=(1, 1), groups=1, activation=None, use_bias=True`, and
+    the kernel/bias initializers, regularizers and constraints.
 
     Example:
     >>> import tritonlayers as keras
@@ -264,46 +232,7 @@ class Conv2D(_Conv):
     ((1, 5, 5, 8), (3, 3, 3, 8))
     """
 
-    def __init__(
-        self,
-        filters: int,
-        kernel_size,
-        strides=(1, 1),
-        padding: str = "valid",
-        data_format=None,
-        dilation_rate=(1, 1),
-        groups: int = 1,
-        activation=None,
-        use_bias: bool = True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
-        **kwargs,
-    ):
-        super().__init__(
-            2,
-            filters,
-            kernel_size,
-            strides,
-            padding,
-            data_format,
-            dilation_rate,
-            groups,
-            activation,
-            use_bias,
-            kernel_initializer,
-            bias_initializer,
-            kernel_regularizer,
-            bias_regularizer,
-            activity_regularizer,
-            kernel_constraint,
-            bias_constraint,
-            **kwargs,
-        )
+    rank = 2
 
 
 def _transposed_length(length, window, padding, output_padding, stride, dilation):
@@ -323,7 +252,8 @@ class Conv2DTranspose(_Conv):
     """Transposed 2D convolution ("deconvolution"), kernel `(kh, kw, filters, in_channels)`.
 
     The output size follows Keras: `input * strides` for "same", and
-    `(input - 1) * strides + kernel` for "valid" (plus `output_padding` when given).
+    `(input - 1) * strides + kernel` for "valid" (plus `output_padding` when given). Other
+    arguments as `Conv2D`'s, without `groups`.
 
     Example:
     >>> import tritonlayers as keras
@@ -341,36 +271,15 @@ class Conv2DTranspose(_Conv):
         output_padding=None,
         data_format=None,
         dilation_rate=(1, 1),
-        activation=None,
-        use_bias: bool = True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
         **kwargs,
     ):
+        if "groups" in kwargs:
+            raise ValueError(
+                f"Unrecognized keyword arguments passed to Conv2DTranspose: "
+                f"{{'groups': {kwargs['groups']}}}"
+            )
         super().__init__(
-            2,
-            filters,
-            kernel_size,
-            strides,
-            padding,
-            data_format,
-            dilation_rate,
-            1,
-            activation,
-            use_bias,
-            kernel_initializer,
-            bias_initializer,
-            kernel_regularizer,
-            bias_regularizer,
-            activity_regularizer,
-            kernel_constraint,
-            bias_constraint,
-            **kwargs,
+            filters, kernel_size, strides, padding, data_format, dilation_rate, **kwargs
         )
         self.output_padding = (
             None
@@ -464,46 +373,56 @@ class DepthwiseConv2D(_Conv):
         **kwargs,
     ):
         super().__init__(
-            2,
             None,
             kernel_size,
             strides,
             padding,
             data_format,
             dilation_rate,
-            1,
-            activation,
-            use_bias,
-            depthwise_initializer,
-            bias_initializer,
-            depthwise_regularizer,
-            bias_regularizer,
-            activity_regularizer,
-            depthwise_constraint,
-            bias_constraint,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=depthwise_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=depthwise_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=depthwise_constraint,
+            bias_constraint=bias_constraint,
             **kwargs,
         )
         self.depth_multiplier = depth_multiplier
 
-    def build(self, input_shape):
-        channels = self._input_channels(input_shape)
-        self.kernel = self.add_weight(
-            name="kernel",
+    def _add_depthwise_kernel(self, channels: int, name: str):
+        return self.add_weight(
+            name=name,
             shape=(*self.kernel_size, channels, self.depth_multiplier),
             initializer=self.kernel_initializer,
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )
+
+    def build(self, input_shape):
+        channels = self._input_channels(input_shape)
+        self.kernel = self._add_depthwise_kernel(channels, "kernel")
         self._add_bias(channels * self.depth_multiplier)
 
-    @staticmethod
-    def _grouped_kernel(kernel: torch.Tensor) -> torch.Tensor:
-        """`(kh, kw, in, m)` -> `(kh, kw, 1, in * m)`: output channel c * m + j, as in Keras."""
-        return kernel.reshape(*kernel.shape[:-2], 1, -1)
+    def _depthwise(self, x: torch.Tensor, kernel: torch.Tensor, bias) -> torch.Tensor:
+        """Convolve channels_first `x` per channel with `kernel (kh, kw, in, m)`; output
+        channel `c * m + j` is input channel c's filter j, as in Keras."""
+        grouped = kernel.reshape(*kernel.shape[:-2], 1, -1)
+        return F.conv2d(
+            self._padded(x),
+            _torch_layout(grouped),
+            bias,
+            stride=self.strides,
+            dilation=self.dilation_rate,
+            groups=x.shape[1],
+        )
 
     def call(self, inputs):
         x = to_channels_first(inputs, self.data_format)
-        outputs = self._convolve(x, self._grouped_kernel(self.kernel.value), x.shape[1])
+        bias = None if self.bias is None else self.bias.value
+        outputs = self._depthwise(x, self.kernel.value, bias)
         return self.activation(from_channels_first(outputs, self.data_format))
 
     def _output_channels(self, input_shape) -> int:
@@ -518,11 +437,12 @@ class DepthwiseConv2D(_Conv):
         return {**config, "depth_multiplier": self.depth_multiplier}
 
 
-class SeparableConv2D(_Conv):
+class SeparableConv2D(DepthwiseConv2D):
     """Depthwise convolution followed by a 1x1 pointwise convolution to `filters` channels.
 
     Weights: `depthwise_kernel (kh, kw, in, depth_multiplier)` and
-    `pointwise_kernel (1, 1, in * depth_multiplier, filters)`.
+    `pointwise_kernel (1, 1, in * depth_multiplier, filters)`. Other arguments as
+    `DepthwiseConv2D`'s.
 
     Example:
     >>> import tritonlayers as keras
@@ -540,54 +460,23 @@ class SeparableConv2D(_Conv):
         data_format=None,
         dilation_rate=(1, 1),
         depth_multiplier: int = 1,
-        activation=None,
-        use_bias: bool = True,
-        depthwise_initializer="glorot_uniform",
         pointwise_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        depthwise_regularizer=None,
         pointwise_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        depthwise_constraint=None,
         pointwise_constraint=None,
-        bias_constraint=None,
         **kwargs,
     ):
         super().__init__(
-            2,
-            filters,
-            kernel_size,
-            strides,
-            padding,
-            data_format,
-            dilation_rate,
-            1,
-            activation,
-            use_bias,
-            depthwise_initializer,
-            bias_initializer,
-            depthwise_regularizer,
-            bias_regularizer,
-            activity_regularizer,
-            depthwise_constraint,
-            bias_constraint,
-            **kwargs,
+            kernel_size, strides, padding, depth_multiplier, data_format, dilation_rate, **kwargs
         )
-        self.depth_multiplier = depth_multiplier
+        self.filters = filters
+        self._check_arguments()
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
         self.pointwise_constraint = constraints.get(pointwise_constraint)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
-        self.depthwise_kernel = self.add_weight(
-            name="depthwise_kernel",
-            shape=(*self.kernel_size, channels, self.depth_multiplier),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
+        self.depthwise_kernel = self._add_depthwise_kernel(channels, "depthwise_kernel")
         self.pointwise_kernel = self.add_weight(
             name="pointwise_kernel",
             shape=(1, 1, channels * self.depth_multiplier, self.filters),
@@ -599,25 +488,18 @@ class SeparableConv2D(_Conv):
 
     def call(self, inputs):
         x = to_channels_first(inputs, self.data_format)
-        depthwise = F.conv2d(
-            self._padded(x),
-            _torch_layout(DepthwiseConv2D._grouped_kernel(self.depthwise_kernel.value)),
-            stride=self.strides,
-            dilation=self.dilation_rate,
-            groups=x.shape[1],
-        )
+        depthwise = self._depthwise(x, self.depthwise_kernel.value, None)
         bias = None if self.bias is None else self.bias.value
         outputs = F.conv2d(depthwise, _torch_layout(self.pointwise_kernel.value), bias)
         return self.activation(from_channels_first(outputs, self.data_format))
 
+    def _output_channels(self, input_shape) -> int:
+        return self.filters
+
     def get_config(self):
-        config = super().get_config()
-        config.pop("groups")
-        for part in ("initializer", "regularizer", "constraint"):
-            config[f"depthwise_{part}"] = config.pop(f"kernel_{part}")
         return {
-            **config,
-            "depth_multiplier": self.depth_multiplier,
+            **super().get_config(),
+            "filters": self.filters,
             "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
             "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
             "pointwise_constraint": constraints.serialize(self.pointwise_constraint),

@@ -30,22 +30,21 @@ class _Cell(Layer):
 
     def __init__(
         self,
-        units,
-        activation,
-        recurrent_activation,
-        use_bias,
-        kernel_initializer,
-        recurrent_initializer,
-        bias_initializer,
-        kernel_regularizer,
-        recurrent_regularizer,
-        bias_regularizer,
-        kernel_constraint,
-        recurrent_constraint,
-        bias_constraint,
-        dropout,
-        recurrent_dropout,
-        seed,
+        units: int,
+        activation="tanh",
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed=None,
         **kwargs,
     ):
         if not isinstance(units, int) or units <= 0:
@@ -56,7 +55,6 @@ class _Cell(Layer):
         super().__init__(**kwargs)
         self.units = units
         self.activation = activations.get(activation)
-        self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
@@ -172,45 +170,6 @@ class SimpleRNNCell(_Cell):
     ((2, 3), 1)
     """
 
-    def __init__(
-        self,
-        units: int,
-        activation="tanh",
-        use_bias: bool = True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        kernel_constraint=None,
-        recurrent_constraint=None,
-        bias_constraint=None,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        seed=None,
-        **kwargs,
-    ):
-        super().__init__(
-            units,
-            activation,
-            None,
-            use_bias,
-            kernel_initializer,
-            recurrent_initializer,
-            bias_initializer,
-            kernel_regularizer,
-            recurrent_regularizer,
-            bias_regularizer,
-            kernel_constraint,
-            recurrent_constraint,
-            bias_constraint,
-            dropout,
-            recurrent_dropout,
-            seed,
-            **kwargs,
-        )
-
     def recur(self, projected, states, recurrent_mask=None):
         h_prev = states[0] if recurrent_mask is None else states[0] * recurrent_mask
         output = self.activation(projected + h_prev @ self.recurrent_kernel.value)
@@ -238,41 +197,12 @@ class LSTMCell(_Cell):
         activation="tanh",
         recurrent_activation="sigmoid",
         use_bias: bool = True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
         unit_forget_bias: bool = True,
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        kernel_constraint=None,
-        recurrent_constraint=None,
-        bias_constraint=None,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        seed=None,
         **kwargs,
     ):
         kwargs.pop("implementation", None)
-        super().__init__(
-            units,
-            activation,
-            recurrent_activation,
-            use_bias,
-            kernel_initializer,
-            recurrent_initializer,
-            bias_initializer,
-            kernel_regularizer,
-            recurrent_regularizer,
-            bias_regularizer,
-            kernel_constraint,
-            recurrent_constraint,
-            bias_constraint,
-            dropout,
-            recurrent_dropout,
-            seed,
-            **kwargs,
-        )
+        super().__init__(units, activation, use_bias, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
         self.unit_forget_bias = unit_forget_bias
 
     @property
@@ -338,41 +268,12 @@ class GRUCell(_Cell):
         activation="tanh",
         recurrent_activation="sigmoid",
         use_bias: bool = True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        kernel_constraint=None,
-        recurrent_constraint=None,
-        bias_constraint=None,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
         reset_after: bool = True,
-        seed=None,
         **kwargs,
     ):
         kwargs.pop("implementation", None)
-        super().__init__(
-            units,
-            activation,
-            recurrent_activation,
-            use_bias,
-            kernel_initializer,
-            recurrent_initializer,
-            bias_initializer,
-            kernel_regularizer,
-            recurrent_regularizer,
-            bias_regularizer,
-            kernel_constraint,
-            recurrent_constraint,
-            bias_constraint,
-            dropout,
-            recurrent_dropout,
-            seed,
-            **kwargs,
-        )
+        super().__init__(units, activation, use_bias, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
         self.reset_after = reset_after
 
     def build(self, input_shape):
@@ -421,7 +322,8 @@ class RNN(Layer):
     Any cell works that has `call(inputs, states, training=False) -> (output, new_states)`
     and `state_size`; the built-in cells run their input projection for all timesteps in
     one matmul. Masked timesteps keep the previous output and states (zeros for the output
-    with `zero_output_for_mask=True`).
+    with `zero_output_for_mask=True`). The time loop is a Python loop, so it is always
+    unrolled (`unroll` is accepted for Keras compatibility); `torch.compile` traces it whole.
 
     Example:
     >>> import tritonlayers as keras
@@ -688,7 +590,7 @@ class Bidirectional(Layer):
 
     _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
-    def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
+    def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
         if not isinstance(layer, Layer):
             raise ValueError(
                 "Please initialize `Bidirectional` layer with a `keras.layers.Layer` instance. "
