@@ -5,6 +5,10 @@ A layer creates its weights with `add_weight` (in `__init__` or, lazily, in `bui
 and lists/dicts of them assigned as attributes are tracked, so `weights`, `losses`,
 `trainable` and `state_dict()` see the whole tree.
 
+Under a mixed-precision policy, weights read as attributes inside `call` (`self.kernel`)
+come already cast to the compute dtype; a Variable reached another way (inside a list, or
+of another object) gives that view through `.value`.
+
 `__call__` is a short list of named steps (see DESIGN.md): convert the inputs, check the
 input spec, build once, resolve `training`, fill `mask`, clear the losses when outermost,
 run `call` under the layer's dtype policy, set the output mask. Each step is a method below.
@@ -557,8 +561,7 @@ class Layer(torch.nn.Module):
         the subclass does not define `get_config` itself."""
         self._check_super_called()
         config = {"name": self.name}
-        cls_get_config = type(self).get_config
-        if cls_get_config is Layer.get_config or getattr(cls_get_config, "_is_model_default", 0):
+        if type(self).get_config is Layer.get_config:
             if self._auto_config is None:
                 raise TypeError(
                     f"Object {type(self).__name__} was created by passing non-serializable "
@@ -636,6 +639,12 @@ class Layer(torch.nn.Module):
                 }
             )
 
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        """Pickle and `copy.deepcopy` through the config and weights (`saving.pickling`)."""
+        from ..saving.pickling import reduce_layer
+
+        return reduce_layer(self, protocol)
+
     # ------------------------------------------------------------------ naming
 
     @property
@@ -657,6 +666,7 @@ class Layer(torch.nn.Module):
     def __setattr__(self, name: str, value: Any) -> None:
         value = tracking.wrap(self, value)
         parameters = self.__dict__["_parameters"]
+        self._vacate_auto_key(name, value)
         if isinstance(value, Variable):
             self._track_variable(value)
             self._drop_auto_key(value)
@@ -749,7 +759,8 @@ class Layer(torch.nn.Module):
             return
         key = base = name.replace(".", "_") or "item"
         index = 0
-        while key in store or key in self.__dict__ or key in self.__dict__["_modules"]:
+        taken = (store, self.__dict__, self.__dict__["_modules"], self.__dict__["_parameters"])
+        while any(key in names for names in taken) or hasattr(type(self), key):
             index += 1
             key = f"{base}_{index}"
         store[key] = value
@@ -759,6 +770,17 @@ class Layer(torch.nn.Module):
         for key in [k for k, v in store.items() if v is value and k in self._auto_keys]:
             del store[key]
             self._auto_keys.discard(key)
+
+    def _vacate_auto_key(self, name: str, value: Any) -> None:
+        """An attribute takes the name of an auto key held by another object: re-key that one."""
+        if name not in self._auto_keys:
+            return
+        for store in (self.__dict__["_parameters"], self.__dict__["_modules"]):
+            held = store.get(name)
+            if held is not None and held is not value:
+                del store[name]
+                self._auto_keys.discard(name)
+                self._register_auto(store, held, name)
 
     def _drop_auto_key(self, value: Any) -> None:
         """`value` is about to be registered under its attribute name: drop its auto key."""

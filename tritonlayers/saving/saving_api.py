@@ -160,10 +160,12 @@ def model_to_bytes(model) -> bytes:
     return archive_bytes(model_entries(model))
 
 
-def model_from_bytes(data: bytes, custom_objects: "dict[str, Any] | None" = None):
+def model_from_bytes(
+    data: bytes, custom_objects: "dict[str, Any] | None" = None, safe_mode: bool = True
+):
     """Load a model from `.keras` archive bytes, as `load_model` does from a file."""
     entries = read_archive(data, required=_REQUIRED, optional=_OPTIONAL)
-    return model_from_entries(entries, "<archive bytes>", custom_objects, True, True)
+    return model_from_entries(entries, "<archive bytes>", custom_objects, True, safe_mode)
 
 
 def model_from_entries(entries: dict[str, bytes], source, custom_objects, compile, safe_mode):
