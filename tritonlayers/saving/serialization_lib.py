@@ -495,7 +495,15 @@ def _instantiate(config: dict, custom_objects: dict, module_objects: "dict | Non
             f"{type(inner_config).__name__}. Full config: {config}"
         )
     with object_registration.CustomObjectScope(custom_objects):
-        instance = cls.from_config(inner_config)
+        try:
+            instance = cls.from_config(inner_config)
+        except Exception as error:
+            refusal = _nested_refusal(error)
+            if refusal is None:
+                raise
+            raise DeserializationError(
+                f"Could not deserialize {config['class_name']!r}: {refusal}"
+            ) from error
         build_config = config.get("build_config")
         if build_config and not getattr(instance, "built", True):
             instance.build_from_config(build_config)
@@ -503,6 +511,18 @@ def _instantiate(config: dict, custom_objects: dict, module_objects: "dict | Non
         if compile_config and hasattr(instance, "compile_from_config"):
             instance.compile_from_config(compile_config)
     return instance
+
+
+def _nested_refusal(error: BaseException) -> "DeserializationError | None":
+    """The DeserializationError behind an error a ``from_config`` wrapped, if any: a nested
+    refusal must surface as one, whatever exception type the class re-raised it as."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, DeserializationError):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _retrieve_class(config: dict, custom_objects: dict, module_objects: "dict | None"):
@@ -538,12 +558,13 @@ def _namespaces_for(module: Any, config: dict, functions: bool) -> tuple[str, ..
         if namespace in allowed:
             return (namespace,)
     what = "function" if functions else "class"
+    name = config.get("config") if functions else config["class_name"]
     raise DeserializationError(
-        f"Refusing to load {what} {config.get('config') if functions else config['class_name']!r}"
-        f" from module {module!r}: deserialization never imports the module a config names. "
-        f"Only tritonlayers' own namespaces ({', '.join(allowed)}) and registered custom "
-        "objects (register_keras_serializable / custom_objects) can be loaded. Full object "
-        f"config: {config}"
+        f"Could not locate {what} {name!r}: module {module!r} is not one of tritonlayers' "
+        f"namespaces ({', '.join(allowed)}), and deserialization never imports the module a "
+        "config names. Register custom objects with "
+        "@tritonlayers.saving.register_keras_serializable() (imported before loading) or pass "
+        f"them in custom_objects. Full object config: {config}"
     )
 
 
