@@ -1,0 +1,91 @@
+"""Download-once file cache for datasets, as Keras's `get_file`: files live under
+`~/.keras/datasets/` (or `$KERAS_HOME/datasets/`) and are checked against a SHA-256 hash.
+
+Example:
+>>> import hashlib, pathlib, tempfile
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> (folder / "datasets").mkdir()
+>>> _ = (folder / "datasets" / "tiny.txt").write_bytes(b"hello")
+>>> digest = hashlib.sha256(b"hello").hexdigest()
+>>> get_file("tiny.txt", "https://example.invalid/tiny.txt", digest, cache_dir=str(folder)).name
+'tiny.txt'
+"""
+
+import hashlib
+import os
+import pathlib
+import tempfile
+import urllib.error
+import urllib.request
+
+_CHUNK = 1 << 20
+
+
+class DatasetDownloadError(OSError):
+    """A dataset file could not be downloaded, or its contents do not match the expected hash."""
+
+
+def cache_root(cache_dir: "str | None" = None) -> pathlib.Path:
+    """The cache folder: `cache_dir`, else `$KERAS_HOME`, else `~/.keras`."""
+    if cache_dir is not None:
+        return pathlib.Path(cache_dir)
+    if os.environ.get("KERAS_HOME"):
+        return pathlib.Path(os.environ["KERAS_HOME"])
+    return pathlib.Path.home() / ".keras"
+
+
+def sha256_of(path: "str | os.PathLike") -> str:
+    """The hex SHA-256 digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _download(origin: str, destination: pathlib.Path) -> None:
+    with urllib.request.urlopen(origin, timeout=60) as response, open(destination, "wb") as out:
+        for chunk in iter(lambda: response.read(_CHUNK), b""):
+            out.write(chunk)
+
+
+def get_file(
+    fname: str,
+    origin: str,
+    file_hash: "str | None" = None,
+    cache_subdir: str = "datasets",
+    cache_dir: "str | None" = None,
+) -> pathlib.Path:
+    """The local path of `fname`, downloading it from `origin` first when it is missing or
+    its SHA-256 differs from `file_hash`.
+
+    The download goes to a temporary file in the cache folder and is renamed into place only
+    once its hash matches, so an interrupted download never leaves a corrupt cached file.
+    Raises `DatasetDownloadError` naming the URL and the file when that fails.
+    """
+    folder = cache_root(cache_dir) / cache_subdir
+    path = folder / fname
+    if path.exists() and (file_hash is None or sha256_of(path) == file_hash):
+        return path
+    reason = "it is not cached" if not path.exists() else "the cached copy fails its SHA-256 check"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
+    os.close(fd)
+    temporary = pathlib.Path(temporary)
+    try:
+        try:
+            _download(origin, temporary)
+        except (urllib.error.URLError, OSError) as error:
+            raise DatasetDownloadError(
+                f"Could not download {origin} to {path} ({reason}): {error}. Check the internet "
+                f"connection, or place the file at {path} yourself."
+            ) from error
+        if file_hash is not None and sha256_of(temporary) != file_hash:
+            raise DatasetDownloadError(
+                f"The file downloaded from {origin} does not match the expected SHA-256 "
+                f"{file_hash}; it was not saved to {path}. Retry the download."
+            )
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path

@@ -1,0 +1,491 @@
+"""The functional API: `Input(...)` and `Model(inputs, outputs)` over a graph of layer calls.
+
+Calling layers on symbolic `KerasTensor`s records `Node`s (see `layers.symbolic`).
+`Functional` walks back from the outputs to the inputs once, keeps the nodes in the order
+they must run, and on every call replays them on real tensors. Inputs and outputs may be a
+single tensor, a list or a dict.
+
+Example:
+>>> import tritonlayers as keras
+>>> inputs = keras.Input(shape=(3,), name="features")
+>>> outputs = keras.layers.Dense(2)(inputs)
+>>> model = keras.Model(inputs, outputs)
+>>> type(model).__name__, tuple(model(keras.ops.ones((4, 3))).shape)
+('Functional', (4, 2))
+"""
+
+from typing import Any
+
+from ..layers import Layer
+from ..layers.symbolic import KerasTensor, Node, is_keras_tensor
+from . import tree
+from .model import Model
+
+
+class InputLayer(Layer):
+    """The layer behind `Input`: holds the symbolic input tensor of a functional model.
+
+    Example:
+    >>> layer = InputLayer(shape=(3,), name="x")
+    >>> layer.output.shape, layer.output.name
+    ((None, 3), 'x')
+    """
+
+    def __init__(
+        self,
+        shape: Any = None,
+        batch_size: "int | None" = None,
+        dtype: Any = None,
+        sparse: "bool | None" = None,
+        batch_shape: Any = None,
+        input_tensor: Any = None,
+        optional: bool = False,
+        name: "str | None" = None,
+        **kwargs: Any,
+    ):
+        kwargs.pop("ragged", None)
+        super().__init__(name=name, **kwargs)
+        if shape is not None and batch_shape is not None:
+            raise ValueError(
+                "You cannot pass both `shape` and `batch_shape` at the same time. Received: "
+                f"shape={shape}, batch_shape={batch_shape}"
+            )
+        if input_tensor is not None:
+            batch_shape = input_tensor.shape
+        elif batch_shape is None:
+            if shape is None:
+                raise ValueError("You must pass a `shape` argument to `Input`.")
+            shape = (shape,) if isinstance(shape, int) else tuple(shape)
+            batch_shape = (batch_size, *shape)
+        self._batch_shape = tuple(batch_shape)
+        self._input_dtype_name = str(dtype or getattr(input_tensor, "dtype", None) or "float32")
+        self.sparse = bool(sparse)
+        self.optional = bool(optional)
+        self.output = KerasTensor(self._batch_shape, dtype=self._input_dtype_name, name=self.name)
+        Node(self, (), {}, [self.output])
+        self.built = True
+
+    @property
+    def batch_shape(self) -> tuple:
+        """The input shape with its batch dimension (None when unknown)."""
+        return self._batch_shape
+
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError(
+            f"InputLayer '{self.name}' is a placeholder for a functional model's input and "
+            "cannot be called; call the model instead."
+        )
+
+    def get_config(self) -> dict:
+        return {
+            "batch_shape": list(self._batch_shape),
+            "dtype": self.output.dtype,
+            "sparse": self.sparse,
+            "name": self.name,
+            "optional": self.optional,
+        }
+
+
+def Input(
+    shape: Any = None,
+    batch_size: "int | None" = None,
+    dtype: Any = None,
+    sparse: "bool | None" = None,
+    batch_shape: Any = None,
+    name: "str | None" = None,
+    tensor: Any = None,
+    optional: bool = False,
+) -> KerasTensor:
+    """A symbolic input for a functional model: `shape` excludes the batch dimension.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> x = keras.Input(shape=(28, 28), dtype="float16")
+    >>> x.shape, x.dtype
+    ((None, 28, 28), 'float16')
+    """
+    layer = InputLayer(
+        shape=shape,
+        batch_size=batch_size,
+        dtype=dtype,
+        sparse=sparse,
+        batch_shape=batch_shape,
+        input_tensor=tensor,
+        optional=optional,
+        name=name,
+    )
+    return layer.output
+
+
+class _Step:
+    """One node to replay: its layer, where its arguments come from, where outputs go."""
+
+    __slots__ = ("layer", "args", "kwargs", "simple_input", "outputs")
+
+    def __init__(self, node: Node):
+        self.layer = node.operation
+        self.args = node.call_args
+        self.kwargs = node.call_kwargs
+        self.outputs = [id(t) for t in node.outputs]
+        only = node.call_args[0] if len(node.call_args) == 1 else None
+        self.simple_input = id(only) if is_keras_tensor(only) and not node.call_kwargs else None
+
+
+def _resolve(value: Any, values: dict) -> Any:
+    if is_keras_tensor(value):
+        return values[id(value)]
+    if isinstance(value, (list, tuple)):
+        return type(value)(_resolve(v, values) for v in value)
+    if isinstance(value, dict):
+        return {k: _resolve(v, values) for k, v in value.items()}
+    return value
+
+
+class Functional(Model):
+    """A model defined by a graph of layer calls from `inputs` to `outputs`.
+
+    Args:
+        inputs: the `Input` tensor(s): one, a list, or a dict.
+        outputs: the tensor(s) computed from them: one, a list, or a dict.
+        name: the model name ("functional" made unique when not given).
+    """
+
+    def __init__(self, inputs: Any, outputs: Any, name: "str | None" = None, **kwargs: Any):
+        Layer.__init__(self, name=name or _unique_functional_name(), **kwargs)
+        self._init_trainer()
+        if isinstance(inputs, dict):
+            inputs = dict(inputs)
+        elif isinstance(inputs, (list, tuple)):
+            inputs = list(inputs)
+        if isinstance(outputs, tuple):
+            outputs = list(outputs)
+        for role, structure in (("inputs", inputs), ("outputs", outputs)):
+            for leaf in tree.flatten(structure):
+                if not is_keras_tensor(leaf) or leaf._keras_history is None:
+                    raise ValueError(
+                        f"All `{role}` of a functional model must be KerasTensors made by "
+                        f"`keras.Input` or by calling layers on them. Received: {leaf!r} "
+                        f"(of type {type(leaf).__name__})"
+                    )
+        self.__dict__.update(
+            _inputs_struct=inputs,
+            _outputs_struct=outputs,
+            _inputs=tree.flatten(inputs),
+            _outputs=tree.flatten(outputs),
+        )
+        nodes = _nodes_between(self._inputs, self._outputs, self.name)
+        self.__dict__["_graph_nodes"] = nodes
+        self.__dict__["_steps"] = [_Step(node) for node in nodes]
+        layers = [t._keras_history.operation for t in self._inputs]
+        for node in nodes:
+            if all(node.operation is not layer for layer in layers):
+                layers.append(node.operation)
+        self._graph_layers = layers
+        self.built = True
+
+    # ------------------------------------------------------------------ structure
+
+    @property
+    def inputs(self) -> list:
+        """The flat list of input KerasTensors."""
+        return list(self._inputs)
+
+    @property
+    def outputs(self) -> list:
+        """The flat list of output KerasTensors."""
+        return list(self._outputs)
+
+    @property
+    def input(self) -> Any:
+        """The inputs as given to the constructor."""
+        return self._inputs_struct
+
+    @property
+    def output(self) -> Any:
+        """The outputs as given to the constructor."""
+        return self._outputs_struct
+
+    @property
+    def input_names(self) -> list:
+        return [t._keras_history.operation.name for t in self._inputs]
+
+    @property
+    def output_names(self) -> list:
+        if isinstance(self._outputs_struct, dict):
+            return sorted(self._outputs_struct)
+        return [t._keras_history.operation.name for t in self._outputs]
+
+    @property
+    def input_shape(self) -> Any:
+        shapes = [t.shape for t in self._inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self) -> Any:
+        shapes = [t.shape for t in self._outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    # ------------------------------------------------------------------ running
+
+    def call(self, inputs: Any, training: "bool | None" = None, mask: Any = None) -> Any:
+        values = {id(t): x for t, x in zip(self._inputs, self._standardize_inputs(inputs))}
+        for step in self._steps:
+            if step.simple_input is not None:
+                outputs = step.layer(values[step.simple_input])
+            else:
+                args = _resolve(step.args, values)
+                kwargs = _resolve(step.kwargs, values)
+                outputs = step.layer(*args, **kwargs)
+            if len(step.outputs) == 1 and not isinstance(outputs, (list, tuple, dict)):
+                values[step.outputs[0]] = outputs
+            else:
+                for key, value in zip(step.outputs, tree.flatten(outputs)):
+                    values[key] = value
+        flat = [values[id(t)] for t in self._outputs]
+        if len(flat) == 1 and not tree.is_nested(self._outputs_struct):
+            return flat[0]
+        return tree.pack_as(self._outputs_struct, flat)
+
+    def _standardize_inputs(self, inputs: Any) -> list:
+        """The inputs as a flat list aligned with `self._inputs`, counts and shapes checked
+        with Keras's messages (a trailing axis of 1 is added or dropped to match)."""
+        names = self.input_names
+        if isinstance(inputs, dict):
+            keys = sorted(self._inputs_struct) if isinstance(self._inputs_struct, dict) else names
+            missing = [key for key in keys if key not in inputs]
+            if missing:
+                raise ValueError(
+                    f'Missing data for input "{missing[0]}". You passed a data dictionary with '
+                    f"keys {list(inputs)}. Expected the following keys: {keys}"
+                )
+            flat = [inputs[key] for key in keys]
+        else:
+            flat = tree.flatten(inputs)
+        if len(flat) != len(self._inputs):
+            if len(self._inputs) == 1 or isinstance(self._inputs_struct, dict):
+                raise ValueError(
+                    f'Layer "{self.name}" expects {len(self._inputs)} named input(s) with keys '
+                    f"{names}, but it received {len(flat)} input tensors. Pass inputs as a dict, "
+                    "e.g. `layer({" + ", ".join(f"'{n}': ..." for n in names) + "})`."
+                )
+            raise ValueError(
+                f'Layer "{self.name}" expects {len(self._inputs)} input(s), but it received '
+                f"{len(flat)} input tensors. Inputs received: {inputs}"
+            )
+        return [
+            _adjust_rank(x, spec, index, self.name)
+            for index, (x, spec) in enumerate(zip(flat, self._inputs))
+        ]
+
+    # ------------------------------------------------------------------ config
+
+    def get_config(self) -> dict:
+        """Keras 3's functional config: layers with their inbound nodes, input/output refs."""
+        from ..saving import serialize_keras_object
+
+        node_ids = {id(node) for node in self._graph_nodes}
+        node_index = {}
+        layer_configs = []
+        for layer in self._graph_layers:
+            kept = [n for n in layer._inbound_nodes if id(n) in node_ids or n.is_input]
+            for new_index, node in enumerate(kept):
+                node_index[id(node)] = new_index
+            config = serialize_keras_object(layer)
+            config["name"] = layer.name
+            config["inbound_nodes"] = [
+                {
+                    "args": _serialize_node_value(node.call_args, node_index),
+                    "kwargs": _serialize_node_value(node.call_kwargs, node_index),
+                }
+                for node in kept
+                if not node.is_input
+            ]
+            layer_configs.append(config)
+
+        def ref(tensor):
+            history = tensor._keras_history
+            node = history.operation._inbound_nodes[history.node_index]
+            return [history.operation.name, node_index[id(node)], history.tensor_index]
+
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": layer_configs,
+            "input_layers": _refs(self._inputs_struct, ref),
+            "output_layers": _refs(self._outputs_struct, ref),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: "dict | None" = None) -> "Functional":
+        """Rebuild the graph: create every layer, then replay its inbound nodes in order."""
+        from ..saving import deserialize_keras_object
+
+        created, tensors, pending = {}, {}, []
+        for layer_data in config["layers"]:
+            layer_data = dict(layer_data)
+            name = layer_data.pop("name", None) or layer_data["config"].get("name")
+            inbound = layer_data.pop("inbound_nodes", [])
+            layer = deserialize_keras_object(layer_data, custom_objects=custom_objects)
+            created[name] = layer
+            if isinstance(layer, InputLayer):
+                tensors[(name, 0, 0)] = layer.output
+            pending.extend((name, node_data) for node_data in inbound)
+        node_counts = {
+            name: 1 if isinstance(layer, InputLayer) else 0 for name, layer in created.items()
+        }
+        while pending:
+            progress = False
+            for item in list(pending):
+                name, node_data = item
+                refs = _collect_refs(node_data)
+                if not all(tuple(r) in tensors for r in refs):
+                    continue
+                args = _deserialize_node_value(node_data.get("args", []), tensors)
+                kwargs = _deserialize_node_value(node_data.get("kwargs", {}), tensors)
+                outputs = created[name](*args, **kwargs)
+                for index, output in enumerate(tree.flatten(outputs)):
+                    tensors[(name, node_counts[name], index)] = output
+                node_counts[name] += 1
+                pending.remove(item)
+                progress = True
+            if not progress:
+                raise ValueError(
+                    "Could not rebuild the functional model: the inbound nodes of layers "
+                    f"{sorted({name for name, _ in pending})} refer to tensors that no layer "
+                    "produces."
+                )
+
+        def lookup(ref):
+            return tensors[(ref[0], ref[1], ref[2])]
+
+        inputs = _from_refs(config["input_layers"], lookup)
+        outputs = _from_refs(config["output_layers"], lookup)
+        return cls(
+            inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True)
+        )
+
+
+def _unique_functional_name() -> str:
+    from ..layers.naming import unique_name
+
+    return unique_name("functional")
+
+
+def _adjust_rank(x: Any, spec: KerasTensor, index: int, model_name: str) -> Any:
+    shape = tuple(getattr(x, "shape", ()))
+    expected = spec.shape
+    if len(shape) == len(expected) + 1 and shape and shape[-1] == 1:
+        x, shape = x.squeeze(-1) if hasattr(x, "squeeze") else x, shape[:-1]
+    elif len(shape) == len(expected) - 1 and expected[-1] == 1:
+        x = x[..., None]
+        shape = (*shape, 1)
+    compatible = len(shape) == len(expected) and all(
+        e is None or e == s for e, s in zip(expected, shape)
+    )
+    if not compatible:
+        raise ValueError(
+            f"Input {index} with name '{spec.name}' of layer '{model_name}' is incompatible "
+            f"with the layer: expected shape={expected}, found shape={shape}"
+        )
+    return x
+
+
+def _nodes_between(inputs: list, outputs: list, model_name: str) -> list:
+    """The nodes from `inputs` to `outputs` in an order where each runs after its parents;
+    raises when an output depends on an input tensor the model was not given."""
+    input_ids = {id(t) for t in inputs}
+    order, visited, visiting = [], set(), set()
+
+    def visit(tensor):
+        if id(tensor) in input_ids:
+            return
+        layer, node_index, _ = tensor._keras_history
+        node = layer._inbound_nodes[node_index]
+        if node.is_input:
+            raise ValueError(
+                f"Graph disconnected in model '{model_name}': cannot obtain value for tensor "
+                f'{tensor!r} at layer "{layer.name}". The following previous layers were '
+                "accessed without issue: "
+                f"{[n.operation.name for n in order]}"
+            )
+        if id(node) in visited:
+            return
+        if id(node) in visiting:
+            raise ValueError(f"Model '{model_name}' has a cycle through layer '{layer.name}'.")
+        visiting.add(id(node))
+        for parent_tensor in node.input_tensors:
+            visit(parent_tensor)
+        visiting.discard(id(node))
+        visited.add(id(node))
+        order.append(node)
+
+    for tensor in outputs:
+        visit(tensor)
+    return order
+
+
+def _serialize_node_value(value: Any, node_index: dict) -> Any:
+    if is_keras_tensor(value):
+        history = value._keras_history
+        node = history.operation._inbound_nodes[history.node_index]
+        return {
+            "class_name": "__keras_tensor__",
+            "config": {
+                "shape": list(value.shape),
+                "dtype": value.dtype,
+                "keras_history": [
+                    history.operation.name,
+                    node_index[id(node)],
+                    history.tensor_index,
+                ],
+            },
+        }
+    if isinstance(value, (list, tuple)):
+        return [_serialize_node_value(v, node_index) for v in value]
+    if isinstance(value, dict):
+        return {k: _serialize_node_value(v, node_index) for k, v in value.items()}
+    from ..saving import serialize_keras_object
+
+    return serialize_keras_object(value)
+
+
+def _is_tensor_ref(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
+
+
+def _collect_refs(value: Any) -> list:
+    if _is_tensor_ref(value):
+        return [tuple(value["config"]["keras_history"])]
+    if isinstance(value, (list, tuple)):
+        return [r for v in value for r in _collect_refs(v)]
+    if isinstance(value, dict):
+        return [r for v in value.values() for r in _collect_refs(v)]
+    return []
+
+
+def _deserialize_node_value(value: Any, tensors: dict) -> Any:
+    if _is_tensor_ref(value):
+        return tensors[tuple(value["config"]["keras_history"])]
+    if isinstance(value, (list, tuple)):
+        return [_deserialize_node_value(v, tensors) for v in value]
+    if isinstance(value, dict) and "class_name" not in value:
+        return {k: _deserialize_node_value(v, tensors) for k, v in value.items()}
+    from ..saving import deserialize_keras_object
+
+    return deserialize_keras_object(value)
+
+
+def _refs(structure: Any, ref) -> Any:
+    if isinstance(structure, dict):
+        return {key: ref(value) for key, value in structure.items()}
+    if isinstance(structure, list):
+        return [ref(t) for t in structure]
+    return ref(structure)
+
+
+def _from_refs(refs: Any, lookup) -> Any:
+    if isinstance(refs, dict):
+        return {key: lookup(ref) for key, ref in refs.items()}
+    if refs and isinstance(refs[0], (list, tuple)):
+        return [lookup(ref) for ref in refs]
+    return lookup(refs)

@@ -1,0 +1,198 @@
+"""Sequential: a plain stack of layers, each feeding the next.
+
+It builds as soon as its input shape is known, from an `Input` given first or from the
+first layer's `input_shape=` hint; otherwise on the first call. Building runs the stack on
+a symbolic input once, so every layer gets its weights and `summary()` its shapes; calls
+then run the layers one after the other on real tensors.
+
+Example:
+>>> import tritonlayers as keras
+>>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(1)])
+>>> model.built, [layer.name for layer in model.layers]
+(True, ['dense', 'dense_1'])
+"""
+
+from typing import Any
+
+from ..layers import Layer
+from ..layers.symbolic import is_keras_tensor
+from .functional import Input, InputLayer
+from .model import Model
+
+
+class Sequential(Model):
+    """A model whose layers run one after the other.
+
+    Args:
+        layers: the layers to stack (an `Input(...)` tensor may come first).
+        trainable: whether the model's weights train.
+        name: the model name.
+    """
+
+    def __init__(
+        self, layers: "list | None" = None, trainable: bool = True, name: "str | None" = None
+    ):
+        super().__init__(trainable=trainable, name=name)
+        self._sequence = []
+        self.__dict__["_build_input_shape"] = None
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._maybe_rebuild()
+
+    # ------------------------------------------------------------------ structure
+
+    def add(self, layer: Any, rebuild: bool = True) -> None:
+        """Append a layer (or an `Input` tensor, as the first item) to the stack.
+
+        Example:
+        >>> import tritonlayers as keras
+        >>> model = keras.Sequential()
+        >>> model.add(keras.Input((2,))); model.add(keras.layers.Dense(3))
+        >>> model.built
+        True
+        """
+        if is_keras_tensor(layer) and isinstance(layer._keras_history.operation, InputLayer):
+            layer = layer._keras_history.operation
+        if not isinstance(layer, Layer):
+            raise ValueError(
+                "Only instances of `keras.Layer` can be added to a Sequential model. "
+                f"Received: {layer} (of type {type(layer)})"
+            )
+        if isinstance(layer, InputLayer) and self._sequence:
+            if isinstance(self._sequence[0], InputLayer):
+                raise ValueError(
+                    f"Sequential model '{self.name}' has already been configured to use input "
+                    f"shape {self._sequence[0].batch_shape}. You cannot add a different Input "
+                    "layer to it."
+                )
+            raise ValueError(
+                f"Sequential model '{self.name}': an Input can only be the first item. Received "
+                f"it after {len(self._sequence)} layer(s)."
+            )
+        self._unlock()
+        self._sequence.append(layer)
+        if rebuild:
+            self._maybe_rebuild()
+        else:
+            self._mark_unbuilt()
+
+    def pop(self, rebuild: bool = True) -> Layer:
+        """Remove and return the last layer.
+
+        Example:
+        >>> import tritonlayers as keras
+        >>> model = keras.Sequential([keras.layers.Dense(2), keras.layers.Dense(1)])
+        >>> model.pop().units, len(model.layers)
+        (1, 1)
+        """
+        if not self.layers:
+            raise TypeError(f"Sequential model '{self.name}' has no layers to pop.")
+        self._unlock()
+        layer = self._sequence.pop()
+        if rebuild:
+            self._maybe_rebuild()
+        else:
+            self._mark_unbuilt()
+        return layer
+
+    def _unlock(self) -> None:
+        # A built Sequential accepts more layers (Keras rebuilds it): reopen the state lock
+        # that `build` closed, and forget the previous build.
+        self.__dict__["_locked"] = False
+        self._mark_unbuilt()
+
+    def _mark_unbuilt(self) -> None:
+        self.__dict__["built"] = False
+        self.__dict__["_build_input_shape"] = None
+
+    @property
+    def layers(self) -> "list[Layer]":
+        """The stacked layers, without the `Input` placeholder."""
+        return [layer for layer in self._sequence if not isinstance(layer, InputLayer)]
+
+    def _maybe_rebuild(self) -> None:
+        self._mark_unbuilt()
+        if not self._sequence:
+            return
+        first = self._sequence[0]
+        if isinstance(first, InputLayer):
+            if len(self._sequence) > 1:
+                self.build(first.batch_shape)
+            return
+        hint = getattr(first, "_input_shape_arg", None)
+        if hint is not None:
+            batch = getattr(first, "_batch_size_arg", None)
+            self.build((batch, *hint))
+
+    def build(self, input_shape: Any = None) -> None:
+        """Create every layer's weights by running the stack on a symbolic input."""
+        first = self._sequence[0] if self._sequence else None
+        if isinstance(first, InputLayer):
+            inputs = first.output
+        elif input_shape is None:
+            raise ValueError(
+                f"Sequential model '{self.name}' cannot be built because it has no layers or "
+                "its input shape is unknown. Call `build(input_shape)`, or start the model with "
+                "`keras.Input(shape)`."
+            )
+        else:
+            inputs = Input(batch_shape=tuple(input_shape), dtype=self.input_dtype)
+        outputs = inputs
+        for layer in self.layers:
+            outputs = layer(outputs)
+        self.__dict__["_build_input_shape"] = tuple(inputs.shape)
+        self.__dict__["_symbolic_output"] = outputs
+        self.built = True
+
+    @property
+    def input_shape(self) -> "tuple | None":
+        return self._build_input_shape
+
+    @property
+    def output_shape(self) -> "tuple | None":
+        return self._symbolic_output.shape if self.built else None
+
+    # ------------------------------------------------------------------ running
+
+    def call(self, inputs: Any, training: "bool | None" = None, mask: Any = None) -> Any:
+        outputs = inputs
+        for layer in self.layers:
+            outputs = layer(outputs)
+        return outputs
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        shape = input_shape
+        for layer in self.layers:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    # ------------------------------------------------------------------ config
+
+    def get_config(self) -> dict:
+        from ..dtype_policies import serialize as serialize_policy
+        from ..saving import serialize_keras_object
+
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": serialize_policy(self.dtype_policy),
+            "layers": [serialize_keras_object(layer) for layer in self._sequence],
+            "build_input_shape": (
+                None if self._build_input_shape is None else list(self._build_input_shape)
+            ),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: "dict | None" = None) -> "Sequential":
+        from ..saving import deserialize_keras_object
+
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for layer_config in config.get("layers", []):
+            model.add(
+                deserialize_keras_object(layer_config, custom_objects=custom_objects), rebuild=False
+            )
+        model._maybe_rebuild()
+        shape = config.get("build_input_shape")
+        if not model.built and shape is not None:
+            model.build(tuple(shape))
+        return model

@@ -1,0 +1,586 @@
+"""compile / fit / evaluate / predict for `Model`, with Keras 3's signatures and logs.
+
+The loop is built for speed: the data sits on the device (see `data_adapters`), a step is
+forward, loss, `backward()` and `optimizer.step(trainable_variables)`, and the running loss
+and metrics stay on the device. Nothing in a step reads a tensor back to the host; the
+progress bar converts logs to floats only when it prints, and epoch logs are read once
+per epoch. `compile(jit_compile=True)` traces the forward pass and loss with
+`torch.compile`.
+
+Example:
+>>> import numpy as np
+>>> import tritonlayers as keras
+>>> model = keras.Sequential([keras.layers.Dense(1)])
+>>> model.compile(optimizer="sgd", loss="mse")
+>>> history = model.fit(np.ones((8, 2)), np.ones((8, 1)), epochs=2, verbose=0)
+>>> history.epoch
+[0, 1]
+"""
+
+import contextlib
+import sys
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import config
+from . import tree
+from .compile_utils import CompileLoss, CompileMetrics
+from .data_adapters import get_data_adapter, train_validation_split, unpack_x_y_sample_weight
+
+
+class LossTracker:
+    """The running mean of a loss over the samples seen, kept on the device.
+
+    Example:
+    >>> import torch
+    >>> tracker = LossTracker("loss")
+    >>> tracker.update_state(torch.tensor(2.0), 3); tracker.update_state(torch.tensor(4.0), 1)
+    >>> float(tracker.result())
+    2.5
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self._total = None
+        self._count = 0
+
+    def update_state(self, value: torch.Tensor, batch_size: int) -> None:
+        value = value.detach()
+        if self._total is None:
+            self._total = torch.zeros((), dtype=torch.float32, device=value.device)
+        self._total.add_(value, alpha=batch_size)
+        self._count += batch_size
+
+    def result(self) -> torch.Tensor:
+        if self._total is None:
+            return torch.zeros((), dtype=torch.float32, device=config.device())
+        return self._total / max(self._count, 1)
+
+    def reset_state(self) -> None:
+        if self._total is not None:
+            self._total.zero_()
+        self._count = 0
+
+
+def _resolve_verbose(verbose: Any) -> int:
+    if verbose == "auto":
+        return 1 if sys.stdout.isatty() else 2
+    return int(verbose)
+
+
+def _batch_size(x: Any) -> int:
+    if isinstance(x, torch.Tensor):
+        return x.shape[0]
+    return tree.flatten(x)[0].shape[0]
+
+
+def _to_numpy(structure: Any) -> Any:
+    return tree.map_structure(lambda t: t.detach().cpu().numpy(), structure)
+
+
+def _floats(logs: dict) -> dict:
+    """Logs of device scalars as Python floats, read back in one transfer."""
+    if not logs:
+        return {}
+    values = (
+        torch.stack(
+            [
+                torch.as_tensor(v, dtype=torch.float32).reshape(()).cpu()
+                if not isinstance(v, torch.Tensor)
+                else v.detach().float().reshape(())
+                for v in logs.values()
+            ]
+        )
+        .cpu()
+        .tolist()
+    )
+    return dict(zip(logs, values))
+
+
+class Trainer:
+    """The training API mixed into `Model`: compile, fit, evaluate, predict and friends."""
+
+    def _init_trainer(self) -> None:
+        # Trainer state goes straight into __dict__: Layer.__setattr__ would track the
+        # optimizer's variables and the parameter list as the model's own state.
+        self.__dict__.update(
+            compiled=False,
+            optimizer=None,
+            loss=None,
+            stop_training=False,
+            history=None,
+            run_eagerly=False,
+            jit_compile=False,
+            steps_per_execution=1,
+            _compile_config=None,
+            _compile_loss=None,
+            _compile_metrics=None,
+            _loss_tracker=LossTracker("loss"),
+            _output_loss_trackers=[],
+            _trainable_params=None,
+            _compiled_forward=None,
+        )
+
+    # ------------------------------------------------------------------ compile
+
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        loss_weights: Any = None,
+        metrics: Any = None,
+        weighted_metrics: Any = None,
+        run_eagerly: bool = False,
+        steps_per_execution: int = 1,
+        jit_compile: "bool | str" = "auto",
+    ) -> None:
+        """Configure the model for training.
+
+        Args:
+            optimizer: name or `optimizers.Optimizer` instance.
+            loss: name, `losses.Loss`, function, or a list/dict of them (one per output).
+                May be None when the model adds its own losses with `add_loss`.
+            loss_weights: scalar coefficients per output (list or dict).
+            metrics: metrics (names or objects) to report, per output for multi-output models.
+            weighted_metrics: metrics that take `sample_weight` into account.
+            run_eagerly: never trace the step (overrides `jit_compile`).
+            steps_per_execution: training steps between two batch callbacks.
+            jit_compile: True traces forward and loss with `torch.compile`; "auto" and False
+                run eagerly.
+
+        Example:
+        >>> import tritonlayers as keras
+        >>> model = keras.Sequential([keras.layers.Dense(1)])
+        >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+        """
+        from .. import optimizers
+
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(
+                f"`jit_compile` must be True, False or 'auto'; received {jit_compile!r}."
+            )
+        if int(steps_per_execution) < 1:
+            raise ValueError(
+                f"`steps_per_execution` must be a positive integer; received {steps_per_execution}."
+            )
+        output_names = getattr(self, "output_names", None)
+        self.__dict__.update(
+            optimizer=optimizers.get(optimizer),
+            loss=loss,
+            _compile_loss=None if loss is None else CompileLoss(loss, loss_weights, output_names),
+            _compile_metrics=CompileMetrics(metrics, weighted_metrics, output_names, loss=loss),
+            _compile_config={
+                "optimizer": optimizer,
+                "loss": loss,
+                "loss_weights": loss_weights,
+                "metrics": metrics,
+                "weighted_metrics": weighted_metrics,
+                "run_eagerly": run_eagerly,
+                "steps_per_execution": steps_per_execution,
+                "jit_compile": jit_compile,
+            },
+            run_eagerly=bool(run_eagerly),
+            jit_compile=jit_compile is True and not run_eagerly,
+            steps_per_execution=int(steps_per_execution),
+            _loss_tracker=LossTracker("loss"),
+            _output_loss_trackers=[],
+            _trainable_params=None,
+            _compiled_forward=None,
+            compiled=True,
+        )
+
+    def _assert_compiled(self, method: str) -> None:
+        if not self.compiled:
+            raise ValueError(
+                f"You must call `compile()` before using the model. Received: `{method}()` on "
+                f"model '{self.name}' that was never compiled."
+            )
+
+    # ------------------------------------------------------------------ metrics
+
+    @property
+    def metrics(self) -> list:
+        """The loss tracker(s) and the compiled metrics, in log order."""
+        compiled = [] if self._compile_metrics is None else self._compile_metrics.metrics
+        return [self._loss_tracker, *self._output_loss_trackers, *compiled]
+
+    @property
+    def metrics_names(self) -> list:
+        """Names of `metrics`, as they appear in the logs."""
+        return [metric.name for metric in self.metrics]
+
+    def reset_metrics(self) -> None:
+        """Reset the loss tracker and all compiled metrics."""
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def _metrics_result(self) -> dict:
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    # ------------------------------------------------------------------ one step
+
+    def compute_loss(
+        self,
+        x: Any = None,
+        y: Any = None,
+        y_pred: Any = None,
+        sample_weight: Any = None,
+        training: bool = True,
+    ) -> torch.Tensor:
+        """The compiled loss (weighted over outputs) plus the sum of `self.losses`.
+
+        Example:
+        >>> import torch, tritonlayers as keras
+        >>> model = keras.Sequential([keras.layers.Dense(1)])
+        >>> model.compile(loss="mse")
+        >>> float(model.compute_loss(y=torch.ones(2, 1), y_pred=torch.zeros(2, 1)))
+        1.0
+        """
+        total = None
+        if self._compile_loss is not None and y is not None:
+            total = self._compile_loss(y, y_pred, sample_weight)
+        for value in self.losses:
+            total = value if total is None else total + value
+        if total is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        return total
+
+    def _forward_and_loss(self, x: Any, y: Any, sample_weight: Any) -> tuple:
+        y_pred = self(x, training=True)
+        return self.compute_loss(x, y, y_pred, sample_weight), y_pred
+
+    def _train_step(self, x: Any, y: Any, sample_weight: Any) -> None:
+        forward = self._compiled_forward or self._forward_and_loss
+        loss, y_pred = forward(x, y, sample_weight)
+        loss.backward()
+        params = self._trainable_params
+        if params is None:
+            params = self.__dict__["_trainable_params"] = list(self.trainable_variables)
+        self.optimizer.step(params)
+        self._track(loss, x, y, y_pred, sample_weight)
+
+    def _test_step(self, x: Any, y: Any, sample_weight: Any) -> None:
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._track(loss, x, y, y_pred, sample_weight)
+
+    def _track(self, loss, x, y, y_pred, sample_weight) -> None:
+        batch_size = _batch_size(x)
+        self._loss_tracker.update_state(loss, batch_size)
+        compile_loss = self._compile_loss
+        if compile_loss is not None and len(compile_loss.per_output) > 1:
+            if not self._output_loss_trackers:
+                self.__dict__["_output_loss_trackers"] = [
+                    LossTracker(f"{entry[3]}_loss") for entry in compile_loss.entries
+                ]
+            for tracker, value in zip(self._output_loss_trackers, compile_loss.per_output):
+                tracker.update_state(value, batch_size)
+        if y is not None and self._compile_metrics.entries != []:
+            with torch.no_grad():
+                self._compile_metrics.update_state(
+                    y, tree.map_structure(torch.Tensor.detach, y_pred), sample_weight
+                )
+
+    def _prepare_training(self) -> None:
+        self.__dict__["_trainable_params"] = list(self.trainable_variables) if self.built else None
+        if self.jit_compile and self._compiled_forward is None:
+            self.__dict__["_compiled_forward"] = torch.compile(self._forward_and_loss)
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: "int | None" = None,
+        epochs: int = 1,
+        verbose: "str | int" = "auto",
+        callbacks: "list | None" = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: "bool | str" = True,
+        class_weight: "dict | None" = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: "int | None" = None,
+        validation_steps: "int | None" = None,
+        validation_batch_size: "int | None" = None,
+        validation_freq: "int | list" = 1,
+    ):
+        """Train the model for `epochs` epochs; returns the `History` callback.
+
+        Example:
+        >>> import numpy as np, tritonlayers as keras
+        >>> model = keras.Sequential([keras.layers.Dense(1)])
+        >>> model.compile(optimizer="adam", loss="mse")
+        >>> history = model.fit(np.ones((4, 2)), np.ones((4, 1)), validation_split=0.5, verbose=0)
+        >>> sorted(history.history)
+        ['loss', 'val_loss']
+        """
+        from .. import callbacks as callbacks_module
+
+        self._assert_compiled("fit")
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = train_validation_split(
+                (x, y, sample_weight), validation_split
+            )
+        batch_size = batch_size or (None if steps_per_epoch else 32)
+        adapter = get_data_adapter(
+            x,
+            y,
+            sample_weight,
+            batch_size=batch_size or 32,
+            shuffle=shuffle,
+            class_weight=class_weight,
+        )
+        val_adapter = None
+        if validation_data is not None:
+            val_x, val_y, val_sw = unpack_x_y_sample_weight(validation_data)
+            val_adapter = get_data_adapter(
+                val_x, val_y, val_sw, batch_size=validation_batch_size or batch_size or 32
+            )
+        verbose = _resolve_verbose(verbose)
+        steps = steps_per_epoch or adapter.num_batches
+        callback_list = callbacks_module.CallbackList(
+            callbacks,
+            add_history=True,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=epochs,
+            steps=steps,
+        )
+        self.stop_training = False
+        self._prepare_training()
+        callback_list.on_train_begin()
+        training_logs = None
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callback_list.on_epoch_begin(epoch)
+            self.train()
+            self._run_steps(
+                adapter.steps(steps_per_epoch),
+                self._train_step,
+                callback_list,
+                "train",
+                stop_on_request=True,
+            )
+            epoch_logs = _floats(self._metrics_result())
+            if val_adapter is not None and _should_validate(epoch, validation_freq):
+                val_logs = self._evaluate_adapter(val_adapter, callback_list, validation_steps)
+                epoch_logs.update({f"val_{name}": value for name, value in val_logs.items()})
+            callback_list.on_epoch_end(epoch, epoch_logs)
+            training_logs = epoch_logs
+            if self.stop_training or adapter.exhausted:
+                break
+        callback_list.on_train_end(logs=training_logs)
+        return self.history
+
+    def _run_steps(self, batches, step, callback_list, mode: str, stop_on_request=False) -> None:
+        begin = getattr(callback_list, f"on_{mode}_batch_begin")
+        end = getattr(callback_list, f"on_{mode}_batch_end")
+        every = self.steps_per_execution
+        for index, (x, y, sample_weight) in enumerate(batches):
+            if index % every == 0:
+                begin(index)
+            step(x, y, sample_weight)
+            if (index + 1) % every == 0:
+                end(index, self._metrics_result())
+            if stop_on_request and self.stop_training:
+                break
+
+    # ------------------------------------------------------------------ evaluate
+
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: "int | None" = None,
+        verbose: "str | int" = "auto",
+        sample_weight: Any = None,
+        steps: "int | None" = None,
+        callbacks: "list | None" = None,
+        return_dict: bool = False,
+    ):
+        """The loss and metrics on the data (`training=False`): a scalar, a list in
+        `metrics_names` order, or a dict with `return_dict=True`.
+
+        Example:
+        >>> import numpy as np, tritonlayers as keras
+        >>> model = keras.Sequential([keras.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(loss="mse")
+        >>> model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+        1.0
+        """
+        from .. import callbacks as callbacks_module
+
+        self._assert_compiled("evaluate")
+        adapter = get_data_adapter(x, y, sample_weight, batch_size=batch_size or 32)
+        verbose = _resolve_verbose(verbose)
+        callback_list = callbacks_module.CallbackList(
+            callbacks,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=1,
+            steps=steps or adapter.num_batches,
+        )
+        logs = self._evaluate_adapter(adapter, callback_list, steps)
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names if name in logs]
+        return values[0] if len(values) == 1 else values
+
+    def _evaluate_adapter(self, adapter, callback_list, steps: "int | None") -> dict:
+        self.reset_metrics()
+        callback_list.on_test_begin()
+        with _inference(self):
+            self._run_steps(adapter.steps(steps), self._test_step, callback_list, "test")
+        logs = _floats(self._metrics_result())
+        callback_list.on_test_end(logs)
+        return logs
+
+    # ------------------------------------------------------------------ predict
+
+    def predict(
+        self,
+        x: Any,
+        batch_size: "int | None" = None,
+        verbose: "str | int" = "auto",
+        steps: "int | None" = None,
+        callbacks: "list | None" = None,
+    ):
+        """The model's outputs on `x` (`training=False`), batched, as NumPy arrays.
+
+        Example:
+        >>> import numpy as np, tritonlayers as keras
+        >>> model = keras.Sequential([keras.layers.Dense(3)])
+        >>> model.predict(np.ones((5, 2)), batch_size=2, verbose=0).shape
+        (5, 3)
+        """
+        from .. import callbacks as callbacks_module
+
+        adapter = get_data_adapter(x, batch_size=batch_size or 32)
+        verbose = _resolve_verbose(verbose)
+        callback_list = callbacks_module.CallbackList(
+            callbacks,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=1,
+            steps=steps or adapter.num_batches,
+        )
+        callback_list.on_predict_begin()
+        outputs = []
+        with _inference(self):
+            for index, (batch_x, _, _) in enumerate(adapter.steps(steps)):
+                callback_list.on_predict_batch_begin(index)
+                batch_out = self(batch_x, training=False)
+                outputs.append(batch_out)
+                callback_list.on_predict_batch_end(index, {"outputs": batch_out})
+        callback_list.on_predict_end()
+        if not outputs:
+            raise ValueError("`predict` received no batches: the input holds no samples.")
+        leaves = [torch.cat(parts) for parts in zip(*(tree.flatten(out) for out in outputs))]
+        return _to_numpy(tree.pack_as(outputs[0], leaves))
+
+    # ------------------------------------------------------------------ single batches
+
+    def train_on_batch(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        class_weight: "dict | None" = None,
+        return_dict: bool = False,
+    ):
+        """Run one training step on one batch; returns the logs like `evaluate`.
+
+        Example:
+        >>> import numpy as np, tritonlayers as keras
+        >>> model = keras.Sequential([keras.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> isinstance(model.train_on_batch(np.ones((2, 2)), np.ones((2, 1))), float)
+        True
+        """
+        self._assert_compiled("train_on_batch")
+        adapter = get_data_adapter(
+            x, y, sample_weight, batch_size=_num_rows(x), class_weight=class_weight
+        )
+        if self._trainable_params is None or self.jit_compile and self._compiled_forward is None:
+            self._prepare_training()
+        self.reset_metrics()
+        self.train()
+        for batch in adapter.epoch():
+            self._train_step(*batch)
+        return self._batch_logs(return_dict)
+
+    def test_on_batch(
+        self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False
+    ):
+        """Evaluate the model on one batch (`training=False`); returns the logs like `evaluate`.
+
+        Example:
+        >>> import numpy as np, tritonlayers as keras
+        >>> model = keras.Sequential([keras.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(loss="mse")
+        >>> model.test_on_batch(np.ones((2, 2)), np.ones((2, 1)))
+        1.0
+        """
+        self._assert_compiled("test_on_batch")
+        adapter = get_data_adapter(x, y, sample_weight, batch_size=_num_rows(x))
+        self.reset_metrics()
+        with _inference(self):
+            for batch in adapter.epoch():
+                self._test_step(*batch)
+        return self._batch_logs(return_dict)
+
+    def predict_on_batch(self, x: Any):
+        """The model's outputs on one batch, as NumPy arrays.
+
+        Example:
+        >>> import numpy as np, tritonlayers as keras
+        >>> keras.Sequential([keras.layers.Dense(2)]).predict_on_batch(np.ones((3, 4))).shape
+        (3, 2)
+        """
+        adapter = get_data_adapter(x, batch_size=_num_rows(x))
+        with _inference(self):
+            ((batch_x, _, _),) = adapter.epoch()
+            outputs = self(batch_x, training=False)
+        return _to_numpy(outputs)
+
+    def _batch_logs(self, return_dict: bool):
+        logs = _floats(self._metrics_result())
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+
+@contextlib.contextmanager
+def _inference(model):
+    """No autograd and torch's eval mode for the block; the previous mode comes back after."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        model.train(was_training)
+
+
+def _num_rows(x: Any) -> int:
+    leaf = tree.flatten(x)[0]
+    return int(np.shape(leaf)[0]) if np.ndim(leaf) else 1
+
+
+def _should_validate(epoch: int, validation_freq: "int | list") -> bool:
+    if isinstance(validation_freq, int):
+        return (epoch + 1) % validation_freq == 0
+    if isinstance(validation_freq, (list, tuple, set)):
+        return epoch + 1 in validation_freq
+    raise ValueError(
+        f"`validation_freq` must be an int or a list of epochs; received {validation_freq!r}."
+    )
