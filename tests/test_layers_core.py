@@ -103,6 +103,14 @@ def test_embedding_matches_torch_embedding_lookup():
     torch.testing.assert_close(layer(ids), F.embedding(ids, layer.embeddings.detach()))
 
 
+def test_embedding_under_mixed_bfloat16_keeps_float32_table_and_returns_bfloat16():
+    layer = layers.Embedding(10, 4, dtype="mixed_bfloat16")
+    out = layer(torch.tensor([[1, 2]]))
+    assert layer.embeddings.dtype == torch.float32
+    assert out.dtype == torch.bfloat16
+    torch.testing.assert_close(out, layer.embeddings.detach()[torch.tensor([[1, 2]])].bfloat16())
+
+
 def test_embedding_mask_zero_marks_padding():
     ids = torch.tensor([[4, 2, 0, 0], [1, 0, 0, 0]])
     out = layers.Embedding(5, 2, mask_zero=True)(ids)

@@ -7,7 +7,7 @@ import torch
 
 from tritonlayers import kernels, layers
 
-N = 200_000
+N = 50_000  # samples per distribution test; tolerances are ~5 standard errors
 
 
 def test_dropout_is_identity_at_inference():
@@ -26,7 +26,7 @@ def test_dropout_training_equals_kernel_dropout_with_first_seed_of_generator():
 def test_dropout_drop_fraction_and_scale_match_rate():
     y = layers.Dropout(0.3, seed=1)(torch.ones(N), training=True)
     dropped = (y == 0).float().mean().item()
-    assert abs(dropped - 0.3) < 4 * math.sqrt(0.3 * 0.7 / N)
+    assert abs(dropped - 0.3) < 5 * math.sqrt(0.3 * 0.7 / N)
     torch.testing.assert_close(y[y != 0], torch.full_like(y[y != 0], 1 / 0.7))
 
 
@@ -64,22 +64,23 @@ def test_gaussian_noise_has_requested_std_in_training_only():
     x = torch.zeros(N)
     layer = layers.GaussianNoise(0.2, seed=1)
     noise = layer(x, training=True)
-    assert abs(noise.mean().item()) < 4 * 0.2 / math.sqrt(N)
-    assert abs(noise.std().item() - 0.2) < 0.003
+    assert abs(noise.mean().item()) < 5 * 0.2 / math.sqrt(N)
+    assert abs(noise.std().item() - 0.2) < 5 * 0.2 / math.sqrt(2 * N)
     torch.testing.assert_close(layer(x), x)
 
 
 def test_gaussian_dropout_noise_has_mean_one_and_keras_std():
     y = layers.GaussianDropout(0.2, seed=1)(torch.ones(N), training=True)
-    assert abs(y.mean().item() - 1.0) < 0.005
-    assert abs(y.std().item() - math.sqrt(0.2 / 0.8)) < 0.005
+    std = math.sqrt(0.2 / 0.8)
+    assert abs(y.mean().item() - 1.0) < 5 * std / math.sqrt(N)
+    assert abs(y.std().item() - std) < 5 * std / math.sqrt(2 * N)
 
 
 def test_alpha_dropout_keeps_mean_and_variance_of_standard_normal_inputs():
     x = torch.randn(N)
     y = layers.AlphaDropout(0.2, seed=1)(x, training=True)
-    assert abs(y.mean().item()) < 0.02
-    assert abs(y.var().item() - 1.0) < 0.03
+    assert abs(y.mean().item()) < 5 / math.sqrt(N)
+    assert abs(y.var().item() - 1.0) < 5 * math.sqrt(2 / N)
 
 
 def test_activity_regularization_adds_batch_normalized_l1_l2_loss_and_returns_input():

@@ -5,6 +5,7 @@ from collections.abc import Callable
 import torch
 
 from .. import activations, constraints, initializers, kernels, regularizers
+from ..dtype_policies import to_torch_dtype
 from ..saving.serialization_lib import (
     deserialize_keras_object,
     in_safe_mode,
@@ -12,6 +13,7 @@ from ..saving.serialization_lib import (
 )
 from .input_spec import InputSpec
 from .layer import Layer
+from .symbolic import KerasTensor, Node
 
 # Keras activation functions that `kernels.fused_linear` applies inside the matmul epilogue.
 _FUSED_ACTIVATIONS = {
@@ -182,7 +184,8 @@ class Embedding(Layer):
         )
 
     def call(self, inputs):
-        return torch.nn.functional.embedding(inputs.long(), self.embeddings)
+        outputs = torch.nn.functional.embedding(inputs.long(), self.embeddings)
+        return outputs.to(to_torch_dtype(self.compute_dtype))
 
     def compute_mask(self, inputs, mask=None):
         return torch.ne(inputs, 0) if self.mask_zero else None
@@ -254,14 +257,14 @@ class Identity(Layer):
 class InputLayer(Layer):
     """The layer behind `keras.Input`: holds the batch shape and dtype of a model's input.
 
-    Its `output` is the symbolic `KerasTensor` a functional model starts from; called on a
-    real tensor, it returns it unchanged.
+    Its `output` is the symbolic `KerasTensor` a functional model starts from (recorded as
+    this layer's first node); called on a real tensor, it returns it unchanged.
 
     Example:
     >>> import tritonlayers as keras
-    >>> layer = keras.layers.InputLayer(shape=(3,))
-    >>> layer.batch_shape, layer.output.shape
-    ((None, 3), (None, 3))
+    >>> layer = keras.layers.InputLayer(shape=(3,), dtype="int32")
+    >>> layer.batch_shape, layer.output.shape, layer.output.dtype
+    ((None, 3), (None, 3), 'int32')
     """
 
     def __init__(
@@ -276,32 +279,29 @@ class InputLayer(Layer):
         name: "str | None" = None,
         **kwargs,
     ):
-        super().__init__(name=name, dtype=dtype, **kwargs)
+        super().__init__(name=name, **kwargs)
         if sparse:
             raise ValueError(f'InputLayer "{self.name}": sparse inputs are not supported.')
-        if input_tensor is not None:
-            raise ValueError(
-                f'InputLayer "{self.name}": `input_tensor` is not supported; pass `shape`.'
-            )
         if shape is not None and batch_shape is not None:
             raise ValueError(
                 "You cannot pass both `shape` and `batch_shape` at the same time. "
                 f"Received: shape={shape}, batch_shape={batch_shape}"
             )
-        if shape is None and batch_shape is None:
-            raise ValueError("You must pass a `shape` argument.")
-        if shape is not None:
+        if input_tensor is not None:
+            batch_shape = tuple(input_tensor.shape)
+            dtype = dtype or input_tensor.dtype
+        elif batch_shape is None:
+            if shape is None:
+                raise ValueError("You must pass a `shape` argument.")
             shape = (shape,) if isinstance(shape, int) else tuple(shape)
             batch_shape = (batch_size, *shape)
         self.batch_shape = tuple(batch_shape)
-        self.optional = optional
         self.sparse = False
+        self.optional = optional
         self.supports_masking = True
+        self.output = KerasTensor(self.batch_shape, dtype=dtype or "float32", name=self.name)
+        Node(self, (), {}, [self.output])
         self.built = True
-        from .symbolic import KerasTensor
-
-        self.output = KerasTensor(self.batch_shape, dtype=self.dtype, name=self.name)
-        self.output._keras_history = (self, 0, 0)
 
     def call(self, inputs):
         return inputs
@@ -312,7 +312,7 @@ class InputLayer(Layer):
     def get_config(self):
         return {
             "batch_shape": self.batch_shape,
-            "dtype": self.dtype,
+            "dtype": self.output.dtype,
             "sparse": self.sparse,
             "optional": self.optional,
             "name": self.name,
