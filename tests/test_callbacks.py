@@ -38,7 +38,7 @@ class FakeModel:
         return [self.w]
 
     def get_weights(self):
-        return [self.w.detach().numpy().copy()]
+        return [self.w.detach().cpu().numpy().copy()]
 
     def set_weights(self, weights):
         self.w.assign(torch.as_tensor(weights[0]))

@@ -86,14 +86,18 @@ def _per_sample_reference(name, t, p):
 )
 def test_loss_function_matches_numpy_formula(name, y_true, y_pred):
     got = getattr(losses, name)(y_true, y_pred)
-    np.testing.assert_allclose(got.numpy(), _per_sample_reference(name, y_true, y_pred), 1e-5, 1e-6)
+    np.testing.assert_allclose(
+        got.cpu().numpy(), _per_sample_reference(name, y_true, y_pred), 1e-5, 1e-6
+    )
 
 
 def test_huber_is_quadratic_inside_delta_and_linear_outside():
     t, p = _f64(Y_TRUE, Y_PRED * 2)
     err = np.abs(p - t)
     want = np.where(err <= 0.3, 0.5 * err**2, 0.3 * err - 0.5 * 0.09).mean(-1)
-    np.testing.assert_allclose(losses.huber(Y_TRUE, Y_PRED * 2, delta=0.3).numpy(), want, 1e-5)
+    np.testing.assert_allclose(
+        losses.huber(Y_TRUE, Y_PRED * 2, delta=0.3).cpu().numpy(), want, 1e-5
+    )
 
 
 def test_binary_crossentropy_from_logits_with_label_smoothing():
@@ -101,7 +105,7 @@ def test_binary_crossentropy_from_logits_with_label_smoothing():
     t = Y_BIN * 0.9 + 0.05
     want = _np_bce(*_f64(t, _np_sigmoid(logits.astype("float64")))).mean(-1)
     got = losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1, reduction=None)
-    np.testing.assert_allclose(got(Y_BIN, logits).numpy(), want, 1e-5)
+    np.testing.assert_allclose(got(Y_BIN, logits).cpu().numpy(), want, 1e-5)
 
 
 def test_binary_focal_crossentropy_applies_focal_factor_and_class_balance():
@@ -110,13 +114,15 @@ def test_binary_focal_crossentropy_applies_focal_factor_and_class_balance():
     weight = t * 0.25 + (1 - t) * 0.75
     want = (weight * (1 - p_t) ** 1.5 * _np_bce(t, p)).mean(-1)
     loss = losses.BinaryFocalCrossentropy(apply_class_balancing=True, gamma=1.5, reduction="none")
-    np.testing.assert_allclose(loss(Y_BIN, np.clip(Y_PRED, 0, 1)).numpy(), want, 1e-5)
+    np.testing.assert_allclose(loss(Y_BIN, np.clip(Y_PRED, 0, 1)).cpu().numpy(), want, 1e-5)
 
 
 def test_categorical_crossentropy_renormalises_probabilities():
     t, p = _f64(ONE_HOT, Y_PRED)
     want = -(t * np.log(np.clip(p / p.sum(-1, keepdims=True), EPS, 1 - EPS))).sum(-1)
-    np.testing.assert_allclose(losses.categorical_crossentropy(ONE_HOT, Y_PRED).numpy(), want, 1e-5)
+    np.testing.assert_allclose(
+        losses.categorical_crossentropy(ONE_HOT, Y_PRED).cpu().numpy(), want, 1e-5
+    )
 
 
 def test_categorical_crossentropy_from_logits_with_label_smoothing():
@@ -125,13 +131,13 @@ def test_categorical_crossentropy_from_logits_with_label_smoothing():
     got = losses.categorical_crossentropy(
         ONE_HOT, Y_PRED * 3, from_logits=True, label_smoothing=0.2
     )
-    np.testing.assert_allclose(got.numpy(), want, 1e-5)
+    np.testing.assert_allclose(got.cpu().numpy(), want, 1e-5)
 
 
 def test_sparse_categorical_crossentropy_equals_categorical_on_one_hot():
     sparse = losses.sparse_categorical_crossentropy(LABELS, Y_PRED * 3, from_logits=True)
     dense = losses.categorical_crossentropy(ONE_HOT, Y_PRED * 3, from_logits=True)
-    np.testing.assert_allclose(sparse.numpy(), dense.numpy(), 1e-6)
+    np.testing.assert_allclose(sparse.cpu().numpy(), dense.cpu().numpy(), 1e-6)
 
 
 def test_sparse_categorical_crossentropy_ignore_class_averages_over_valid_labels():
@@ -156,7 +162,7 @@ def test_sparse_categorical_crossentropy_ignore_class_averages_over_valid_labels
 def test_reduction_with_sample_weight(reduction, reduce):
     per_sample = ((Y_TRUE.astype("float64") - Y_PRED) ** 2).mean(-1)
     got = losses.MeanSquaredError(reduction=reduction)(Y_TRUE, Y_PRED, sample_weight=WEIGHTS)
-    np.testing.assert_allclose(got.numpy(), reduce(per_sample, WEIGHTS), 1e-5)
+    np.testing.assert_allclose(got.cpu().numpy(), reduce(per_sample, WEIGHTS), 1e-5)
 
 
 def test_keras_mask_on_y_pred_averages_over_unmasked_samples_only():
@@ -176,7 +182,7 @@ def test_loss_keeps_gradient_to_predictions():
     y_pred = torch.tensor(Y_PRED, requires_grad=True)
     losses.MeanSquaredError()(Y_TRUE, y_pred).backward()
     want = 2 * (Y_PRED - Y_TRUE) / Y_PRED.size
-    np.testing.assert_allclose(y_pred.grad.numpy(), want, 1e-5, 1e-7)
+    np.testing.assert_allclose(y_pred.grad.cpu().numpy(), want, 1e-5, 1e-7)
 
 
 @pytest.mark.parametrize(
@@ -218,9 +224,38 @@ def test_config_round_trip_keeps_options():
         "axis": -1,
     }
     clone = losses.BinaryFocalCrossentropy.from_config(config)
-    np.testing.assert_allclose(clone(Y_BIN, Y_PRED).numpy(), loss(Y_BIN, Y_PRED).numpy())
+    np.testing.assert_allclose(
+        clone(Y_BIN, Y_PRED).cpu().numpy(), loss(Y_BIN, Y_PRED).cpu().numpy()
+    )
 
 
 def test_deserialize_builds_class_from_keras_dict():
     loss = losses.deserialize({"class_name": "Huber", "config": {"delta": 2.0, "name": "h"}})
     assert (type(loss), loss.delta, loss.name) == (losses.Huber, 2.0, "h")
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize(
+    "loss",
+    [
+        losses.MeanSquaredError(),
+        losses.BinaryCrossentropy(from_logits=True),
+        losses.CategoricalCrossentropy(label_smoothing=0.1),
+        losses.Hinge(),
+        losses.SparseCategoricalCrossentropy(ignore_class=2),
+    ],
+    ids=["mse", "bce_logits", "cce", "hinge", "sparse_ignore"],
+)
+def test_cuda_loss_never_syncs_and_matches_cpu(loss):
+    sparse = isinstance(loss, losses.SparseCategoricalCrossentropy)
+    y_true = torch.tensor(LABELS) if sparse else torch.tensor(Y_BIN)
+    y_pred, weight = torch.tensor(Y_PRED), torch.tensor(WEIGHTS)
+    cuda_args, cuda_weight = (y_true.cuda(), y_pred.cuda()), weight.cuda()
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        got = loss(*cuda_args, sample_weight=cuda_weight)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    want = loss(y_true, y_pred, sample_weight=weight)
+    np.testing.assert_allclose(got.cpu().cpu().numpy(), want.numpy(), 1e-5, 1e-6)

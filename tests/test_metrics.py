@@ -21,7 +21,7 @@ def _update_in_two_batches(metric, *arrays, sample_weight=None):
     for half in (slice(0, N // 2), slice(N // 2, N)):
         weight = None if sample_weight is None else sample_weight[half]
         metric.update_state(*(a[half] for a in arrays), sample_weight=weight)
-    return metric.result().numpy()
+    return metric.result().cpu().numpy()
 
 
 def _weighted_mean(values, weights=None):
@@ -217,3 +217,33 @@ def test_config_round_trip_keeps_arguments():
     metric = metrics.AUC(num_thresholds=50, curve="PR", name="pr_auc")
     clone = metrics.AUC.from_config(metric.get_config())
     assert clone.get_config() == metric.get_config()
+
+
+@pytest.mark.gpu
+def test_cuda_update_state_never_syncs_and_matches_cpu():
+    def make():
+        return [
+            metrics.Mean(),
+            metrics.BinaryAccuracy(),
+            metrics.Precision(),
+            metrics.AUC(),
+            metrics.AUC(curve="PR", label_weights=[2.0]),
+        ]
+
+    cpu, cuda = make(), make()
+    y_true, y_pred, weight = (torch.tensor(a) for a in (BINARY, SCORES, WEIGHTS))
+    for metric_cpu, metric_cuda in zip(cpu, cuda):
+        args = (y_pred,) if type(metric_cpu) is metrics.Mean else (y_true, y_pred)
+        metric_cpu.update_state(*args, sample_weight=weight)
+        cuda_args, cuda_weight = [a.cuda() for a in args], weight.cuda()
+        metric_cuda.update_state(*cuda_args, sample_weight=cuda_weight)
+        torch.cuda.synchronize()
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            metric_cuda.update_state(*cuda_args, sample_weight=cuda_weight)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+        metric_cpu.update_state(*args, sample_weight=weight)
+        np.testing.assert_allclose(
+            metric_cuda.result().cpu().cpu().numpy(), metric_cpu.result().cpu().numpy(), 1e-5
+        )

@@ -107,7 +107,7 @@ def _run_optimizer(optimizer, grads=GRADS):
     w = Variable(torch.tensor(W0, dtype=torch.float32), name="w")
     for g in grads:
         optimizer.apply([torch.tensor(g, dtype=torch.float32)], [w])
-    return w.detach().numpy()
+    return w.detach().cpu().numpy()
 
 
 @pytest.mark.parametrize(
@@ -170,17 +170,17 @@ def test_step_uses_grad_attribute_then_clears_it():
     w = Variable(torch.tensor(W0, dtype=torch.float32), name="w")
     optimizer = optimizers.Adam()
     for g in GRADS:
-        w.grad = torch.tensor(g, dtype=torch.float32)
+        w.grad = torch.tensor(g, dtype=torch.float32, device=w.device)
         optimizer.step([w])
     assert w.grad is None
-    np.testing.assert_allclose(w.detach().numpy(), _run_numpy(_numpy_adam()), 1e-5, 1e-6)
+    np.testing.assert_allclose(w.detach().cpu().numpy(), _run_numpy(_numpy_adam()), 1e-5, 1e-6)
 
 
 def test_step_skips_variables_without_gradient_but_counts_the_iteration():
     a = Variable(torch.ones(2), name="a")
     b = Variable(torch.ones(2), name="b")
     optimizer = optimizers.SGD(0.5)
-    a.grad = torch.ones(2)
+    a.grad = torch.ones(2, device=a.device)
     optimizer.step([a, b])
     assert (a.detach().tolist(), b.detach().tolist()) == ([0.5, 0.5], [1.0, 1.0])
     assert int(optimizer.iterations) == 1
@@ -242,7 +242,7 @@ def test_clipnorm_scales_each_gradient_to_the_norm():
     g = np.array([3.0, 4.0])
     w = Variable(torch.zeros(2), name="w")
     optimizers.SGD(1.0, clipnorm=1.0).apply([torch.tensor(g)], [w])
-    np.testing.assert_allclose(w.detach().numpy(), -g / 5.0, 1e-6)
+    np.testing.assert_allclose(w.detach().cpu().numpy(), -g / 5.0, 1e-6)
 
 
 def test_global_clipnorm_scales_all_gradients_together():
@@ -256,7 +256,7 @@ def test_global_clipnorm_scales_all_gradients_together():
 def test_clipvalue_clamps_elements():
     w = Variable(torch.zeros(3), name="w")
     optimizers.SGD(1.0, clipvalue=0.5).apply([torch.tensor([-2.0, 0.1, 3.0])], [w])
-    np.testing.assert_allclose(w.detach().numpy(), [0.5, -0.1, -0.5], 1e-6)
+    np.testing.assert_allclose(w.detach().cpu().numpy(), [0.5, -0.1, -0.5], 1e-6)
 
 
 def test_clipnorm_and_global_clipnorm_are_exclusive():
@@ -314,7 +314,7 @@ def test_state_dict_round_trip_resumes_identically():
     for g in GRADS[3:]:
         first.apply([torch.tensor(g, dtype=torch.float32)], [w])
         second.apply([torch.tensor(g, dtype=torch.float32)], [clone_w])
-    np.testing.assert_array_equal(clone_w.detach().numpy(), w.detach().numpy())
+    np.testing.assert_array_equal(clone_w.detach().cpu().numpy(), w.detach().cpu().numpy())
     assert int(second.iterations) == 5
 
 
@@ -357,3 +357,32 @@ def test_deserialize_keras_config_dict():
 def test_unsupported_keras_options_are_refused_by_name():
     with pytest.raises(ValueError, match="use_ema"):
         optimizers.Adam(use_ema=True)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", ["sgd", "adam", "adamw", "rmsprop", "adagrad", "nadam", "lion"])
+def test_cuda_step_never_syncs_and_matches_cpu(name):
+    def make():
+        schedule = schedules.ExponentialDecay(0.01, decay_steps=2, decay_rate=0.5)
+        return optimizers.ALL_OBJECTS_DICT[name](learning_rate=schedule, global_clipnorm=1.0)
+
+    cpu_w = Variable(torch.tensor(W0, dtype=torch.float32), name="w", device="cpu")
+    cuda_w = Variable(torch.tensor(W0, dtype=torch.float32), name="w", device="cuda")
+    cpu_opt, cuda_opt = make(), make()
+    grads = [torch.tensor(g, dtype=torch.float32) for g in GRADS]
+    cpu_opt.apply([grads[0]], [cpu_w])
+    cuda_opt.apply([grads[0].cuda()], [cuda_w])  # builds the state (allowed to copy)
+    cuda_grads = [g.cuda() for g in grads[1:]]
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        for g in cuda_grads:
+            cuda_w.grad = g
+            cuda_opt.step([cuda_w])
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    for g in grads[1:]:
+        cpu_opt.apply([g], [cpu_w])
+    np.testing.assert_allclose(
+        cuda_w.detach().cpu().cpu().numpy(), cpu_w.detach().cpu().numpy(), 1e-5, 1e-6
+    )

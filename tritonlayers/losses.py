@@ -110,8 +110,10 @@ def _prepare(y_true, y_pred) -> tuple[torch.Tensor, torch.Tensor]:
     return squeeze_or_expand_to_same_rank(*_float_pair(y_true, y_pred))
 
 
-def _divide_no_nan(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return torch.where(b == 0, torch.zeros_like(a), a / torch.where(b == 0, 1, b))
+def _divide_no_nan(a: "torch.Tensor | float", b: torch.Tensor) -> torch.Tensor:
+    """`a / b`, or 0 where `b == 0`; `a` may be a Python number (no host-to-device copy)."""
+    zero = b == 0
+    return torch.where(zero, torch.zeros_like(b), a / torch.where(zero, torch.ones_like(b), b))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -137,10 +139,9 @@ def reduce_values(values: torch.Tensor, sample_weight=None, reduction="sum_over_
     if reduction == "sum":
         return loss
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
-        divisor = sample_weight.sum().to(loss.dtype)
-    else:
-        divisor = torch.tensor(float(values.numel()), dtype=loss.dtype, device=loss.device)
-    return _divide_no_nan(loss, divisor)
+        return _divide_no_nan(loss, sample_weight.sum().to(loss.dtype))
+    count = values.numel()
+    return loss / count if count else torch.zeros_like(loss)
 
 
 def _mask_to_weight(mask, sample_weight, dtype, reduction):
@@ -148,9 +149,9 @@ def _mask_to_weight(mask, sample_weight, dtype, reduction):
     if mask is None:
         return sample_weight
     if reduction in ("mean", "sum_over_batch_size"):
-        total = torch.tensor(float(mask.numel()), dtype=dtype, device=mask.device)
         valid = mask.to(dtype).sum()
-        float_mask = torch.where(mask.bool(), _divide_no_nan(total, valid), 0.0).to(dtype)
+        float_mask = torch.where(mask.bool(), _divide_no_nan(float(mask.numel()), valid), 0.0)
+        float_mask = float_mask.to(dtype)
     else:
         float_mask = mask.to(dtype)
     if sample_weight is None:

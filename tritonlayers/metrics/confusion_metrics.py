@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from .. import config
-from ..losses import _as_tensor, squeeze_or_expand_to_same_rank
+from ..losses import _as_tensor, _divide_no_nan, squeeze_or_expand_to_same_rank
 from .base import Metric
 
 NEG_INF = -1e10
@@ -92,10 +92,6 @@ def _bucketed_counts(y_pred, positive_w, negative_w, thresholds):
     tp = torch.flip(torch.cumsum(torch.flip(tp_buckets, (0,)), 0), (0,))
     fp = torch.flip(torch.cumsum(torch.flip(fp_buckets, (0,)), 0), (0,))
     return tp, fp
-
-
-def _divide_no_nan(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return torch.where(b == 0, torch.zeros_like(a), a / torch.where(b == 0, 1, b))
 
 
 def _parse_thresholds(thresholds, default: float) -> list[float]:
@@ -255,6 +251,9 @@ class AUC(Metric):
             raise ValueError("`num_labels` is needed only when `multi_label` is True.")
         self._built = False
         self._threshold_tensor = None
+        self._label_weight_tensor = None
+        if self.label_weights is not None:
+            self._label_weight_tensor = torch.tensor(self.label_weights, dtype=torch.float32)
         if not multi_label:
             self._build(())
         elif num_labels:
@@ -286,14 +285,18 @@ class AUC(Metric):
             y_pred = torch.sigmoid(_as_tensor(y_pred, dtype=dtype))
         labels, y_pred, weights = _prepare(y_true, y_pred, sample_weight, None, None, dtype)
         self._follow(y_pred)
-        if self.label_weights is not None and not self.multi_label:
-            label_weights = torch.tensor(self.label_weights, dtype=dtype, device=y_pred.device)
-            label_weights = torch.broadcast_to(label_weights, y_pred.shape)
-            weights = label_weights if weights is None else weights * label_weights
         if self._threshold_tensor is None or self._threshold_tensor.device != y_pred.device:
+            # Copied to the device once; later updates never transfer from the host.
             self._threshold_tensor = torch.tensor(
                 self._thresholds, dtype=dtype, device=y_pred.device
             )
+            if self.label_weights is not None:
+                self._label_weight_tensor = torch.tensor(
+                    self.label_weights, dtype=dtype, device=y_pred.device
+                )
+        if self.label_weights is not None and not self.multi_label:
+            label_weights = torch.broadcast_to(self._label_weight_tensor, y_pred.shape)
+            weights = label_weights if weights is None else weights * label_weights
         counts = confusion_counts(
             labels, y_pred.detach(), weights, self._threshold_tensor, self.multi_label, self._evenly
         )
@@ -315,7 +318,7 @@ class AUC(Metric):
             return by_label
         if self.label_weights is None:
             return by_label.mean()
-        weights = torch.tensor(self.label_weights, dtype=by_label.dtype, device=by_label.device)
+        weights = self._label_weight_tensor.to(by_label.device)
         return _divide_no_nan((by_label * weights).sum(), weights.sum())
 
     def _interpolate_pr_auc(self, tp, fp, fn) -> torch.Tensor:
