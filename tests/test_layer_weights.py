@@ -227,3 +227,13 @@ def test_deepcopy_of_layer_copies_variables_and_tracking():
     assert isinstance(clone.w, keras.Variable) and clone.w is not layer.w
     assert clone.weights == [clone.w, clone.b]
     torch.testing.assert_close(clone(torch.ones(1, 3)), layer(torch.ones(1, 3)), rtol=0, atol=0)
+
+
+def test_attribute_taking_an_auto_key_name_keeps_the_other_variable_registered():
+    layer = keras.Layer()
+    listed = layer.add_weight(shape=(1,), name="kernel")
+    layer.kept = [listed]
+    layer.kernel = keras.Variable([2.0], name="other")
+    registered = list(layer.parameters())
+    assert any(p is listed for p in registered) and any(p is layer.kernel for p in registered)
+    assert len(layer.state_dict()) == 2

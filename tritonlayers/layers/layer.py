@@ -753,14 +753,14 @@ class Layer(torch.nn.Module):
         for variable in owner.variables:
             self._unregister_auto(self.__dict__["_parameters"], variable)
 
-    def _register_auto(self, store: dict, value: Any, name: str) -> None:
+    def _register_auto(self, store: dict, value: Any, name: str, reserved: str = "") -> None:
         """Register `value` with torch under a free key so `.to()` and `state_dict` see it."""
         if any(existing is value for existing in store.values()):
             return
         key = base = name.replace(".", "_") or "item"
         index = 0
         taken = (store, self.__dict__, self.__dict__["_modules"], self.__dict__["_parameters"])
-        while any(key in names for names in taken) or hasattr(type(self), key):
+        while key == reserved or any(key in names for names in taken) or hasattr(type(self), key):
             index += 1
             key = f"{base}_{index}"
         store[key] = value
@@ -780,7 +780,7 @@ class Layer(torch.nn.Module):
             if held is not None and held is not value:
                 del store[name]
                 self._auto_keys.discard(name)
-                self._register_auto(store, held, name)
+                self._register_auto(store, held, name, reserved=name)
 
     def _drop_auto_key(self, value: Any) -> None:
         """`value` is about to be registered under its attribute name: drop its auto key."""

@@ -55,34 +55,24 @@ def wrap(owner: Any, value: Any) -> Any:
 
 def track(owner: Any, value: Any) -> None:
     """Register every sublayer / Variable / variable owner inside `value` with `owner`."""
-    if is_layer(value):
-        owner._track_layer(value)
-    elif isinstance(value, Variable):
-        owner._track_variable(value)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            track(owner, item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            track(owner, item)
-    elif owns_variables(value):
-        owner._track_state_owner(value)
+    _visit(value, owner._track_layer, owner._track_variable, owner._track_state_owner)
 
 
 def untrack(owner: Any, value: Any) -> None:
     """Unregister what `track(owner, value)` registered."""
+    _visit(value, owner._untrack_layer, owner._untrack_variable, owner._untrack_state_owner)
+
+
+def _visit(value: Any, on_layer: Any, on_variable: Any, on_state_owner: Any) -> None:
     if is_layer(value):
-        owner._untrack_layer(value)
+        on_layer(value)
     elif isinstance(value, Variable):
-        owner._untrack_variable(value)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            untrack(owner, item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            untrack(owner, item)
+        on_variable(value)
+    elif isinstance(value, (list, tuple, dict)):
+        for item in value.values() if isinstance(value, dict) else value:
+            _visit(item, on_layer, on_variable, on_state_owner)
     elif owns_variables(value):
-        owner._untrack_state_owner(value)
+        on_state_owner(value)
 
 
 class TrackedList(list):
