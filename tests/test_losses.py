@@ -259,3 +259,13 @@ def test_cuda_loss_never_syncs_and_matches_cpu(loss):
         torch.cuda.set_sync_debug_mode("default")
     want = loss(y_true, y_pred, sample_weight=weight)
     np.testing.assert_allclose(got.cpu().cpu().numpy(), want.numpy(), 1e-5, 1e-6)
+
+
+def test_serialize_round_trip_through_keras_config_dict():
+    config = losses.serialize(losses.Huber(delta=2.0, reduction="sum"))
+    assert (config["class_name"], config["config"]["delta"]) == ("Huber", 2.0)
+    clone = losses.deserialize(config)
+    assert (type(clone), clone.delta, clone.reduction) == (losses.Huber, 2.0, "sum")
+    assert losses.deserialize(losses.serialize(losses.mean_squared_error)) is (
+        losses.mean_squared_error
+    )

@@ -247,3 +247,9 @@ def test_cuda_update_state_never_syncs_and_matches_cpu():
         np.testing.assert_allclose(
             metric_cuda.result().cpu().cpu().numpy(), metric_cpu.result().cpu().numpy(), 1e-5
         )
+
+
+def test_serialize_round_trip_through_keras_config_dict():
+    config = metrics.serialize(metrics.BinaryAccuracy(threshold=0.7, name="acc"))
+    clone = metrics.deserialize(config)
+    assert (type(clone), clone.threshold, clone.name) == (metrics.BinaryAccuracy, 0.7, "acc")

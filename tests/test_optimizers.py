@@ -386,3 +386,11 @@ def test_cuda_step_never_syncs_and_matches_cpu(name):
     np.testing.assert_allclose(
         cuda_w.detach().cpu().cpu().numpy(), cpu_w.detach().cpu().numpy(), 1e-5, 1e-6
     )
+
+
+def test_serialize_round_trip_keeps_the_schedule():
+    optimizer = optimizers.Adam(schedules.PiecewiseConstantDecay([2], [0.1, 0.01]), amsgrad=True)
+    config = optimizers.serialize(optimizer)
+    assert config["config"]["learning_rate"]["class_name"] == "PiecewiseConstantDecay"
+    clone = optimizers.deserialize(config)
+    assert clone.get_config() == optimizer.get_config()
