@@ -13,7 +13,11 @@ from tritonlayers.layers.naming import clear_uids
 
 @pytest.fixture(autouse=True)
 def _fresh_names():
+    """Fresh automatic names, and CPU variables (the inputs below are CPU tensors)."""
     clear_uids()
+    keras.config.set_device("cpu")
+    yield
+    keras.config.set_device(None)
 
 
 class Recorder(keras.Layer):
@@ -66,7 +70,13 @@ def test_numpy_input_becomes_a_float32_tensor():
     layer(np.ones((2, 3), dtype=np.float64))
     seen = layer.seen[0]
     assert isinstance(seen, torch.Tensor) and seen.dtype == torch.float32
-    assert seen.device.type == keras.config.device().type
+
+
+def test_numpy_input_goes_to_config_device():
+    keras.config.set_device("meta")
+    layer = Recorder()
+    layer(np.ones((2, 3)))
+    assert layer.seen[0].device.type == "meta"
 
 
 def test_float64_tensor_input_becomes_float32():

@@ -10,10 +10,13 @@ from tritonlayers.layers.naming import clear_uids
 
 @pytest.fixture(autouse=True)
 def _fresh_state():
+    """Fresh names and compile caches; variables start on the CPU (the GPU test moves them)."""
     clear_uids()
+    keras.config.set_device("cpu")
     torch._dynamo.reset()
     yield
     torch._dynamo.reset()
+    keras.config.set_device(None)
 
 
 class Linear(keras.Layer):
@@ -103,3 +106,21 @@ def test_layer_and_variables_move_to_cuda_and_run_there():
     torch.testing.assert_close(out.cpu(), expected, rtol=1e-3, atol=1e-3)
     block.to("cpu")
     assert all(isinstance(w, keras.Variable) and not w.is_cuda for w in block.weights)
+
+
+@pytest.mark.gpu
+def test_mixed_bfloat16_block_compiles_with_inductor_on_cuda():
+    keras.config.set_device("cuda")
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        block = Block()
+    finally:
+        keras.config.set_dtype_policy(None)
+    x = torch.randn(64, 6, device="cuda")
+    eager = block(x, training=True)
+    compiled = torch.compile(block, fullgraph=True)
+    out = compiled(x, training=True)
+    assert out.dtype == torch.bfloat16 and all(w.dtype == torch.float32 for w in block.weights)
+    torch.testing.assert_close(out, eager, rtol=2e-2, atol=2e-2)
+    out.float().sum().backward()
+    assert all(w.grad is not None and w.grad.is_cuda for w in block.trainable_weights)

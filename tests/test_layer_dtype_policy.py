@@ -9,9 +9,12 @@ from tritonlayers.layers.naming import clear_uids
 
 @pytest.fixture(autouse=True)
 def _fresh_names_and_policy():
+    """Fresh names, the default policy, and CPU tensors (the inputs below are CPU tensors)."""
     clear_uids()
+    keras.config.set_device("cpu")
     yield
     keras.config.set_dtype_policy(None)
+    keras.config.set_device(None)
 
 
 class Linear(keras.Layer):

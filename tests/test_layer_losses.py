@@ -9,7 +9,11 @@ from tritonlayers.layers.naming import clear_uids
 
 @pytest.fixture(autouse=True)
 def _fresh_names():
+    """Fresh automatic names, and CPU variables (the inputs below are CPU tensors)."""
     clear_uids()
+    keras.config.set_device("cpu")
+    yield
+    keras.config.set_device(None)
 
 
 class ActivityLoss(keras.Layer):

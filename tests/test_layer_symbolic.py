@@ -10,7 +10,11 @@ from tritonlayers.layers.symbolic import KerasTensor, Node
 
 @pytest.fixture(autouse=True)
 def _fresh_names():
+    """Fresh automatic names, and CPU variables (the inputs below are CPU tensors)."""
     clear_uids()
+    keras.config.set_device("cpu")
+    yield
+    keras.config.set_device(None)
 
 
 class Linear(keras.Layer):

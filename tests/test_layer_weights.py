@@ -12,7 +12,11 @@ from tritonlayers.layers.naming import clear_uids
 
 @pytest.fixture(autouse=True)
 def _fresh_names():
+    """Fresh automatic names, and CPU variables (the inputs below are CPU tensors)."""
     clear_uids()
+    keras.config.set_device("cpu")
+    yield
+    keras.config.set_device(None)
 
 
 class Linear(keras.Layer):
@@ -237,3 +241,9 @@ def test_attribute_taking_an_auto_key_name_keeps_the_other_variable_registered()
     registered = list(layer.parameters())
     assert any(p is listed for p in registered) and any(p is layer.kernel for p in registered)
     assert len(layer.state_dict()) == 2
+
+
+def test_lazily_built_weights_are_created_on_the_input_device():
+    layer = Linear(2)
+    out = layer(torch.empty(4, 3, device="meta"))
+    assert out.device.type == "meta" and all(w.device.type == "meta" for w in layer.weights)
