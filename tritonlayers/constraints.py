@@ -167,17 +167,4 @@ def get(identifier: Any) -> "Constraint | None":
     >>> keras.constraints.get("max_norm").max_value
     2
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, str) and identifier in _ALL_OBJECTS:
-        obj = _ALL_OBJECTS[identifier]()
-    elif isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    else:
-        obj = identifier
-    if callable(obj) and not isinstance(obj, (str, type)):
-        return obj
-    raise ValueError(
-        f"Could not interpret constraint identifier: {identifier!r}. Expected one of "
-        f"{sorted(_ALL_OBJECTS)}, a config dict, or a callable."
-    )
+    return serialization_lib.resolve_identifier(identifier, _ALL_OBJECTS, "constraint")

@@ -452,19 +452,4 @@ def get(identifier: Any) -> "Initializer | None":
     >>> type(keras.initializers.get("he_normal")).__name__
     'HeNormal'
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = _ALL_OBJECTS.get(identifier) or serialization_lib.deserialize_keras_object(identifier)
-    else:
-        obj = identifier
-    if isinstance(obj, type):
-        obj = obj()
-    if callable(obj):
-        return obj
-    raise ValueError(
-        f"Could not interpret initializer identifier: {identifier!r}. Expected one of "
-        f"{sorted(_ALL_OBJECTS)}, a config dict, or a callable."
-    )
+    return serialization_lib.resolve_identifier(identifier, _ALL_OBJECTS, "initializer")

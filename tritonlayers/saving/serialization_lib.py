@@ -46,6 +46,7 @@ __all__ = [
     "deserialize_keras_object",
     "enable_unsafe_deserialization",
     "in_safe_mode",
+    "resolve_identifier",
     "serialize_keras_object",
 ]
 
@@ -585,3 +586,34 @@ def _lookup(namespace: str, name: str) -> "Callable | type | None":
         ).startswith("tritonlayers."):
             return obj
     return None
+
+
+def resolve_identifier(identifier: Any, module_objects: "dict[str, Any]", kind: str) -> Any:
+    """What a namespace's ``get(identifier)`` returns (initializers, regularizers, ...).
+
+    None stays None; a name from ``module_objects`` or the registry, or a config dict,
+    becomes an instance; a class is instantiated with no arguments; a callable (instance or
+    function) passes through.
+
+    Example:
+    >>> from tritonlayers import regularizers
+    >>> from tritonlayers.saving.serialization_lib import resolve_identifier
+    >>> resolve_identifier("l2", {"l2": regularizers.L2}, "regularizer").l2
+    0.01
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        obj = module_objects.get(identifier) or deserialize_keras_object(identifier)
+    elif isinstance(identifier, dict):
+        obj = deserialize_keras_object(identifier, module_objects=module_objects)
+    else:
+        obj = identifier
+    if inspect.isclass(obj):
+        obj = obj()
+    if callable(obj):
+        return obj
+    raise ValueError(
+        f"Could not interpret {kind} identifier: {identifier!r}. Expected one of "
+        f"{sorted(module_objects)}, a config dict, or a callable."
+    )
