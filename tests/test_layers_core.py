@@ -40,6 +40,17 @@ def test_dense_applies_on_last_axis_of_rank_4_input():
     torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
 
 
+def test_dense_under_mixed_bfloat16_computes_in_bfloat16_from_float32_weights():
+    layer = layers.Dense(6, activation="relu", dtype="mixed_bfloat16")
+    x = torch.randn(4, 5)
+    out = layer(x)
+    assert layer.kernel.dtype == torch.float32
+    assert out.dtype == torch.bfloat16
+    kernel, bias = layer.kernel.detach().bfloat16(), layer.bias.detach().bfloat16()
+    expected = torch.relu(x.bfloat16().float() @ kernel.float() + bias.float())
+    torch.testing.assert_close(out.float(), expected, rtol=2e-2, atol=2e-2)
+
+
 def test_dense_without_bias_has_only_a_kernel():
     layer = layers.Dense(2, use_bias=False)
     layer(torch.ones(1, 3))

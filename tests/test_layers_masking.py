@@ -60,3 +60,31 @@ def test_mask_reaches_inner_layers_of_a_subclassed_layer():
     padded = model(PADDED)
     for row, ids in enumerate(UNPADDED):
         torch.testing.assert_close(padded[row], model(ids)[0], **TOL)
+
+
+class SequenceModel(keras.Model):
+    """A subclassed Model: Embedding(mask_zero) -> LSTM, masks never mentioned."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.embedding = layers.Embedding(10, 4, mask_zero=True)
+        self.lstm = layers.LSTM(3)
+
+    def call(self, ids):
+        return self.lstm(self.embedding(ids))
+
+
+def test_mask_reaches_lstm_inside_a_subclassed_model():
+    model = SequenceModel()
+    padded = model(PADDED)
+    for row, ids in enumerate(UNPADDED):
+        torch.testing.assert_close(padded[row], model(ids)[0], **TOL)
+
+
+def test_mask_reaches_lstm_inside_a_functional_model():
+    ids = keras.Input(shape=(None,), dtype="int32")
+    outputs = layers.LSTM(3)(layers.Embedding(10, 4, mask_zero=True)(ids))
+    model = keras.Model(ids, outputs)
+    padded = model(PADDED)
+    for row, unpadded in enumerate(UNPADDED):
+        torch.testing.assert_close(padded[row], model(unpadded)[0], **TOL)

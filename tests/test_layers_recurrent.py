@@ -218,3 +218,18 @@ def test_cell_step_equals_one_step_layer(cell):
     torch.testing.assert_close(step_out, out)
     for got, expected in zip(step_states, states):
         torch.testing.assert_close(got, expected)
+
+
+def test_lstm_and_bidirectional_under_mixed_bfloat16_return_bfloat16_close_to_float32():
+    x = torch.randn(2, 5, 3)
+    policy = "mixed_bfloat16"
+    mixed = layers.Bidirectional(layers.LSTM(4, return_sequences=True, dtype=policy), dtype=policy)
+    full = layers.Bidirectional(layers.LSTM(4, return_sequences=True))
+    mixed(x)
+    full(x)
+    for target, source in zip(full.weights, mixed.weights):
+        target.assign(source)
+    out = mixed(x)
+    assert out.dtype == torch.bfloat16
+    assert mixed.forward_layer(x).dtype == torch.bfloat16
+    torch.testing.assert_close(out.float(), full(x), rtol=3e-2, atol=3e-2)

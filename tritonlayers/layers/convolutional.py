@@ -155,8 +155,8 @@ class _Conv(Layer):
         x = to_channels_first(inputs, self.data_format)
         outputs = _CONVOLUTIONS[self.rank](
             self._padded(x),
-            _torch_layout(self.kernel.value),
-            None if self.bias is None else self.bias.value,
+            _torch_layout(self.kernel),
+            self.bias,
             stride=self.strides,
             dilation=self.dilation_rate,
             groups=self.groups,
@@ -303,7 +303,7 @@ class Conv2DTranspose(_Conv):
         x = to_channels_first(inputs, self.data_format)
         full = _TRANSPOSED_CONVOLUTIONS[self.rank](
             x,
-            _torch_layout(self.kernel.value),
+            _torch_layout(self.kernel),
             stride=self.strides,
             dilation=self.dilation_rate,
         )
@@ -326,7 +326,7 @@ class Conv2DTranspose(_Conv):
             pads.append((-before, target - (full_length - before)))
         outputs = pad_spatial(full, pads)
         if self.bias is not None:
-            outputs = outputs + self.bias.value.reshape(-1, *[1] * self.rank)
+            outputs = outputs + self.bias.reshape(-1, *[1] * self.rank)
         return self.activation(from_channels_first(outputs, self.data_format))
 
     def compute_output_shape(self, input_shape):
@@ -421,8 +421,7 @@ class DepthwiseConv2D(_Conv):
 
     def call(self, inputs):
         x = to_channels_first(inputs, self.data_format)
-        bias = None if self.bias is None else self.bias.value
-        outputs = self._depthwise(x, self.kernel.value, bias)
+        outputs = self._depthwise(x, self.kernel, self.bias)
         return self.activation(from_channels_first(outputs, self.data_format))
 
     def _output_channels(self, input_shape) -> int:
@@ -488,9 +487,8 @@ class SeparableConv2D(DepthwiseConv2D):
 
     def call(self, inputs):
         x = to_channels_first(inputs, self.data_format)
-        depthwise = self._depthwise(x, self.depthwise_kernel.value, None)
-        bias = None if self.bias is None else self.bias.value
-        outputs = F.conv2d(depthwise, _torch_layout(self.pointwise_kernel.value), bias)
+        depthwise = self._depthwise(x, self.depthwise_kernel, None)
+        outputs = F.conv2d(depthwise, _torch_layout(self.pointwise_kernel), self.bias)
         return self.activation(from_channels_first(outputs, self.data_format))
 
     def _output_channels(self, input_shape) -> int:

@@ -109,11 +109,9 @@ class Dense(Layer):
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
 
     def call(self, inputs):
-        bias = None if self.bias is None else self.bias.value
-        kernel = self.kernel.value
         if self._fused:
-            return kernels.fused_linear(inputs, kernel, bias, self._fused_activation)
-        return self.activation(kernels.fused_linear(inputs, kernel, bias))
+            return kernels.fused_linear(inputs, self.kernel, self.bias, self._fused_activation)
+        return self.activation(kernels.fused_linear(inputs, self.kernel, self.bias))
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.units)

@@ -13,6 +13,7 @@ for every timestep in one matmul, and `recur` does the per-step recurrent part.
 import torch
 
 from .. import activations, constraints, initializers, kernels, random, regularizers
+from ..dtype_policies import to_torch_dtype
 from ..saving import deserialize_keras_object, serialize_keras_object
 from .input_spec import InputSpec
 from .layer import Layer
@@ -117,13 +118,13 @@ class _Cell(Layer):
         return input_mask, recurrent_mask
 
     def _input_bias(self):
-        return None if self.bias is None else self.bias.value
+        return self.bias
 
     def project(self, inputs: torch.Tensor, input_mask=None) -> torch.Tensor:
         """`inputs @ kernel + input bias` for inputs `(..., input_dim)` (all timesteps at once)."""
         if input_mask is not None:
             inputs = inputs * (input_mask.unsqueeze(1) if inputs.ndim == 3 else input_mask)
-        return kernels.fused_linear(inputs, self.kernel.value, self._input_bias())
+        return kernels.fused_linear(inputs, self.kernel, self._input_bias())
 
     def call(self, inputs, states, training=False):
         """One step on `inputs (batch, input_dim)`: returns `(output, new_states)`."""
@@ -134,7 +135,7 @@ class _Cell(Layer):
     def get_initial_state(self, batch_size: int) -> list:
         sizes = self.state_size if isinstance(self.state_size, (list, tuple)) else [self.units]
         return [
-            torch.zeros(batch_size, size, dtype=self.kernel.value.dtype, device=self.kernel.device)
+            torch.zeros(batch_size, size, dtype=self.kernel.dtype, device=self.kernel.device)
             for size in sizes
         ]
 
@@ -172,7 +173,7 @@ class SimpleRNNCell(_Cell):
 
     def recur(self, projected, states, recurrent_mask=None):
         h_prev = states[0] if recurrent_mask is None else states[0] * recurrent_mask
-        output = self.activation(projected + h_prev @ self.recurrent_kernel.value)
+        output = self.activation(projected + h_prev @ self.recurrent_kernel)
         return output, [output]
 
 
@@ -229,7 +230,7 @@ class LSTMCell(_Cell):
         h_prev, c_prev = states
         if recurrent_mask is not None:
             h_prev = h_prev * recurrent_mask
-        z = projected + h_prev @ self.recurrent_kernel.value
+        z = projected + h_prev @ self.recurrent_kernel
         z_i, z_f, z_c, z_o = torch.chunk(z, 4, dim=-1)
         i = self.recurrent_activation(z_i)
         f = self.recurrent_activation(z_f)
@@ -283,17 +284,17 @@ class GRUCell(_Cell):
     def _input_bias(self):
         if self.bias is None:
             return None
-        return self.bias.value[0] if self.reset_after else self.bias.value
+        return self.bias[0] if self.reset_after else self.bias
 
     def recur(self, projected, states, recurrent_mask=None):
         h_prev = states[0]
         h_dropped = h_prev if recurrent_mask is None else h_prev * recurrent_mask
         x_z, x_r, x_h = torch.chunk(projected, 3, dim=-1)
-        recurrent_kernel = self.recurrent_kernel.value
+        recurrent_kernel = self.recurrent_kernel
         if self.reset_after:
             inner = h_dropped @ recurrent_kernel
             if self.bias is not None:
-                inner = inner + self.bias.value[1]
+                inner = inner + self.bias[1]
             r_z, r_r, r_h = torch.chunk(inner, 3, dim=-1)
             z = self.recurrent_activation(x_z + r_z)
             r = self.recurrent_activation(x_r + r_r)
@@ -403,7 +404,7 @@ class RNN(Layer):
                 torch.as_tensor(s, dtype=sequences.dtype, device=sequences.device) for s in states
             ]
         if self.stateful:
-            return [state.value.to(sequences.dtype) for state in self.states]
+            return [state.to(sequences.dtype) for state in self.states]
         return [
             torch.zeros(sequences.shape[0], size, dtype=sequences.dtype, device=sequences.device)
             for size in self._state_sizes
@@ -635,6 +636,8 @@ class Bidirectional(Layer):
         if self.return_state:
             states = [*y[1:], *y_rev[1:]]
             y, y_rev = y[0], y_rev[0]
+        dtype = to_torch_dtype(self.compute_dtype)
+        y, y_rev = y.to(dtype), y_rev.to(dtype)
         if self.return_sequences:
             y_rev = torch.flip(y_rev, dims=(1,))
         output = self._merge(y, y_rev)
