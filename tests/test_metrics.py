@@ -253,3 +253,18 @@ def test_serialize_round_trip_through_keras_config_dict():
     config = metrics.serialize(metrics.BinaryAccuracy(threshold=0.7, name="acc"))
     clone = metrics.deserialize(config)
     assert (type(clone), clone.threshold, clone.name) == (metrics.BinaryAccuracy, 0.7, "acc")
+
+
+def test_update_state_traces_into_one_torch_compile_graph():
+    import torch._dynamo
+
+    auc, accuracy = metrics.AUC(), metrics.BinaryAccuracy()
+    y_true, y_pred = torch.tensor(BINARY), torch.tensor(SCORES)
+
+    def update():
+        auc.update_state(y_true, y_pred)
+        accuracy.update_state(y_true, y_pred)
+
+    update()
+    explanation = torch._dynamo.explain(update)()
+    assert (explanation.graph_count, explanation.graph_break_count) == (1, 0)

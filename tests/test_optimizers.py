@@ -394,3 +394,22 @@ def test_serialize_round_trip_keeps_the_schedule():
     assert config["config"]["learning_rate"]["class_name"] == "PiecewiseConstantDecay"
     clone = optimizers.deserialize(config)
     assert clone.get_config() == optimizer.get_config()
+
+
+@pytest.mark.parametrize("name", ["adam", "nadam", "rmsprop"])
+def test_step_traces_into_one_torch_compile_graph(name):
+    import torch._dynamo
+
+    params = [Variable(torch.randn(4, 3), name="a"), Variable(torch.randn(3), name="b")]
+    optimizer = optimizers.ALL_OBJECTS_DICT[name](
+        schedules.ExponentialDecay(0.01, 10, 0.9), global_clipnorm=1.0, weight_decay=0.01
+    )
+
+    def step():
+        for p in params:
+            p.grad = torch.ones_like(p)
+        optimizer.step(params)
+
+    step()
+    explanation = torch._dynamo.explain(step)()
+    assert (explanation.graph_count, explanation.graph_break_count) == (1, 0)
