@@ -112,7 +112,7 @@ class NonNeg(Constraint):
     """Sets negative weights to zero."""
 
     def __call__(self, w: Tensor) -> Tensor:
-        return w * (w >= 0).to(w.dtype)
+        return torch.where(w >= 0, w, torch.zeros_like(w))
 
 
 class UnitNorm(Constraint):

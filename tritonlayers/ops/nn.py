@@ -494,12 +494,31 @@ def separable_conv(
     return conv(depthwise, pointwise_kernel, 1, "valid", data_format)
 
 
-def _pool_args(inputs: Any, pool_size: Any, strides: Any, padding: str, name: str):
+def _pooled_max(x: Tensor, window, strides, pads: "list[int] | None") -> Tensor:
+    if pads is not None:
+        x = F.pad(x, pads, value=float("-inf"))
+    return _MAX_POOL[x.ndim - 2](x, window, strides)
+
+
+def _pooled_mean(x: Tensor, window, strides, pads: "list[int] | None") -> Tensor:
+    pool = _AVG_POOL[x.ndim - 2]
+    if pads is None:
+        return pool(x, window, strides)
+    counts = F.pad(torch.ones_like(x[:1, :1]), pads)
+    return pool(F.pad(x, pads), window, strides) / pool(counts, window, strides)
+
+
+def _pool(reduce, name: str, inputs, pool_size, strides, padding, data_format) -> Tensor:
     inputs = floating(inputs)
     rank = _spatial_rank(inputs, name)
     window = _tuple(pool_size, rank, "pool_size")
     strides = window if strides is None else _tuple(strides, rank, "strides")
-    return inputs, rank, window, strides, _padding(padding, name)
+    data_format = _data_format(data_format)
+    x = _channels_first(inputs, data_format)
+    pads = None
+    if _padding(padding, name) == "same":
+        pads = _same_pads(x.shape[2:], window, strides, (1,) * rank)
+    return _restore_layout(reduce(x, window, strides, pads), data_format)
 
 
 def max_pool(
@@ -509,16 +528,14 @@ def max_pool(
     padding: str = "valid",
     data_format: "str | None" = None,
 ) -> Tensor:
-    """The largest value of each ``pool_size`` window (``strides`` defaults to it)."""
-    inputs, rank, window, strides, padding = _pool_args(
-        inputs, pool_size, strides, padding, "max_pool"
-    )
-    data_format = _data_format(data_format)
-    x = _channels_first(inputs, data_format)
-    if padding == "same":
-        pads = _same_pads(x.shape[2:], window, strides, (1,) * rank)
-        x = F.pad(x, pads, value=float("-inf"))
-    return _restore_layout(_MAX_POOL[rank](x, window, strides), data_format)
+    """The largest value of each ``pool_size`` window (``strides`` defaults to it).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.max_pool(keras.ops.reshape(keras.ops.arange(4.0), (1, 4, 1)), 2).tolist()
+    [[[1.0], [3.0]]]
+    """
+    return _pool(_pooled_max, "max_pool", inputs, pool_size, strides, padding, data_format)
 
 
 def average_pool(
@@ -529,15 +546,13 @@ def average_pool(
     data_format: "str | None" = None,
 ) -> Tensor:
     """The mean of each ``pool_size`` window; with "same" padding the padded positions are
-    left out of the mean (TensorFlow's rule, as in Keras)."""
-    inputs, rank, window, strides, padding = _pool_args(
-        inputs, pool_size, strides, padding, "average_pool"
-    )
-    data_format = _data_format(data_format)
-    x = _channels_first(inputs, data_format)
-    if padding == "valid":
-        return _restore_layout(_AVG_POOL[rank](x, window, strides), data_format)
-    pads = _same_pads(x.shape[2:], window, strides, (1,) * rank)
-    counts = F.pad(torch.ones_like(x[:1, :1]), pads)
-    pooled = _AVG_POOL[rank](F.pad(x, pads), window, strides)
-    return _restore_layout(pooled / _AVG_POOL[rank](counts, window, strides), data_format)
+    left out of the mean (TensorFlow's rule; Keras's torch backend averages edge-replicated
+    values instead when the padding is uneven).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> x = keras.ops.reshape(keras.ops.arange(3.0), (1, 3, 1))
+    >>> keras.ops.average_pool(x, 2, padding="same").tolist()
+    [[[0.5], [2.0]]]
+    """
+    return _pool(_pooled_mean, "average_pool", inputs, pool_size, strides, padding, data_format)
