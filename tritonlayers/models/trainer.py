@@ -355,6 +355,8 @@ class Trainer:
         self.stop_training = False
         self._prepare_training()
         callback_list.on_train_begin()
+        # BackupAndRestore (in on_train_begin) sets the first epoch of a resumed run.
+        initial_epoch = self.__dict__.pop("_initial_epoch", None) or initial_epoch
         training_logs = None
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
