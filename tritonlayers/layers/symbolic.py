@@ -20,11 +20,13 @@ import collections
 from typing import Any
 
 import torch
-from torch._subclasses.fake_tensor import FakeTensorMode
+from torch._subclasses.fake_tensor import FakeTensorMode, unset_fake_temporarily
+from torch.overrides import TorchFunctionMode
 
 from .. import config
 from ..dtype_policies import standardize_dtype, to_torch_dtype
 from .nest import flatten, map_structure
+from .variables import Variable
 
 # Two sizes that stand in for a None dimension while tracing; output sizes that differ
 # between the two runs are None in the result.
@@ -215,7 +217,8 @@ def _trace(layer: Any, args: tuple, kwargs: dict, fn: Any, fn_args: tuple, fn_kw
     runs = []
     try:
         for size in _STAND_IN_SIZES:
-            with FakeTensorMode(allow_non_fake_inputs=True), torch.no_grad():
+            fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
+            with fake_mode, _FakeVariables(fake_mode), torch.no_grad():
                 fake_args = _to_fake(fn_args, size)
                 fake_kwargs = _to_fake(fn_kwargs, size)
                 runs.append(fn(*fake_args, **fake_kwargs))
@@ -229,6 +232,34 @@ def _trace(layer: Any, args: tuple, kwargs: dict, fn: Any, fn_args: tuple, fn_kw
         for sub, losses in saved_losses:
             sub._losses[:] = losses
     return _merge_runs(runs[0], runs[1])
+
+
+class _FakeVariables(TorchFunctionMode):
+    """Hands every torch op a fake stand-in for each Variable it is given.
+
+    So tracing reads no real weights and writes none (`assign_add` lands on the stand-in),
+    and it works on torch versions whose FakeTensorMode refuses Parameter subclasses.
+    """
+
+    def __init__(self, fake_mode: FakeTensorMode):
+        super().__init__()
+        self._fake_mode = fake_mode
+        self._fakes: dict = {}
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        args = map_structure(self._stand_in, args)
+        kwargs = map_structure(self._stand_in, kwargs or {})
+        return func(*args, **kwargs)
+
+    def _stand_in(self, value: Any) -> Any:
+        if not isinstance(value, Variable):
+            return value
+        entry = self._fakes.get(id(value))
+        if entry is None:
+            with unset_fake_temporarily():
+                plain = value.detach()
+            entry = self._fakes[id(value)] = (value, self._fake_mode.from_tensor(plain))
+        return entry[1]
 
 
 def _to_fake(value: Any, size: int) -> Any:
