@@ -7,7 +7,7 @@ Example:
 True
 """
 
-from .functional import Functional, Input, InputLayer
+from .functional import Functional, Input
 from .model import Model
 from .sequential import Sequential
 
@@ -41,7 +41,6 @@ def load_model(
 __all__ = [
     "Functional",
     "Input",
-    "InputLayer",
     "Model",
     "Sequential",
     "load_model",

@@ -17,73 +17,10 @@ Example:
 from typing import Any
 
 from ..layers import Layer
+from ..layers.core import InputLayer
 from ..layers.symbolic import KerasTensor, Node, is_keras_tensor
 from . import tree
 from .model import Model
-
-
-class InputLayer(Layer):
-    """The layer behind `Input`: holds the symbolic input tensor of a functional model.
-
-    Example:
-    >>> layer = InputLayer(shape=(3,), name="x")
-    >>> layer.output.shape, layer.output.name
-    ((None, 3), 'x')
-    """
-
-    def __init__(
-        self,
-        shape: Any = None,
-        batch_size: "int | None" = None,
-        dtype: Any = None,
-        sparse: "bool | None" = None,
-        batch_shape: Any = None,
-        input_tensor: Any = None,
-        optional: bool = False,
-        name: "str | None" = None,
-        **kwargs: Any,
-    ):
-        kwargs.pop("ragged", None)
-        super().__init__(name=name, **kwargs)
-        if shape is not None and batch_shape is not None:
-            raise ValueError(
-                "You cannot pass both `shape` and `batch_shape` at the same time. Received: "
-                f"shape={shape}, batch_shape={batch_shape}"
-            )
-        if input_tensor is not None:
-            batch_shape = input_tensor.shape
-        elif batch_shape is None:
-            if shape is None:
-                raise ValueError("You must pass a `shape` argument to `Input`.")
-            shape = (shape,) if isinstance(shape, int) else tuple(shape)
-            batch_shape = (batch_size, *shape)
-        self._batch_shape = tuple(batch_shape)
-        self._input_dtype_name = str(dtype or getattr(input_tensor, "dtype", None) or "float32")
-        self.sparse = bool(sparse)
-        self.optional = bool(optional)
-        self.output = KerasTensor(self._batch_shape, dtype=self._input_dtype_name, name=self.name)
-        Node(self, (), {}, [self.output])
-        self.built = True
-
-    @property
-    def batch_shape(self) -> tuple:
-        """The input shape with its batch dimension (None when unknown)."""
-        return self._batch_shape
-
-    def call(self, *args: Any, **kwargs: Any) -> Any:
-        raise ValueError(
-            f"InputLayer '{self.name}' is a placeholder for a functional model's input and "
-            "cannot be called; call the model instead."
-        )
-
-    def get_config(self) -> dict:
-        return {
-            "batch_shape": list(self._batch_shape),
-            "dtype": self.output.dtype,
-            "sparse": self.sparse,
-            "name": self.name,
-            "optional": self.optional,
-        }
 
 
 def Input(

@@ -94,14 +94,19 @@ def _column_widths(line_length: int, positions: list[float]) -> list[int]:
     return _ratio_reduce(excess, widths) if excess > 0 else widths
 
 
-def _cell_lines(text: str, width: int, align: str) -> list[str]:
-    lines = textwrap.wrap(text, width, break_long_words=True) or [""]
+def _cell_lines(text: str, width: int, align: str, truncate: bool = False) -> list[str]:
+    if truncate:
+        lines = [text if len(text) <= width else text[: width - 1] + "…"]
+    else:
+        lines = textwrap.wrap(text, width, break_long_words=True) or [""]
     justify = str.rjust if align == "right" else (str.center if align == "center" else str.ljust)
     return [justify(line, width) for line in lines]
 
 
 def _render_row(cells: list[str], widths: list[int], aligns: list[str], bar: str) -> list[str]:
-    columns = [_cell_lines(c, w, a) for c, w, a in zip(cells, widths, aligns)]
+    """One table row; header cells (bar "┃") are cut with "…", body cells wrap, as rich does."""
+    header = bar == "┃"
+    columns = [_cell_lines(c, w, a, header) for c, w, a in zip(cells, widths, aligns)]
     height = max(len(col) for col in columns)
     rows = []
     for index in range(height):

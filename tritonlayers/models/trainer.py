@@ -19,6 +19,7 @@ Example:
 
 import contextlib
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -254,11 +255,15 @@ class Trainer:
     def _train_step(self, x: Any, y: Any, sample_weight: Any) -> None:
         forward = self._compiled_forward or self._forward_and_loss
         loss, y_pred = forward(x, y, sample_weight)
-        loss.backward()
-        params = self._trainable_params
-        if params is None:
-            params = self.__dict__["_trainable_params"] = list(self.trainable_variables)
-        self.optimizer.step(params)
+        if loss.requires_grad:
+            loss.backward()
+            params = self._trainable_params
+            if params is None:
+                params = self.__dict__["_trainable_params"] = list(self.trainable_variables)
+            self.optimizer.step(params)
+        elif not self.__dict__.get("_warned_no_weights"):
+            self.__dict__["_warned_no_weights"] = True
+            warnings.warn("The model does not have any trainable weights.", stacklevel=4)
         self._track(loss, x, y, y_pred, sample_weight)
 
     def _test_step(self, x: Any, y: Any, sample_weight: Any) -> None:
