@@ -1,4 +1,4 @@
-"""What fit/evaluate/predict accept as data: arrays, structures, Datasets, DataLoaders, generators."""
+"""What fit, evaluate and predict accept: arrays, structures, Datasets, DataLoaders, generators."""
 
 import numpy as np
 import pytest
@@ -121,7 +121,7 @@ def test_generator_of_pairs_and_triples_is_unpacked_onto_the_device():
 
 
 def test_generator_with_steps_per_epoch_continues_across_epochs():
-    adapter = get_data_adapter((np.full((1, 1), i) for i in range(5)))
+    adapter = get_data_adapter(np.full((1, 1), i) for i in range(5))
     first = [int(x) for x, _, _ in adapter.steps(2)]
     second = [int(x) for x, _, _ in adapter.steps(2)]
     assert (first, second) == ([0, 1], [2, 3])
