@@ -4,8 +4,9 @@ math, forward and forward+backward, at VAE-like shapes (see ``conftest.py`` for 
 "tritonlayers" is the op as users call it; on CUDA the kernel mode is forced to "triton" so
 that the numbers are the Triton kernels' even where a measured dispatch table would send a
 shape to torch, and on the CPU it is the torch fallback. "torch_compile" compiles the eager
-function once per (op, pass, dtype) with default settings, so after the first shape it is
-recompiled with dynamic shapes, as it would be in a training script.
+function once per (op, pass, dtype) with ``dynamic=True``, so one compilation serves every
+shape (the GPU run must fit in minutes; torch's default would compile twice: static for the
+first shape, then dynamic). The matmuls are cuBLAS calls either way.
 
 Run: ``pytest benchmarks/test_kernels.py --benchmark-only`` (add ``--benchmark-json=F``
 and ``python benchmarks/summarize.py F RESULTS.md`` for the table).
@@ -58,7 +59,7 @@ def kernel_mode_for_impl(request):
 @functools.cache
 def _compiled(fn, pass_: str, dtype: str):
     """One torch.compile of ``fn`` per (pass, dtype), shared by every shape."""
-    return torch.compile(fn)
+    return torch.compile(fn, dynamic=True)
 
 
 def _step(fn, training: bool):

@@ -540,7 +540,31 @@ def _checked_activation(activation) -> str:
     )
 
 
-def _check_inputs(x, weight, bias) -> None:
+def _inputs_are_valid(x, weight, bias) -> bool:
+    """The fast check every call makes; ``_raise_input_error`` explains a failure."""
+    return (
+        isinstance(x, torch.Tensor)
+        and isinstance(weight, torch.Tensor)
+        and x.dtype.is_floating_point
+        and x.dtype == weight.dtype
+        and x.device == weight.device
+        and weight.ndim == 2
+        and x.ndim >= 1
+        and x.shape[-1] == weight.shape[0]
+        and (
+            bias is None
+            or (
+                isinstance(bias, torch.Tensor)
+                and bias.dtype == x.dtype
+                and bias.device == x.device
+                and bias.shape == (weight.shape[1],)
+            )
+        )
+    )
+
+
+def _raise_input_error(x, weight, bias) -> None:
+    """Raise the error that names the invalid input, checked in the order a reader would."""
     named = {"x": x, "weight": weight} if bias is None else {"x": x, "weight": weight, "bias": bias}
     for name, tensor in named.items():
         if not isinstance(tensor, torch.Tensor):
@@ -598,7 +622,8 @@ def fused_linear(
     tensor([[1., 0.]])
     """
     activation = _checked_activation(activation)
-    _check_inputs(x, weight, bias)
+    if not _inputs_are_valid(x, weight, bias):
+        _raise_input_error(x, weight, bias)
     tensors = (x, weight) if bias is None else (x, weight, bias)
     if not _dispatch.use_triton(*tensors):
         return _reference_fused_linear(x, weight, bias, activation)
