@@ -184,3 +184,28 @@ def test_lambda_config_with_python_lambda_loads_when_unsafe():
     config = layers.Lambda(lambda x: x + 1).get_config()
     clone = layers.Lambda.from_config(config, safe_mode=False)
     torch.testing.assert_close(clone(torch.tensor([1.0])), torch.tensor([2.0]))
+
+
+def test_lambda_passes_mask_and_training_when_the_function_takes_them():
+    seen = {}
+
+    def function(x, mask=None, training=None):
+        seen.update(mask=mask, training=training)
+        return x
+
+    x = torch.ones(2, 3)
+    x._keras_mask = torch.tensor([True, False])
+    layers.Lambda(function)(x, training=True)
+    assert seen["training"] is True
+    assert seen["mask"].tolist() == [True, False]
+
+
+def test_lambda_declared_output_shape_is_used_for_symbolic_inputs():
+    layer = layers.Lambda(lambda x: x[:, :2], output_shape=(2,))
+    assert layer.compute_output_shape((None, 5)) == (None, 2)
+    assert layer(keras.Input(shape=(5,))).shape == (None, 2)
+
+
+def test_lambda_output_shape_is_inferred_by_tracing_without_declaration():
+    layer = layers.Lambda(lambda x: x.reshape(x.shape[0], -1, 2))
+    assert layer.compute_output_shape((4, 6)) == (4, 3, 2)

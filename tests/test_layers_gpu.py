@@ -1,5 +1,6 @@
-"""On a CUDA GPU, Dense, Dropout and Sampling running the Triton kernels (mode "auto") equal
-the same layers in kernel mode "torch", in float32 and under the mixed_bfloat16 policy.
+"""On a CUDA GPU, Dense, Dropout and Sampling running the Triton kernels (kernel mode
+"triton") equal the same layers in kernel mode "torch", in float32 and under the
+mixed_bfloat16 policy.
 """
 
 import pytest
@@ -14,8 +15,8 @@ POLICIES = {"float32": {"rtol": 1e-4, "atol": 1e-4}, "mixed_bfloat16": {"rtol": 
 
 
 def _both_modes(fn):
-    """fn() in kernel mode "auto" (Triton on CUDA), then in mode "torch"."""
-    keras.config.set_kernel_mode("auto")
+    """fn() with the Triton kernels, then with the torch references."""
+    keras.config.set_kernel_mode("triton")
     triton_result = fn()
     keras.config.set_kernel_mode("torch")
     torch_result = fn()

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+import tritonlayers as keras
 from tritonlayers import layers
 
 TOL = {"rtol": 1e-5, "atol": 1e-5}
@@ -233,3 +234,10 @@ def test_lstm_and_bidirectional_under_mixed_bfloat16_return_bfloat16_close_to_fl
     assert out.dtype == torch.bfloat16
     assert mixed.forward_layer(x).dtype == torch.bfloat16
     torch.testing.assert_close(out.float(), full(x), rtol=3e-2, atol=3e-2)
+
+
+def test_bidirectional_on_symbolic_input_creates_both_directions_weights():
+    layer = layers.Bidirectional(layers.GRU(3))
+    output = layer(keras.Input(shape=(None, 4)))
+    assert output.shape == (None, 6)
+    assert [tuple(w.shape) for w in layer.weights] == [(4, 9), (3, 9), (2, 9)] * 2

@@ -1,5 +1,6 @@
 """Core layers: Dense, Embedding, Masking, Identity, InputLayer, Lambda."""
 
+import inspect
 from collections.abc import Callable
 
 import torch
@@ -341,22 +342,22 @@ class Lambda(Layer):
         self._output_shape = output_shape
         self._mask = mask
         self.supports_masking = True
+        parameters = inspect.signature(function).parameters
+        self._passes = [name for name in ("mask", "training") if name in parameters]
+        if output_shape is not None:
+            # Declared shapes win; without them the output shape is found by running
+            # `function` on meta tensors (Layer's default `compute_output_shape`).
+            self.compute_output_shape = self._declared_output_shape
 
     def call(self, inputs, mask=None, training=None):
-        kwargs = dict(self.arguments)
-        names = self.function.__code__.co_varnames if hasattr(self.function, "__code__") else ()
-        if "mask" in names:
-            kwargs["mask"] = mask
-        if "training" in names:
-            kwargs["training"] = training
-        return self.function(inputs, **kwargs)
+        passed = {"mask": mask, "training": training}
+        extra = {name: passed[name] for name in self._passes}
+        return self.function(inputs, **self.arguments, **extra)
 
     def compute_mask(self, inputs, mask=None):
-        return self._mask(inputs, mask) if callable(self._mask) else (mask or self._mask)
+        return self._mask(inputs, mask) if callable(self._mask) else self._mask
 
-    def compute_output_shape(self, input_shape):
-        if self._output_shape is None:
-            return super().compute_output_shape(input_shape)
+    def _declared_output_shape(self, input_shape):
         if callable(self._output_shape):
             return self._output_shape(input_shape)
         return (input_shape[0], *self._output_shape)

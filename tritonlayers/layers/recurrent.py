@@ -623,6 +623,11 @@ class Bidirectional(Layer):
         self.supports_masking = True
         self.input_spec = InputSpec(ndim=3)
 
+    def build(self, sequences_shape):
+        for direction in (self.forward_layer, self.backward_layer):
+            if not direction.built:
+                direction.build(sequences_shape)
+
     def call(self, sequences, initial_state=None, mask=None, training=None):
         forward_state = backward_state = None
         if initial_state is not None:
