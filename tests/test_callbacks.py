@@ -221,9 +221,13 @@ def test_model_checkpoint_checks_the_file_extension():
         callbacks.ModelCheckpoint("model.h5")
 
 
+class SimulatedCrash(Exception):
+    """Stands for the process dying in the middle of an epoch."""
+
+
 def _crash_at_epoch_2(epoch, logs):
     if epoch == 2:
-        raise KeyboardInterrupt
+        raise SimulatedCrash
 
 
 def test_backup_and_restore_resumes_from_the_last_finished_epoch(tmp_path):
@@ -231,7 +235,7 @@ def test_backup_and_restore_resumes_from_the_last_finished_epoch(tmp_path):
     logs = [{"loss": 1.0}] * 4
     interrupted = FakeModel()
     crash = callbacks.LambdaCallback(on_epoch_begin=_crash_at_epoch_2)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(SimulatedCrash):
         run_fit(interrupted, [callbacks.BackupAndRestore(backup_dir), crash], logs)
     with open(os.path.join(backup_dir, "training_metadata.json")) as f:
         record = json.load(f)

@@ -14,7 +14,7 @@ Example:
 
 import inspect
 
-from ..losses import _snake_case
+from ..losses.loss import _snake_case
 from .accuracy_metrics import (
     Accuracy,
     BinaryAccuracy,

@@ -3,7 +3,7 @@
 import torch
 
 from .. import config
-from ..losses import _as_tensor, squeeze_or_expand_to_same_rank
+from ..losses.loss import _as_tensor, squeeze_or_expand_to_same_rank
 from .base import MeanMetricWrapper
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import torch
 
 from .. import config, losses
-from ..losses import (
+from ..losses.loss import (
     _as_tensor,
     _dtype_name,
     _mask_to_weight,
@@ -221,7 +221,7 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name or getattr(fn, "__name__", "mean_metric_wrapper"), dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
-        if getattr(fn, "__module__", None) == losses.__name__:
+        if str(getattr(fn, "__module__", "")).startswith(losses.__name__):
             # Callbacks in mode="auto" minimise metrics that are losses.
             self._direction = "down"
 

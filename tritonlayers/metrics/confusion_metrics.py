@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from .. import config
-from ..losses import _as_tensor, _divide_no_nan, squeeze_or_expand_to_same_rank
+from ..losses.loss import _as_tensor, _divide_no_nan, squeeze_or_expand_to_same_rank
 from .base import Metric
 
 NEG_INF = -1e10

@@ -3,7 +3,7 @@
 import torch
 
 from .. import losses
-from ..losses import _float_pair, squeeze_or_expand_to_same_rank
+from ..losses.loss import _float_pair, squeeze_or_expand_to_same_rank
 from .base import Mean, MeanMetricWrapper
 
 

@@ -1,0 +1,326 @@
+"""Keras 3's loss classes: a `LossFunctionWrapper` around each per-sample function."""
+
+from .loss import LossFunctionWrapper
+from .loss_functions import (
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_hinge,
+    cosine_similarity,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
+
+
+class MeanSquaredError(LossFunctionWrapper):
+    """Mean of squares of errors: `mean(square(y_true - y_pred))`.
+
+    Example:
+    >>> round(float(MeanSquaredError()([[0.0, 1.0]], [[1.0, 1.0]])), 4)
+    0.5
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error", dtype=None):
+        super().__init__(mean_squared_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanAbsoluteError(LossFunctionWrapper):
+    """Mean of absolute errors: `mean(abs(y_true - y_pred))`.
+
+    Example:
+    >>> round(float(MeanAbsoluteError()([[0.0, 1.0]], [[2.0, 1.0]])), 4)
+    1.0
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error", dtype=None):
+        super().__init__(mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanAbsolutePercentageError(LossFunctionWrapper):
+    """`100 * mean(abs((y_true - y_pred) / y_true))`.
+
+    Example:
+    >>> round(float(MeanAbsolutePercentageError()([[2.0]], [[1.0]])), 4)
+    50.0
+    """
+
+    def __init__(
+        self,
+        reduction="sum_over_batch_size",
+        name="mean_absolute_percentage_error",
+        dtype=None,
+    ):
+        super().__init__(
+            mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype
+        )
+
+
+class MeanSquaredLogarithmicError(LossFunctionWrapper):
+    """`mean(square(log(y_true + 1) - log(y_pred + 1)))`.
+
+    Example:
+    >>> round(float(MeanSquaredLogarithmicError()([[0.0]], [[0.0]])), 4)
+    0.0
+    """
+
+    def __init__(
+        self,
+        reduction="sum_over_batch_size",
+        name="mean_squared_logarithmic_error",
+        dtype=None,
+    ):
+        super().__init__(
+            mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype
+        )
+
+
+class Huber(LossFunctionWrapper):
+    """Huber loss: quadratic inside `delta`, linear outside.
+
+    Example:
+    >>> round(float(Huber(delta=1.0)([[0.0]], [[3.0]])), 4)
+    2.5
+    """
+
+    def __init__(
+        self, delta: float = 1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None
+    ):
+        super().__init__(huber, reduction=reduction, name=name, dtype=dtype, delta=delta)
+        self.delta = delta
+
+
+class LogCosh(LossFunctionWrapper):
+    """`mean(log(cosh(y_pred - y_true)))`.
+
+    Example:
+    >>> round(float(LogCosh()([[0.0]], [[1.0]])), 4)
+    0.4338
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="log_cosh", dtype=None):
+        super().__init__(log_cosh, reduction=reduction, name=name, dtype=dtype)
+
+
+class BinaryCrossentropy(LossFunctionWrapper):
+    """Crossentropy for 0/1 labels; `from_logits=True` takes raw scores.
+
+    Example:
+    >>> round(float(BinaryCrossentropy(from_logits=True)([[1.0]], [[0.0]])), 4)
+    0.6931
+    """
+
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction="sum_over_batch_size",
+        name="binary_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            binary_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+
+
+class BinaryFocalCrossentropy(LossFunctionWrapper):
+    """Binary crossentropy down-weighting easy examples by `(1 - p_t) ** gamma`.
+
+    Example:
+    >>> round(float(BinaryFocalCrossentropy()([[1.0]], [[0.5]])), 4)
+    0.1733
+    """
+
+    def __init__(
+        self,
+        apply_class_balancing: bool = False,
+        alpha: float = 0.25,
+        gamma: float = 2.0,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction="sum_over_batch_size",
+        name="binary_focal_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            binary_focal_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            apply_class_balancing=apply_class_balancing,
+            alpha=alpha,
+            gamma=gamma,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
+        self.apply_class_balancing = apply_class_balancing
+        self.alpha = alpha
+        self.gamma = gamma
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+
+
+class CategoricalCrossentropy(LossFunctionWrapper):
+    """Crossentropy for one-hot labels.
+
+    Example:
+    >>> round(float(CategoricalCrossentropy()([[0.0, 1.0]], [[0.5, 0.5]])), 4)
+    0.6931
+    """
+
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction="sum_over_batch_size",
+        name="categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            categorical_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+
+
+class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    """Crossentropy for integer labels; `ignore_class` masks one label value out.
+
+    Example:
+    >>> round(float(SparseCategoricalCrossentropy()([1], [[0.5, 0.5]])), 4)
+    0.6931
+    """
+
+    def __init__(
+        self,
+        from_logits: bool = False,
+        ignore_class: int | None = None,
+        reduction="sum_over_batch_size",
+        axis: int = -1,
+        name="sparse_categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            sparse_categorical_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            ignore_class=ignore_class,
+            axis=axis,
+        )
+        self.from_logits = from_logits
+        self.ignore_class = ignore_class
+        self.axis = axis
+
+    def call(self, y_true, y_pred):
+        # Labels keep their own rank: the class axis only exists on y_pred.
+        return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+
+class KLDivergence(LossFunctionWrapper):
+    """Kullback-Leibler divergence `sum(y_true * log(y_true / y_pred))`.
+
+    Example:
+    >>> round(float(KLDivergence()([[0.5, 0.5]], [[0.25, 0.75]])), 4)
+    0.1438
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
+        super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
+
+
+class Poisson(LossFunctionWrapper):
+    """`mean(y_pred - y_true * log(y_pred))`.
+
+    Example:
+    >>> round(float(Poisson()([[1.0]], [[1.0]])), 4)
+    1.0
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="poisson", dtype=None):
+        super().__init__(poisson, reduction=reduction, name=name, dtype=dtype)
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    """Negative cosine similarity along `axis` (-1 = same direction).
+
+    Example:
+    >>> round(float(CosineSimilarity()([[0.0, 1.0]], [[0.0, 3.0]])), 4)
+    -1.0
+    """
+
+    def __init__(
+        self,
+        axis: int = -1,
+        reduction="sum_over_batch_size",
+        name="cosine_similarity",
+        dtype=None,
+    ):
+        super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
+
+
+class Hinge(LossFunctionWrapper):
+    """`mean(maximum(1 - y_true * y_pred, 0))` with labels in {-1, 1} (0/1 converted).
+
+    Example:
+    >>> round(float(Hinge()([[1.0]], [[0.25]])), 4)
+    0.75
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="hinge", dtype=None):
+        super().__init__(hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class SquaredHinge(LossFunctionWrapper):
+    """`mean(square(maximum(1 - y_true * y_pred, 0)))`.
+
+    Example:
+    >>> round(float(SquaredHinge()([[1.0]], [[0.5]])), 4)
+    0.25
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="squared_hinge", dtype=None):
+        super().__init__(squared_hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class CategoricalHinge(LossFunctionWrapper):
+    """`maximum(neg - pos + 1, 0)` for one-hot labels.
+
+    Example:
+    >>> round(float(CategoricalHinge()([[0.0, 1.0]], [[0.3, 0.6]])), 4)
+    0.7
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="categorical_hinge", dtype=None):
+        super().__init__(categorical_hinge, reduction=reduction, name=name, dtype=dtype)
