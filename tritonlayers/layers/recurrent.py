@@ -412,6 +412,8 @@ class RNN(Layer):
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         states = self._initial_states(sequences, initial_state)
+        if mask is not None:
+            mask = mask.bool()
         if self.go_backwards:
             sequences = torch.flip(sequences, dims=(1,))
             mask = None if mask is None else torch.flip(mask, dims=(1,))
