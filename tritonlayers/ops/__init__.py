@@ -13,19 +13,47 @@ Example:
 [1.0, 4.0]
 """
 
+from .control_flow import cond, fori_loop, map, scan, vectorized_map, while_loop
 from .core import (
     cast,
     convert_to_numpy,
     convert_to_tensor,
     dtype,
     is_tensor,
+    scatter,
+    scatter_update,
     shape,
     slice,
     slice_update,
     standardize_dtype,
     stop_gradient,
+    unstack,
 )
-from .math import erf, erfinv, in_top_k, logaddexp, logsumexp, rsqrt, top_k
+from .linalg import (
+    cholesky,
+    det,
+    eig,
+    eigh,
+    inv,
+    lstsq,
+    lu_factor,
+    qr,
+    slogdet,
+    solve,
+    solve_triangular,
+    svd,
+)
+from .math import (
+    erf,
+    erfinv,
+    in_top_k,
+    logaddexp,
+    logsumexp,
+    rsqrt,
+    segment_max,
+    segment_sum,
+    top_k,
+)
 from .nn import (
     average_pool,
     batch_normalization,
@@ -34,6 +62,7 @@ from .nn import (
     celu,
     conv,
     depthwise_conv,
+    dot_product_attention,
     elu,
     gelu,
     glu,
@@ -68,6 +97,7 @@ from .numpy import (
     amax,
     amin,
     any,
+    append,
     arange,
     arccos,
     arccosh,
@@ -80,10 +110,12 @@ from .numpy import (
     argmin,
     argsort,
     average,
+    bincount,
     broadcast_to,
     ceil,
     clip,
     concatenate,
+    copy,
     cos,
     cosh,
     count_nonzero,
@@ -92,9 +124,11 @@ from .numpy import (
     cumsum,
     diag,
     diagonal,
+    digitize,
     divide,
     dot,
     einsum,
+    empty,
     equal,
     exp,
     exp2,
@@ -110,6 +144,7 @@ from .numpy import (
     greater_equal,
     hstack,
     identity,
+    isclose,
     isfinite,
     isinf,
     isnan,
@@ -124,10 +159,12 @@ from .numpy import (
     logical_not,
     logical_or,
     logical_xor,
+    logspace,
     matmul,
     max,
     maximum,
     mean,
+    median,
     meshgrid,
     min,
     minimum,
@@ -137,6 +174,7 @@ from .numpy import (
     nan_to_num,
     ndim,
     negative,
+    nonzero,
     norm,
     not_equal,
     ones,
@@ -145,12 +183,14 @@ from .numpy import (
     pad,
     power,
     prod,
+    quantile,
     ravel,
     reciprocal,
     repeat,
     reshape,
     roll,
     round,
+    searchsorted,
     sign,
     sin,
     sinh,
@@ -189,5 +229,6 @@ from .numpy import (
 __all__ = [
     name
     for name in dir()
-    if not name.startswith("_") and name not in ("core", "math", "nn", "numpy")
+    if not name.startswith("_")
+    and name not in ("control_flow", "core", "linalg", "math", "nn", "numpy")
 ]

@@ -27,11 +27,14 @@ __all__ = [
     "convert_to_tensor",
     "dtype",
     "is_tensor",
+    "scatter",
+    "scatter_update",
     "shape",
     "slice",
     "slice_update",
     "standardize_dtype",
     "stop_gradient",
+    "unstack",
 ]
 
 
@@ -189,3 +192,74 @@ def slice_update(inputs: Any, start_indices: Any, updates: Any) -> torch.Tensor:
     result = inputs.clone()
     result[_start_slices(start_indices, updates.shape)] = updates
     return result
+
+
+def unstack(x: Any, num: "int | None" = None, axis: int = 0) -> list[torch.Tensor]:
+    """The slices of ``x`` along ``axis``, as a list.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> [t.tolist() for t in keras.ops.unstack(keras.ops.eye(2))]
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    x = convert_to_tensor(x)
+    if num is not None and num != x.shape[axis]:
+        raise ValueError(f"unstack: num={num} but axis {axis} has length {x.shape[axis]}.")
+    return list(torch.unbind(x, dim=axis))
+
+
+_REDUCTIONS = {"add": "sum", "max": "amax", "min": "amin", "mul": "prod"}
+
+
+def _flat_positions(indices: torch.Tensor, leading: "tuple[int, ...]") -> torch.Tensor:
+    """Row-major offsets into the first ``len(leading)`` axes for ``(..., depth)`` indices."""
+    strides = torch.ones(len(leading), dtype=torch.int64, device=indices.device)
+    for i in range(len(leading) - 2, -1, -1):
+        strides[i] = strides[i + 1] * leading[i + 1]
+    return (indices.to(torch.int64) * strides).sum(-1).reshape(-1)
+
+
+def scatter_update(
+    inputs: Any, indices: Any, updates: Any, reduction: "str | None" = None
+) -> torch.Tensor:
+    """A copy of ``inputs`` with ``updates`` written at ``indices`` (shape ``(..., depth)``,
+    indexing the first ``depth`` axes); ``reduction`` "add", "max", "min" or "mul" combines
+    with the existing values instead of replacing them.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.scatter_update(keras.ops.zeros((3,)), [[0], [2]], [5.0, 7.0]).tolist()
+    [5.0, 0.0, 7.0]
+    """
+    inputs = convert_to_tensor(inputs)
+    indices = convert_to_tensor(indices).to(inputs.device)
+    updates = convert_to_tensor(updates, inputs.dtype).to(inputs.device)
+    if reduction is not None and reduction not in _REDUCTIONS:
+        raise ValueError(
+            f"scatter_update: reduction must be None or one of {sorted(_REDUCTIONS)}; "
+            f"received {reduction!r}."
+        )
+    depth = indices.shape[-1]
+    leading, rest = tuple(inputs.shape[:depth]), tuple(inputs.shape[depth:])
+    flat = inputs.reshape(-1, *rest)
+    positions = _flat_positions(indices, leading)
+    values = updates.reshape(-1, *rest)
+    if reduction is None:
+        result = flat.index_copy(0, positions, values)
+    else:
+        expanded = positions.reshape(-1, *([1] * len(rest))).expand_as(values)
+        result = flat.scatter_reduce(0, expanded, values, _REDUCTIONS[reduction])
+    return result.reshape(inputs.shape)
+
+
+def scatter(indices: Any, values: Any, shape: Any) -> torch.Tensor:
+    """A zero tensor of ``shape`` with ``values`` added at ``indices`` (duplicates sum).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.scatter([[0, 1], [0, 1]], [1.0, 2.0], (2, 2)).tolist()
+    [[0.0, 3.0], [0.0, 0.0]]
+    """
+    values = convert_to_tensor(values)
+    zeros = torch.zeros(tuple(int(s) for s in shape), dtype=values.dtype, device=values.device)
+    return scatter_update(zeros, indices, values, reduction="add")

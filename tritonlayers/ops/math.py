@@ -14,7 +14,17 @@ from ._utils import floating, pair, reduce_dims, tensor
 
 Tensor = torch.Tensor
 
-__all__ = ["erf", "erfinv", "in_top_k", "logaddexp", "logsumexp", "rsqrt", "top_k"]
+__all__ = [
+    "erf",
+    "erfinv",
+    "in_top_k",
+    "logaddexp",
+    "logsumexp",
+    "rsqrt",
+    "segment_max",
+    "segment_sum",
+    "top_k",
+]
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -65,3 +75,41 @@ def in_top_k(targets: Any, predictions: Any, k: int) -> Tensor:
     target_values = torch.gather(predictions, 1, targets.reshape(-1, 1))
     kth = torch.topk(predictions, k, dim=-1).values[:, -1:]
     return (target_values >= kth).reshape(-1)
+
+
+def _segments(data: Any, segment_ids: Any, num_segments: "int | None"):
+    data = tensor(data)
+    ids = pair(data, segment_ids)[1].to(torch.int64)
+    if num_segments is None:
+        num_segments = int(ids.max()) + 1 if ids.numel() else 0
+    keep = (ids >= 0) & (ids < num_segments)
+    ids = torch.where(keep, ids, torch.full_like(ids, num_segments))
+    return data, ids, num_segments
+
+
+def segment_sum(
+    data: Any, segment_ids: Any, num_segments: "int | None" = None, sorted: bool = False
+) -> Tensor:
+    """Sums of the rows of ``data`` that share a segment id (ids outside
+    ``[0, num_segments)`` are dropped; empty segments are 0).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.segment_sum([1.0, 2.0, 3.0], [0, 0, 2], num_segments=3).tolist()
+    [3.0, 0.0, 3.0]
+    """
+    data, ids, n = _segments(data, segment_ids, num_segments)
+    out = torch.zeros((n + 1, *data.shape[1:]), dtype=data.dtype, device=data.device)
+    return out.index_add(0, ids, data)[:n]
+
+
+def segment_max(
+    data: Any, segment_ids: Any, num_segments: "int | None" = None, sorted: bool = False
+) -> Tensor:
+    """Maxima of the rows of ``data`` that share a segment id (empty segments are the
+    dtype's lowest value: -inf for floats)."""
+    data, ids, n = _segments(data, segment_ids, num_segments)
+    lowest = -torch.inf if data.is_floating_point() else torch.iinfo(data.dtype).min
+    out = torch.full((n + 1, *data.shape[1:]), lowest, dtype=data.dtype, device=data.device)
+    index = ids.reshape(-1, *([1] * (data.ndim - 1))).expand_as(data)
+    return out.scatter_reduce(0, index, data, "amax")[:n]

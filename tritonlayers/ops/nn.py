@@ -556,3 +556,93 @@ def average_pool(
     [[[0.5], [2.0]]]
     """
     return _pool(_pooled_mean, "average_pool", inputs, pool_size, strides, padding, data_format)
+
+
+# --------------------------------------------------------------------------------------
+# Attention
+# --------------------------------------------------------------------------------------
+
+
+def _attention_inputs(query: Any, key: Any, value: Any) -> tuple[Tensor, Tensor, Tensor, bool]:
+    query = floating(query)
+    key, value = like(key, query), like(value, query)
+    unbatched = query.ndim == 3
+    if unbatched:
+        query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
+    if query.ndim != 4 or key.ndim != 4 or value.ndim != 4:
+        raise ValueError(
+            "dot_product_attention expects (batch, length, heads, head_dim) tensors (or "
+            f"unbatched 3-D ones); received query {tuple(query.shape)}, key "
+            f"{tuple(key.shape)}, value {tuple(value.shape)}."
+        )
+    heads, kv_heads = query.shape[2], key.shape[2]
+    if heads % kv_heads:
+        raise ValueError(
+            f"dot_product_attention: query has {heads} heads, which is not a multiple of the "
+            f"{kv_heads} key/value heads."
+        )
+    if kv_heads != heads:
+        key = key.repeat_interleave(heads // kv_heads, dim=2)
+        value = value.repeat_interleave(heads // kv_heads, dim=2)
+    return query, key, value, unbatched
+
+
+def dot_product_attention(
+    query: Any,
+    key: Any,
+    value: Any,
+    bias: Any = None,
+    mask: Any = None,
+    scale: "float | None" = None,
+    is_causal: bool = False,
+    flash_attention: "bool | None" = None,
+    attn_logits_soft_cap: "float | None" = None,
+) -> Tensor:
+    """Scaled dot-product attention over ``(batch, length, heads, head_dim)`` tensors.
+
+    ``bias`` is added to the logits and ``mask`` (True = attend) removes positions; both
+    broadcast to ``(batch, heads, query_length, key_length)``. ``is_causal`` lets query ``i``
+    see keys ``j <= i``. Keys/values with fewer heads are shared across query-head groups.
+    Without bias, mask or soft cap this runs torch's fused
+    ``scaled_dot_product_attention``.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> q = keras.ops.ones((2, 5, 4, 8))
+    >>> tuple(keras.ops.dot_product_attention(q, q, q, is_causal=True).shape)
+    (2, 5, 4, 8)
+    """
+    query, key, value, unbatched = _attention_inputs(query, key, value)
+    scale = query.shape[-1] ** -0.5 if scale is None else scale
+    q, k, v = (t.transpose(1, 2) for t in (query, key, value))
+    plain = bias is None and mask is None and attn_logits_soft_cap is None
+    if flash_attention and not plain:
+        raise ValueError(
+            "flash_attention=True does not support `bias`, `mask` or `attn_logits_soft_cap`."
+        )
+    if plain:
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=is_causal, scale=scale)
+    else:
+        out = _attention_with_masks(q, k, v, bias, mask, scale, is_causal, attn_logits_soft_cap)
+    out = out.transpose(1, 2)
+    return out.squeeze(0) if unbatched else out
+
+
+def _attention_with_masks(q, k, v, bias, mask, scale, is_causal, soft_cap) -> Tensor:
+    """Attention with the logits in (at least) float32; masked positions get the lowest
+    float, so a fully masked row attends uniformly (as Keras does)."""
+    compute = torch.promote_types(q.dtype, torch.float32)
+    logits = torch.matmul(q.to(compute), k.to(compute).transpose(-1, -2)) * scale
+    if soft_cap is not None:
+        logits = soft_cap * torch.tanh(logits / soft_cap)
+    if bias is not None:
+        logits = logits + like(bias, logits).to(compute)
+    keep = None if mask is None else like(mask, logits).bool()
+    if is_causal:
+        length_q, length_k = logits.shape[-2:]
+        causal = torch.ones(length_q, length_k, dtype=torch.bool, device=logits.device).tril()
+        keep = causal if keep is None else keep & causal
+    if keep is not None:
+        logits = logits.masked_fill(~keep, torch.finfo(torch.float32).min)
+    weights = torch.softmax(logits, dim=-1)
+    return torch.matmul(weights, v.to(compute)).to(q.dtype)

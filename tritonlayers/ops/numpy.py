@@ -807,3 +807,124 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
             (1,) * x.ndim if keepdims else ()
         )
     return torch.linalg.norm(x, ord=ord, dim=dims, keepdim=keepdims)
+
+
+# --------------------------------------------------------------------------------------
+# Statistics, search and counting
+# --------------------------------------------------------------------------------------
+
+
+def quantile(
+    x: Any, q: Any, axis: Any = None, method: str = "linear", keepdims: bool = False
+) -> Tensor:
+    """The ``q``-th quantiles (``q`` in [0, 1], scalar or 1-D) over ``axis``, with numpy's
+    ``method`` names (linear, lower, higher, midpoint, nearest); ``q``'s axis comes first.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.quantile([1.0, 2.0, 3.0, 4.0], 0.5).item()
+    2.5
+    """
+    x = floating(x)
+    q = like(q, x).to(x.dtype)
+    dims = reduce_dims(x, axis)
+    kept = [d for d in range(x.ndim) if d not in dims]
+    flat = x.permute(*kept, *dims).reshape(*[x.shape[d] for d in kept], -1)
+    result = torch.quantile(flat, q, dim=-1, interpolation=method)
+    if keepdims:
+        shape = [1 if d in dims else n for d, n in enumerate(x.shape)]
+        result = result.reshape(*q.shape, *shape)
+    return result
+
+
+def median(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """The median over ``axis`` (the mean of the two middle values for even counts)."""
+    return quantile(x, 0.5, axis=axis, keepdims=keepdims)
+
+
+def bincount(x: Any, weights: Any = None, minlength: int = 0, sparse: bool = False) -> Tensor:
+    """How often each non-negative int occurs (summing ``weights`` when given); a 2-D ``x``
+    counts each row. The length is ``max(minlength, max(x) + 1)``.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.bincount([0, 1, 1, 3]).tolist()
+    [1, 2, 0, 1]
+    """
+    if sparse:
+        raise ValueError("bincount: sparse=True is not supported by tritonlayers.")
+    x = tensor(x).to(torch.int64)
+    if x.ndim not in (1, 2):
+        raise ValueError(f"bincount expects a 1-D or 2-D input; received shape {tuple(x.shape)}.")
+    length = builtins.max(int(minlength), int(x.max()) + 1 if x.numel() else 0)
+    values = torch.ones_like(x, dtype=torch.int32) if weights is None else like(weights, x)
+    values = values.expand_as(x) if values.shape != x.shape else values
+    rows = x.reshape(-1, x.shape[-1])
+    counts = torch.zeros((rows.shape[0], length), dtype=values.dtype, device=x.device)
+    counts = counts.scatter_add(1, rows, values.reshape(rows.shape))
+    return counts.reshape(*x.shape[:-1], length)
+
+
+def searchsorted(sorted_sequence: Any, values: Any, side: str = "left") -> Tensor:
+    """Where each of ``values`` would go in the 1-D ascending ``sorted_sequence`` (int32)."""
+    sorted_sequence = tensor(sorted_sequence)
+    if sorted_sequence.ndim != 1:
+        raise ValueError(
+            "searchsorted only supports 1-D sorted sequences; received shape "
+            f"{tuple(sorted_sequence.shape)}."
+        )
+    values = like(values, sorted_sequence)
+    return torch.searchsorted(sorted_sequence, values, side=side).to(torch.int32)
+
+
+def digitize(x: Any, bins: Any) -> Tensor:
+    """The index of the bin each value falls in (numpy's ``digitize`` with ascending bins)."""
+    return searchsorted(bins, x, side="right")
+
+
+def isclose(
+    x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> Tensor:
+    """Elementwise ``|x1 - x2| <= atol + rtol * |x2|``."""
+    x1, x2 = pair(x1, x2)
+    x1, x2 = torch.broadcast_tensors(
+        *(t.to(torch.promote_types(x1.dtype, x2.dtype)) for t in (x1, x2))
+    )
+    return torch.isclose(x1, x2, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+def nonzero(x: Any) -> tuple[Tensor, ...]:
+    """The indices of the non-zero entries, one int32 tensor per axis."""
+    return tuple(i.to(torch.int32) for i in torch.nonzero(tensor(x), as_tuple=True))
+
+
+def append(x1: Any, x2: Any, axis: "int | None" = None) -> Tensor:
+    """``x2`` appended to ``x1`` along ``axis`` (both flattened for None)."""
+    return concatenate([x1, x2], axis=axis)
+
+
+def copy(x: Any) -> Tensor:
+    """A copy of ``x`` that does not share memory with it."""
+    return tensor(x).clone()
+
+
+def empty(shape: Any, dtype: Any = None) -> Tensor:
+    """An uninitialized tensor (read its values only after writing them)."""
+    return torch.empty(
+        _shape_tuple(shape), dtype=_creation_dtype(dtype, 0.0), device=config.device()
+    )
+
+
+def logspace(
+    start: Any,
+    stop: Any,
+    num: int = 50,
+    endpoint: bool = True,
+    base: float = 10,
+    dtype: Any = None,
+    axis: int = 0,
+) -> Tensor:
+    """``base ** linspace(start, stop, num)``."""
+    exponents = linspace(start, stop, num, endpoint=endpoint, axis=axis)
+    values = torch.pow(torch.as_tensor(base, dtype=exponents.dtype), exponents)
+    return values if dtype is None else values.to(to_torch_dtype(dtype))

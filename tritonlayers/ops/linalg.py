@@ -1,0 +1,126 @@
+"""The linear-algebra ops of ``keras.ops``: decompositions, solves, determinants.
+
+They act on the last two axes (batched over the leading ones) and cast ints to floatx.
+
+Example:
+>>> import tritonlayers as keras
+>>> keras.ops.solve([[2.0, 0.0], [0.0, 4.0]], [[2.0], [2.0]]).tolist()
+[[1.0], [0.5]]
+"""
+
+from typing import Any
+
+import torch
+
+from ._utils import floating, pair
+
+Tensor = torch.Tensor
+
+__all__ = [
+    "cholesky",
+    "det",
+    "eig",
+    "eigh",
+    "inv",
+    "lstsq",
+    "lu_factor",
+    "qr",
+    "slogdet",
+    "solve",
+    "solve_triangular",
+    "svd",
+]
+
+
+def cholesky(x: Any, upper: bool = False) -> Tensor:
+    """The Cholesky factor of a symmetric positive-definite matrix (lower unless ``upper``)."""
+    return torch.linalg.cholesky(floating(x), upper=upper)
+
+
+def det(x: Any) -> Tensor:
+    """The determinant."""
+    return torch.linalg.det(floating(x))
+
+
+def slogdet(x: Any) -> tuple[Tensor, Tensor]:
+    """The sign and the log of the absolute value of the determinant."""
+    sign, logabsdet = torch.linalg.slogdet(floating(x))
+    return sign, logabsdet
+
+
+def inv(x: Any) -> Tensor:
+    """The matrix inverse."""
+    return torch.linalg.inv(floating(x))
+
+
+def eig(x: Any) -> tuple[Tensor, Tensor]:
+    """Eigenvalues and right eigenvectors of a general matrix (complex)."""
+    values, vectors = torch.linalg.eig(floating(x))
+    return values, vectors
+
+
+def eigh(x: Any) -> tuple[Tensor, Tensor]:
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.eigh([[2.0, 0.0], [0.0, 1.0]])[0].tolist()
+    [1.0, 2.0]
+    """
+    values, vectors = torch.linalg.eigh(floating(x))
+    return values, vectors
+
+
+def lu_factor(x: Any) -> tuple[Tensor, Tensor]:
+    """The packed LU factorization and 0-based int32 pivots (row ``i`` swapped with
+    ``pivots[i]``)."""
+    lu, pivots = torch.linalg.lu_factor(floating(x))
+    return lu, (pivots - 1).to(torch.int32)
+
+
+def qr(x: Any, mode: str = "reduced") -> tuple[Tensor, Tensor]:
+    """The QR decomposition; ``mode`` is "reduced" or "complete"."""
+    if mode not in ("reduced", "complete"):
+        raise ValueError(
+            f"`mode` argument value not supported. Expected one of {{'reduced', 'complete'}}. "
+            f"Received: mode={mode}"
+        )
+    q, r = torch.linalg.qr(floating(x), mode=mode)
+    return q, r
+
+
+def svd(x: Any, full_matrices: bool = True, compute_uv: bool = True):
+    """Singular values (and ``u``, ``vh`` when ``compute_uv``): ``x = u @ diag(s) @ vh``."""
+    x = floating(x)
+    if not compute_uv:
+        return torch.linalg.svdvals(x)
+    u, s, vh = torch.linalg.svd(x, full_matrices=full_matrices)
+    return u, s, vh
+
+
+def _as_matrix_rhs(a: Tensor, b: Tensor) -> tuple[Tensor, bool]:
+    """``b`` with a trailing column axis when it is a vector (one axis fewer than ``a``)."""
+    return (b.unsqueeze(-1), True) if b.ndim == a.ndim - 1 else (b, False)
+
+
+def solve(a: Any, b: Any) -> Tensor:
+    """``x`` with ``a @ x = b`` for square ``a``; ``b`` may be a vector or a matrix."""
+    a, b = pair(floating(a), floating(b))
+    return torch.linalg.solve(a, b)
+
+
+def solve_triangular(a: Any, b: Any, lower: bool = False) -> Tensor:
+    """``x`` with ``a @ x = b`` for triangular ``a`` (upper unless ``lower``)."""
+    a, b = pair(floating(a), floating(b))
+    b, was_vector = _as_matrix_rhs(a, b)
+    x = torch.linalg.solve_triangular(a, b, upper=not lower)
+    return x.squeeze(-1) if was_vector else x
+
+
+def lstsq(a: Any, b: Any, rcond: "float | None" = None) -> Tensor:
+    """The least-squares solution of ``a @ x = b``."""
+    a, b = pair(floating(a), floating(b))
+    b, was_vector = _as_matrix_rhs(a, b)
+    driver = None if a.is_cuda else "gelsd"
+    x = torch.linalg.lstsq(a, b, rcond=rcond, driver=driver).solution
+    return x.squeeze(-1) if was_vector else x
