@@ -112,6 +112,7 @@ class Optimizer:
         self._slot_variables: list = []
         self._trainable_variables: list[torch.Tensor] = []
         self._index: dict[int, int] = {}
+        self._plans: dict[tuple[int, ...], list] = {}
         self._exclude_ids: set[int] = set()
         self._exclude_pattern: re.Pattern | None = None
         self._iterations = _variable(0, "iteration", dtype="int64")
@@ -335,13 +336,15 @@ class Optimizer:
                 torch._foreach_mul_(decayed, factor.to(decayed[0].dtype))
         step = (self._iterations + 1).to(torch.float32)
         self._before_update(step)
-        for group in _groups(params):
+        for group, indices in self._plan(params):
             group_params = [params[i] for i in group]
-            indices = [self._index[id(p)] for p in group_params]
             like = group_params[0]
+            group_grads = [grads[i] for i in group]
+            if any(g.dtype != like.dtype for g in group_grads):
+                group_grads = [g.to(like.dtype) for g in group_grads]
             self._update_group(
                 group_params,
-                [grads[i].to(like.dtype) for i in group],
+                group_grads,
                 indices,
                 lr.to(device=like.device, dtype=like.dtype),
                 step.to(device=like.device, dtype=like.dtype),
@@ -350,6 +353,17 @@ class Optimizer:
             constraint = getattr(p, "constraint", None)
             if constraint is not None:
                 p.copy_(constraint(p))
+
+    def _plan(self, params: list) -> list[tuple[list[int], list[int]]]:
+        """(positions in `params`, state indices) per (device, dtype) group, cached per list."""
+        key = tuple(map(id, params))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = [
+                (group, [self._index[id(params[i])] for i in group]) for group in _groups(params)
+            ]
+            self._plans[key] = plan
+        return plan
 
     def _clip(self, grads: list) -> list:
         if self.clipnorm:
