@@ -198,7 +198,8 @@ def assign_weights(
             )
         elif _kind(tensor.dtype) != _kind(variable.dtype):
             problems.append(
-                f"{key}: the model expects dtype {variable.dtype}, the file holds {tensor.dtype}"
+                f"{key}: the model expects dtype {_dtype_name(variable.dtype)}, the file "
+                f"holds {_dtype_name(tensor.dtype)}"
             )
         else:
             staged.append((variable, tensor.to(device=variable.device, dtype=variable.dtype)))
@@ -229,6 +230,10 @@ def _restore_optimizer(model, state: dict, source: str, strict: bool) -> None:
         if strict:
             raise
         warnings.warn(f"Skipping the optimizer state: {error}", stacklevel=3)
+
+
+def _dtype_name(dtype: "torch.dtype | str") -> str:
+    return str(dtype).removeprefix("torch.")
 
 
 def _kind(dtype: torch.dtype) -> str:
