@@ -6,8 +6,8 @@ It is the guide's code with one change, `import tritonlayers as keras`: an `Enco
 with Adam(1e-3) on the mean squared reconstruction error.
 
 Run it with `python -m tritonlayers.examples.vae [--epochs 2] [--batch-size 64]
-[--data mnist|synthetic] [--output vae.keras]`. `--data synthetic` trains on random
-MNIST-shaped strokes, for machines that cannot download MNIST.
+[--data mnist|synthetic] [--samples 6000] [--output vae.keras]`. `--data synthetic` trains
+on random MNIST-shaped strokes, for machines that cannot download MNIST.
 """
 
 import argparse
@@ -112,12 +112,12 @@ def synthetic_digits(num_samples: int, seed: int = 0) -> np.ndarray:
     return (images * 255).astype(np.uint8)
 
 
-def load_training_images(source: str) -> np.ndarray:
+def load_training_images(source: str, synthetic_samples: int = 6000) -> np.ndarray:
     """The training images as float32 rows of 784 values in [0, 1]."""
     if source == "mnist":
         (x_train, _), _ = keras.datasets.mnist.load_data()
     else:
-        x_train = synthetic_digits(6000)
+        x_train = synthetic_digits(synthetic_samples)
     return x_train.reshape(len(x_train), 784).astype("float32") / 255
 
 
@@ -128,10 +128,13 @@ def main(argv=None) -> VariationalAutoEncoder:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--data", choices=("mnist", "synthetic"), default="mnist")
     parser.add_argument("--output", default="vae.keras", help="where to save the trained model")
+    parser.add_argument(
+        "--samples", type=int, default=6000, help="how many images `--data synthetic` makes"
+    )
     args = parser.parse_args(argv)
 
     try:
-        x_train = load_training_images(args.data)
+        x_train = load_training_images(args.data, args.samples)
     except OSError as error:
         sys.exit(f"Could not load MNIST: {error}\nRun with `--data synthetic` to train offline.")
 
