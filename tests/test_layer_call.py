@@ -246,3 +246,25 @@ def test_layer_call_emits_no_warning_on_plain_inputs():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Recorder()(torch.ones(2))
+
+
+def test_inputs_move_to_the_device_of_the_layers_weights():
+    class Scale(keras.Layer):
+        supports_masking = True
+
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+
+        def call(self, x):
+            self.seen = x.device.type
+            return x * self.w
+
+    layer = Scale()
+    layer(torch.ones(1, 2))
+    layer.to("meta")
+    out = layer(np.ones((1, 2)))
+    assert layer.seen == "meta" and out.device.type == "meta"
+    masked = torch.ones(1, 2)
+    masked._keras_mask = torch.tensor([True])
+    out = layer(masked)
+    assert layer.seen == "meta" and out._keras_mask.device.type == "meta"

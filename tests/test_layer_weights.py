@@ -247,3 +247,11 @@ def test_lazily_built_weights_are_created_on_the_input_device():
     layer = Linear(2)
     out = layer(torch.empty(4, 3, device="meta"))
     assert out.device.type == "meta" and all(w.device.type == "meta" for w in layer.weights)
+
+
+def test_module_to_meta_keeps_variables_as_variables():
+    layer = Linear(2)
+    layer(torch.ones(1, 3))
+    layer.to("meta")
+    assert all(isinstance(w, keras.Variable) and w.device.type == "meta" for w in layer.weights)
+    assert layer.weights == [layer.w, layer.b] and layer.w.path == "linear/variable"

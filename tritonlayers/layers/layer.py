@@ -5,6 +5,9 @@ A layer creates its weights with `add_weight` (in `__init__` or, lazily, in `bui
 and lists/dicts of them assigned as attributes are tracked, so `weights`, `losses`,
 `trainable` and `state_dict()` see the whole tree.
 
+Inputs follow the layer's weights: a tensor (or array) on another device is moved to the
+device of the layer's first weight, as Keras moves inputs to its device.
+
 Under a mixed-precision policy, weights read as attributes inside `call` (`self.kernel`)
 come already cast to the compute dtype; a Variable reached another way (inside a list, or
 of another object) gives that view through `.value`.
@@ -43,7 +46,7 @@ from .call_spec import call_spec_of
 from .input_spec import InputSpec, assert_input_compatibility
 from .naming import to_snake_case, unique_name
 from .nest import flatten, map_structure
-from .variables import Variable
+from .variables import Variable, _rebuild_variable
 
 _PLAIN_TYPES = (str, int, float, bool, type(None))
 # Bumped whenever any layer gains or loses a sublayer; invalidates `_flatten_layers` caches.
@@ -82,6 +85,7 @@ class Layer(torch.nn.Module):
     _input_dtype: "torch.dtype | None" = None
     _autocast_dtype: "torch.dtype | None" = None
     _mixed = False
+    _device_anchor: "Variable | None" = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "Layer":
         self = super().__new__(cls)
@@ -94,6 +98,7 @@ class Layer(torch.nn.Module):
             "_initialized": False,
             "built": False,
             "_locked": False,
+            "_device_anchor": None,
             "_trainable": True,
             "_layers": [],
             "_trainable_variables": [],
@@ -186,6 +191,9 @@ class Layer(torch.nn.Module):
         x = args[0]
         if not isinstance(x, torch.Tensor):
             return False
+        anchor = self._device_anchor
+        if anchor is not None and x.device != anchor.device:
+            return False
         target = self._input_dtype
         return target is None or x.dtype == target or not x.is_floating_point()
 
@@ -203,20 +211,26 @@ class Layer(torch.nn.Module):
         return args, kwargs
 
     def _convert_input(self, x: Any) -> Any:
+        anchor = self._device_anchor
+        device = anchor.device if anchor is not None else None
         if isinstance(x, torch.Tensor):
             tensor = x
         elif isinstance(x, (np.ndarray, np.generic)):
-            tensor = torch.as_tensor(x, device=_default_device())
+            tensor = torch.as_tensor(x, device=device or _default_device())
         else:
             return x
+        dtype = tensor.dtype
         target = self._input_dtype
-        if tensor.is_floating_point() and target is not None and tensor.dtype != target:
-            mask = getattr(x, "_keras_mask", None)
-            tensor = tensor.to(target)
-            if mask is not None:
-                tensor._keras_mask = mask
-        elif tensor.dtype == torch.float64 and target is None:
-            tensor = tensor.float()
+        if tensor.is_floating_point() and target is not None:
+            dtype = target
+        elif dtype == torch.float64:
+            dtype = torch.float32
+        if dtype == tensor.dtype and (device is None or tensor.device == device):
+            return tensor
+        mask = getattr(x, "_keras_mask", None)
+        tensor = tensor.to(device=device, dtype=dtype)
+        if mask is not None:
+            tensor._keras_mask = mask.to(device) if device is not None else mask
         return tensor
 
     def _maybe_build(self, args: tuple, kwargs: dict) -> None:
@@ -705,6 +719,30 @@ class Layer(torch.nn.Module):
             tracking.untrack(self, self.__dict__[name])
         torch.nn.Module.__delattr__(self, name)
 
+    def _apply(self, fn: Any, recurse: bool = True) -> "Layer":
+        """torch's `.to()` / `.half()` / ...: Variables stay Variables.
+
+        torch swaps the data of each parameter in place when it can (CPU <-> CUDA, dtype
+        casts) and otherwise (e.g. to "meta") puts a new plain Parameter in its place; such
+        a new Parameter is turned back into a Variable with the old one's Keras attributes.
+        """
+        before = dict(self.__dict__["_parameters"])
+        result = super()._apply(fn, recurse)
+        parameters = self.__dict__["_parameters"]
+        for key, old in before.items():
+            new = parameters.get(key)
+            if isinstance(old, Variable) and new is not None and not isinstance(new, Variable):
+                parameters[key] = self._replace_variable(old, new)
+        return result
+
+    def _replace_variable(self, old: Variable, new: torch.Tensor) -> Variable:
+        variable = _rebuild_variable(type(old), new.data, new.requires_grad, dict(old.__dict__))
+        for store in (self._trainable_variables, self._non_trainable_variables):
+            store[:] = [variable if v is old else v for v in store]
+        if self._device_anchor is old:
+            self.__dict__["_device_anchor"] = variable
+        return variable
+
     def _check_can_add_state(self) -> None:
         if self._locked:
             raise ValueError(f"Layer '{self.name}': {_STATE_LOCKED_MESSAGE}")
@@ -720,11 +758,16 @@ class Layer(torch.nn.Module):
             self._non_trainable_variables.append(variable)
         if not self._trainable:
             variable.trainable = False
+        if self._device_anchor is None:
+            self.__dict__["_device_anchor"] = variable
         self._register_auto(self.__dict__["_parameters"], variable, variable.name)
 
     def _untrack_variable(self, variable: Variable) -> None:
         for store in (self._trainable_variables, self._non_trainable_variables):
             store[:] = [v for v in store if v is not variable]
+        if self._device_anchor is variable:
+            own = self._trainable_variables + self._non_trainable_variables
+            self.__dict__["_device_anchor"] = own[0] if own else None
         self._unregister_auto(self.__dict__["_parameters"], variable)
 
     def _track_layer(self, layer: "Layer") -> None:
