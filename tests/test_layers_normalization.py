@@ -137,3 +137,35 @@ def test_group_norm_rejects_groups_not_dividing_channels():
 def test_unit_normalization_matches_torch_normalize():
     x = torch.randn(4, 7)
     torch.testing.assert_close(layers.UnitNormalization()(x), F.normalize(x, dim=-1), **TOL)
+
+
+def test_batch_renorm_matches_float64_reference_over_steps():
+    clipping = {"rmin": 0.8, "rmax": 1.25, "dmax": 0.2}
+    layer = layers.BatchNormalization(
+        renorm=True, renorm_clipping=clipping, renorm_momentum=0.8, momentum=0.7
+    )
+    layer(torch.zeros(2, 3))
+    eps = 1e-3
+    renorm_mean, renorm_std = (
+        torch.zeros(3, dtype=torch.float64),
+        torch.ones(3, dtype=torch.float64),
+    )
+    moving_mean, moving_std = renorm_mean.clone(), renorm_std.clone()
+    for step in range(3):
+        x = torch.randn(16, 3) * (step + 2) + step
+        out = layer(x, training=True)
+        x64 = x.double()
+        mean, std = x64.mean(0), torch.sqrt(x64.var(0, unbiased=False) + eps)
+        r = (std / renorm_std.clamp_min(eps**0.5)).clamp(0.8, 1.25)
+        d = ((mean - renorm_mean) / renorm_std.clamp_min(eps**0.5)).clamp(-0.2, 0.2)
+        torch.testing.assert_close(out.double(), (x64 - mean) / std * r + d, rtol=1e-5, atol=1e-5)
+        renorm_mean, renorm_std = 0.8 * renorm_mean + 0.2 * mean, 0.8 * renorm_std + 0.2 * std
+        moving_mean, moving_std = 0.7 * moving_mean + 0.3 * mean, 0.7 * moving_std + 0.3 * std
+    torch.testing.assert_close(layer.moving_mean.detach().double(), moving_mean)
+    expected_variance = (moving_std.square() - eps).clamp_min(0)
+    torch.testing.assert_close(layer.moving_variance.detach().double(), expected_variance)
+
+
+def test_batch_renorm_rejects_unknown_clipping_keys():
+    with pytest.raises(ValueError, match="renorm_clipping"):
+        layers.BatchNormalization(renorm=True, renorm_clipping={"rmaxx": 2.0})

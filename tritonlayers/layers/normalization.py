@@ -85,11 +85,15 @@ class _AffineNormalization(Layer):
                 autocast=False,
             )
 
-    def _affine(self, normalized: torch.Tensor, shape: list) -> torch.Tensor:
-        if self.gamma is not None:
-            normalized = normalized * self.gamma.reshape(shape)
-        if self.beta is not None:
-            normalized = normalized + self.beta.reshape(shape)
+    def _affine(self, normalized: torch.Tensor, shape: list, gamma=None, beta=None):
+        """`normalized * gamma + beta` with the per-feature vectors reshaped to `shape`
+        (the layer's own `gamma`/`beta` unless given)."""
+        gamma = self.gamma if gamma is None else gamma
+        beta = self.beta if beta is None else beta
+        if gamma is not None:
+            normalized = normalized * gamma.reshape(shape)
+        if beta is not None:
+            normalized = normalized + beta.reshape(shape)
         return normalized
 
     def compute_output_shape(self, input_shape):
@@ -111,12 +115,41 @@ class _AffineNormalization(Layer):
         }
 
 
+def _moving(average: torch.Tensor, value: torch.Tensor, momentum: float) -> torch.Tensor:
+    """Keras's moving-average step: `average * momentum + value * (1 - momentum)`."""
+    return average * momentum + value * (1.0 - momentum)
+
+
+def _checked_renorm_clipping(clipping: "dict | None") -> dict:
+    clipping = dict(clipping or {})
+    unknown = set(clipping) - {"rmax", "rmin", "dmax"}
+    if unknown:
+        raise ValueError(
+            f"Received invalid keys for `renorm_clipping` argument: {clipping}. Supported "
+            "values: ['rmax', 'rmin', 'dmax']."
+        )
+    rmin, rmax, dmax = (clipping.get(key) for key in ("rmin", "rmax", "dmax"))
+    if rmin is not None and rmax is not None and rmax < rmin:
+        raise ValueError(
+            "rmax should be greater than rmin in the `renorm_clipping` argument. Received: "
+            f"rmax={rmax}, rmin={rmin}."
+        )
+    if dmax is not None and dmax < 0:
+        raise ValueError(
+            f"dmax should be non-negative in the `renorm_clipping` argument. Received: dmax={dmax}."
+        )
+    return clipping
+
+
 class BatchNormalization(_AffineNormalization):
     """Normalizes with the batch's statistics in training, and with moving averages otherwise.
 
     In training (and when the layer is trainable) it also updates the non-trainable
     `moving_mean`/`moving_variance`: `moving = moving * momentum + batch * (1 - momentum)`.
-    Masked timesteps are left out of the batch statistics.
+    Masked timesteps are left out of the batch statistics. `renorm=True` is batch
+    renormalization (Ioffe, 2017) as Keras 3 implements it: corrections `r`, `d` (clipped by
+    `renorm_clipping` {"rmin", "rmax", "dmax"}, no gradient) against moving statistics
+    updated with `renorm_momentum`.
 
     Example:
     >>> import torch, tritonlayers as keras
@@ -142,6 +175,9 @@ class BatchNormalization(_AffineNormalization):
         beta_constraint=None,
         gamma_constraint=None,
         synchronized: bool = False,
+        renorm: bool = False,
+        renorm_clipping: "dict | None" = None,
+        renorm_momentum: float = 0.99,
         **kwargs,
     ):
         super().__init__(
@@ -161,6 +197,11 @@ class BatchNormalization(_AffineNormalization):
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.synchronized = synchronized
+        self.renorm = renorm
+        self.renorm_clipping = (
+            _checked_renorm_clipping(renorm_clipping) if renorm else renorm_clipping
+        )
+        self.renorm_momentum = renorm_momentum
 
     def build(self, input_shape):
         (axis,) = self._axes(len(input_shape))
@@ -180,22 +221,66 @@ class BatchNormalization(_AffineNormalization):
             trainable=False,
             autocast=False,
         )
+        if self.renorm:
+            self._add_renorm_weights(shape)
         self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: input_shape[axis]})
+
+    def _add_renorm_weights(self, shape: tuple) -> None:
+        """Batch renormalization tracks moving standard deviations (started at the square
+        root of the moving-variance initializer) and its own training-time moving mean."""
+
+        def stddev_initializer(shape, dtype=None):
+            return torch.sqrt(torch.as_tensor(self.moving_variance_initializer(shape, dtype)))
+
+        def state(name, initializer):
+            return self.add_weight(
+                name=name, shape=shape, initializer=initializer, trainable=False, autocast=False
+            )
+
+        self.moving_stddev = state("moving_stddev", stddev_initializer)
+        self.renorm_mean = state("renorm_mean", self.moving_mean_initializer)
+        self.renorm_stddev = state("renorm_stddev", stddev_initializer)
 
     def call(self, inputs, training=None, mask=None):
         x = _float32_at_least(inputs)
         (axis,) = self._axes(x.ndim)
         shape = _broadcast_shape(x.ndim, (axis,), x.shape)
+        gamma = beta = None
         if training and self.trainable:
             mean, variance = self._moments(x, axis, mask)
-            self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1 - self.momentum))
-            self.moving_variance.assign(
-                self.moving_variance * self.momentum + variance * (1 - self.momentum)
-            )
+            if self.renorm:
+                gamma, beta = self._renormalize(mean, variance)
+            else:
+                self.moving_mean.assign(_moving(self.moving_mean, mean, self.momentum))
+                self.moving_variance.assign(_moving(self.moving_variance, variance, self.momentum))
         else:
             mean, variance = self.moving_mean, self.moving_variance
         normalized = (x - mean.reshape(shape)) * torch.rsqrt(variance.reshape(shape) + self.epsilon)
-        return self._affine(normalized, shape).to(inputs.dtype)
+        return self._affine(normalized, shape, gamma, beta).to(inputs.dtype)
+
+    def _renormalize(self, mean, variance) -> tuple:
+        """Batch renormalization: the (gamma, beta) that apply the corrections
+        `(x_hat * r + d) * gamma + beta`, and the update of every moving statistic."""
+        stddev = torch.sqrt(variance + self.epsilon)
+        renorm_stddev = torch.clamp_min(self.renorm_stddev, self.epsilon**0.5)
+        r = (stddev / renorm_stddev).detach()
+        d = ((mean - self.renorm_mean) / renorm_stddev).detach()
+        clipping = self.renorm_clipping
+        if clipping.get("rmin") is not None or clipping.get("rmax") is not None:
+            r = torch.clamp(r, clipping.get("rmin"), clipping.get("rmax"))
+        if clipping.get("dmax") is not None:
+            d = torch.clamp(d, -clipping["dmax"], clipping["dmax"])
+        self.renorm_mean.assign(_moving(self.renorm_mean, mean, self.renorm_momentum))
+        self.renorm_stddev.assign(_moving(self.renorm_stddev, stddev, self.renorm_momentum))
+        self.moving_mean.assign(_moving(self.moving_mean, mean, self.momentum))
+        moving_stddev = _moving(self.moving_stddev, stddev, self.momentum)
+        self.moving_stddev.assign(moving_stddev)
+        self.moving_variance.assign(torch.relu(moving_stddev.square() - self.epsilon))
+        gamma = r if self.gamma is None else r * self.gamma
+        beta = d if self.gamma is None else d * self.gamma
+        if self.beta is not None:
+            beta = beta + self.beta
+        return gamma, beta
 
     @staticmethod
     def _moments(x: torch.Tensor, axis: int, mask) -> tuple:
@@ -218,6 +303,9 @@ class BatchNormalization(_AffineNormalization):
             "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
             "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
             "synchronized": self.synchronized,
+            "renorm": self.renorm,
+            "renorm_clipping": self.renorm_clipping,
+            "renorm_momentum": self.renorm_momentum,
         }
 
 
