@@ -1,0 +1,133 @@
+"""Model: subclassing, functional construction through __new__, layers, get_layer, saving hooks."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import tritonlayers as keras
+from tritonlayers.models.functional import Functional
+
+
+class TwoLayers(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = keras.layers.Dense(4, activation="relu", name="hidden")
+        self.out = keras.layers.Dense(1, name="out")
+
+    def call(self, inputs):
+        return self.out(self.hidden(inputs))
+
+
+def test_subclassed_model_is_a_layer_and_a_torch_module():
+    model = TwoLayers(name="two")
+    assert isinstance(model, keras.Layer) and isinstance(model, torch.nn.Module)
+    assert model.name == "two"
+    assert type(model) is TwoLayers
+
+
+def test_model_with_inputs_and_outputs_becomes_functional():
+    x = keras.Input(shape=(2,))
+    assert type(keras.Model(x, keras.layers.Dense(1)(x))) is Functional
+    assert type(keras.Model(inputs=x, outputs=keras.layers.Dense(1)(x))) is Functional
+
+
+def test_subclass_passing_inputs_and_outputs_up_explains_the_functional_route():
+    class Forwarding(keras.Model):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+
+    x = keras.Input(shape=(2,))
+    with pytest.raises(TypeError, match="to build a functional model call `keras.Model"):
+        Forwarding(x, keras.layers.Dense(1)(x))
+
+
+def test_layers_lists_direct_sublayers_in_assignment_order():
+    model = TwoLayers()
+    assert [layer.name for layer in model.layers] == ["hidden", "out"]
+
+
+def test_get_layer_by_name_and_index():
+    model = TwoLayers()
+    assert model.get_layer("out") is model.out
+    assert model.get_layer(index=0) is model.hidden
+
+
+def test_get_layer_errors_use_keras_wording():
+    model = TwoLayers()
+    with pytest.raises(
+        ValueError, match=r"No such layer: nope. Existing layers are: \['hidden', 'out'\]"
+    ):
+        model.get_layer("nope")
+    with pytest.raises(ValueError, match="model only has 2 layers"):
+        model.get_layer(index=5)
+    with pytest.raises(ValueError, match="Provide only a layer name or a layer index"):
+        model.get_layer("out", 1)
+    with pytest.raises(ValueError, match="Provide either a layer name or layer index"):
+        model.get_layer()
+
+
+def test_compile_does_not_add_optimizer_state_to_model_variables():
+    model = TwoLayers()
+    model(torch.ones(2, 3))
+    before = len(model.variables)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0)
+    assert len(model.variables) == before == 4
+
+
+def test_fit_on_a_subclassed_model_builds_it_lazily():
+    model = TwoLayers()
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0)
+    assert model.built and len(model.trainable_weights) == 4
+
+
+def test_get_and_set_weights_round_trip():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    weights = [np.full(w.shape, 0.5, dtype="float32") for w in model.get_weights()]
+    model.set_weights(weights)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), weights))
+
+
+def test_to_json_describes_the_model():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="d")], name="seq")
+    config = json.loads(model.to_json())
+    assert config["class_name"] == "Sequential"
+    assert config["config"]["name"] == "seq"
+    clone = keras.models.model_from_json(model.to_json())
+    assert [layer.name for layer in clone.layers] == ["d"]
+
+
+def test_save_and_load_model_predict_the_same(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.ones((4, 3)), np.ones((4, 2)), verbose=0)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    restored = keras.models.load_model(path)
+    x = np.random.rand(5, 3).astype("float32")
+    np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert type(restored.optimizer).__name__ == "Adam"
+
+
+def test_save_weights_and_load_weights(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    path = tmp_path / "w.weights.safetensors"
+    model.save_weights(path)
+    other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    other.load_weights(path)
+    assert all(np.array_equal(a, b) for a, b in zip(other.get_weights(), model.get_weights()))
+
+
+def test_functional_model_saves_and_loads(tmp_path):
+    x = keras.Input(shape=(3,), name="x")
+    model = keras.Model(x, keras.layers.Dense(2, name="head")(keras.layers.Dense(4)(x)))
+    path = tmp_path / "functional.keras"
+    model.save(path)
+    restored = keras.models.load_model(path)
+    probe = np.random.rand(2, 3).astype("float32")
+    np.testing.assert_array_equal(
+        restored.predict(probe, verbose=0), model.predict(probe, verbose=0)
+    )
