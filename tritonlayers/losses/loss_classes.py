@@ -95,7 +95,6 @@ class Huber(LossFunctionWrapper):
         self, delta: float = 1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None
     ):
         super().__init__(huber, reduction=reduction, name=name, dtype=dtype, delta=delta)
-        self.delta = delta
 
 
 class LogCosh(LossFunctionWrapper):
@@ -110,13 +109,11 @@ class LogCosh(LossFunctionWrapper):
         super().__init__(log_cosh, reduction=reduction, name=name, dtype=dtype)
 
 
-class BinaryCrossentropy(LossFunctionWrapper):
-    """Crossentropy for 0/1 labels; `from_logits=True` takes raw scores.
+class _SmoothedCrossentropy(LossFunctionWrapper):
+    """Shared constructor of the binary and categorical crossentropy losses."""
 
-    Example:
-    >>> round(float(BinaryCrossentropy(from_logits=True)([[1.0]], [[0.0]])), 4)
-    0.6931
-    """
+    _loss_fn = staticmethod(binary_crossentropy)
+    _default_name = ""
 
     def __init__(
         self,
@@ -124,21 +121,33 @@ class BinaryCrossentropy(LossFunctionWrapper):
         label_smoothing: float = 0.0,
         axis: int = -1,
         reduction="sum_over_batch_size",
-        name="binary_crossentropy",
+        name: str | None = None,
         dtype=None,
     ):
         super().__init__(
-            binary_crossentropy,
+            type(self)._loss_fn,
             reduction=reduction,
-            name=name,
+            name=name or self._default_name,
             dtype=dtype,
             from_logits=from_logits,
             label_smoothing=label_smoothing,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
+
+
+class BinaryCrossentropy(_SmoothedCrossentropy):
+    """Crossentropy for 0/1 labels; `from_logits=True` takes raw scores.
+
+    Arguments: `from_logits=False`, `label_smoothing=0.0` (labels squeezed towards 0.5),
+    `axis=-1`, `reduction`, `name="binary_crossentropy"`, `dtype`.
+
+    Example:
+    >>> round(float(BinaryCrossentropy(from_logits=True)([[1.0]], [[0.0]])), 4)
+    0.6931
+    """
+
+    _loss_fn = staticmethod(binary_crossentropy)
+    _default_name = "binary_crossentropy"
 
 
 class BinaryFocalCrossentropy(LossFunctionWrapper):
@@ -173,43 +182,21 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
             label_smoothing=label_smoothing,
             axis=axis,
         )
-        self.apply_class_balancing = apply_class_balancing
-        self.alpha = alpha
-        self.gamma = gamma
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
 
 
-class CategoricalCrossentropy(LossFunctionWrapper):
+class CategoricalCrossentropy(_SmoothedCrossentropy):
     """Crossentropy for one-hot labels.
+
+    Arguments: `from_logits=False`, `label_smoothing=0.0` (towards `1 / num_classes`),
+    `axis=-1`, `reduction`, `name="categorical_crossentropy"`, `dtype`.
 
     Example:
     >>> round(float(CategoricalCrossentropy()([[0.0, 1.0]], [[0.5, 0.5]])), 4)
     0.6931
     """
 
-    def __init__(
-        self,
-        from_logits: bool = False,
-        label_smoothing: float = 0.0,
-        axis: int = -1,
-        reduction="sum_over_batch_size",
-        name="categorical_crossentropy",
-        dtype=None,
-    ):
-        super().__init__(
-            categorical_crossentropy,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
-        )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
+    _loss_fn = staticmethod(categorical_crossentropy)
+    _default_name = "categorical_crossentropy"
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
@@ -238,9 +225,6 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
             ignore_class=ignore_class,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.ignore_class = ignore_class
-        self.axis = axis
 
     def call(self, y_true, y_pred):
         # Labels keep their own rank: the class axis only exists on y_pred.
@@ -287,7 +271,6 @@ class CosineSimilarity(LossFunctionWrapper):
         dtype=None,
     ):
         super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)
-        self.axis = axis
 
 
 class Hinge(LossFunctionWrapper):

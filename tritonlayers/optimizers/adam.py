@@ -16,7 +16,25 @@ import torch
 from .base import Optimizer
 
 
-class Adam(Optimizer):
+class _MomentEstimator(Optimizer):
+    """Shared arguments of the Adam family: `beta_1`, `beta_2` and `epsilon`."""
+
+    def __init__(self, learning_rate, beta_1: float, beta_2: float, epsilon: float, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }
+
+
+class Adam(_MomentEstimator):
     """Adam: adaptive moment estimation with Keras's defaults (epsilon 1e-7).
 
     `m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
@@ -41,14 +59,7 @@ class Adam(Optimizer):
         name: str = "adam",
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            name=name,
-            **kwargs,
-        )
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, name=name, **kwargs)
         self.amsgrad = amsgrad
 
     def build(self, var_list) -> None:
@@ -76,13 +87,7 @@ class Adam(Optimizer):
         torch._foreach_sub_(params, update)
 
     def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-            "amsgrad": self.amsgrad,
-        }
+        return {**super().get_config(), "amsgrad": self.amsgrad}
 
 
 class AdamW(Adam):
@@ -121,7 +126,7 @@ class AdamW(Adam):
         )
 
 
-class Adamax(Optimizer):
+class Adamax(_MomentEstimator):
     """Adam with the infinity norm: `u = max(b2*u, |g|); var -= lr*m / ((1-b1^t)*(u+eps))`.
 
     Example:
@@ -141,14 +146,7 @@ class Adamax(Optimizer):
         name: str = "adamax",
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            name=name,
-            **kwargs,
-        )
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, name=name, **kwargs)
 
     def build(self, var_list) -> None:
         super().build(var_list)
@@ -167,16 +165,8 @@ class Adamax(Optimizer):
         torch._foreach_mul_(update, lr)
         torch._foreach_sub_(params, update)
 
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-        }
 
-
-class Nadam(Optimizer):
+class Nadam(_MomentEstimator):
     """Adam with Nesterov momentum (Dozat 2016), Keras's momentum schedule `0.96^t`.
 
     Example:
@@ -196,14 +186,7 @@ class Nadam(Optimizer):
         name: str = "nadam",
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            name=name,
-            **kwargs,
-        )
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, name=name, **kwargs)
 
     def build(self, var_list) -> None:
         super().build(var_list)
@@ -237,11 +220,3 @@ class Nadam(Optimizer):
         update = torch._foreach_div(m_hat, denominator)
         torch._foreach_mul_(update, lr)
         torch._foreach_sub_(params, update)
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-        }
