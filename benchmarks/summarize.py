@@ -36,6 +36,19 @@ def _cases(benchmarks: list) -> dict:
     return cases
 
 
+def _other_benchmarks(benchmarks: list) -> list[str]:
+    """Benchmarks from other files (the VAE training loop, ...): name and median time."""
+    others = [b for b in benchmarks if b.get("extra_info", {}).get("op") is None]
+    if not others:
+        return []
+    lines = ["## Other benchmarks", "", "| benchmark | median per round (ms) | extra info |"]
+    lines.append("|---|---|---|")
+    for b in sorted(others, key=lambda b: b["name"]):
+        extra = ", ".join(f"{k}={v}" for k, v in sorted(b.get("extra_info", {}).items()))
+        lines.append(f"| {b['name']} | {b['stats']['median'] * 1e3:.3f} | {extra} |")
+    return [*lines, ""]
+
+
 def _copy_bandwidth(benchmarks: list) -> float | None:
     rates = [
         b["extra_info"]["gb_per_s"] for b in benchmarks if b["extra_info"].get("op") == "memcpy"
@@ -177,6 +190,7 @@ def report(data: dict) -> tuple[str, dict]:
         "",
         *(_targets(rows) or ["- no kernel benchmarks in this file"]),
         "",
+        *_other_benchmarks(benchmarks),
     ]
     # Only a GPU run can say where cuBLAS beats the Triton kernel.
     on_gpu = machine.get("device_name", "CPU") != "CPU"
