@@ -201,6 +201,7 @@ class Embedding(Layer):
             "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
             "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
         }
 
 
@@ -272,6 +273,7 @@ class InputLayer(Layer):
         batch_size: "int | None" = None,
         dtype=None,
         sparse=None,
+        ragged=None,
         batch_shape=None,
         input_tensor=None,
         optional: bool = False,
@@ -279,8 +281,10 @@ class InputLayer(Layer):
         **kwargs,
     ):
         super().__init__(name=name, **kwargs)
-        if sparse:
-            raise ValueError(f'InputLayer "{self.name}": sparse inputs are not supported.')
+        if sparse or ragged:
+            raise ValueError(
+                f'InputLayer "{self.name}": sparse and ragged inputs are not supported.'
+            )
         if shape is not None and batch_shape is not None:
             raise ValueError(
                 "You cannot pass both `shape` and `batch_shape` at the same time. "
@@ -313,6 +317,7 @@ class InputLayer(Layer):
             "batch_shape": self.batch_shape,
             "dtype": self.output.dtype,
             "sparse": self.sparse,
+            "ragged": False,
             "optional": self.optional,
             "name": self.name,
         }

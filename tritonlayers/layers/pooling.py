@@ -1,8 +1,9 @@
 """Pooling layers: Max/AveragePooling1D/2D and the global poolings (GlobalAveragePooling1D
 is mask aware: masked timesteps are left out of the mean).
 
-"same" padding follows Keras: padded positions never win a max and are not counted in an
-average.
+"same" padding follows Keras (TensorFlow/JAX semantics): padded positions never win a max
+and are not counted in an average, also when the padding is uneven (Keras's own torch
+backend pads unevenly by repeating edge values, which averages them in).
 """
 
 import torch

@@ -524,7 +524,8 @@ class _BuiltInRNN(RNN):
         for key in ("name", "trainable", "dtype"):
             cell_config.pop(key, None)
         del config["cell"]
-        return {**config, **cell_config}
+        activity = regularizers.serialize(self.activity_regularizer)
+        return {**config, **cell_config, "activity_regularizer": activity}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
