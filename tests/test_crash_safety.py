@@ -21,6 +21,16 @@ from tritonlayers.saving import atomic
 TESTS = os.path.dirname(os.path.abspath(__file__))
 
 
+@pytest.fixture(autouse=True)
+def _on_cpu():
+    """Forked children cannot use a CUDA context made by the parent: keep models on the CPU
+    (the issue's determinism claim is for CPU runs, too)."""
+    device = keras.config.device()
+    keras.config.set_device("cpu")
+    yield
+    keras.config.set_device(device)
+
+
 def make_model():
     model = keras.Sequential([keras.Input((16,)), layers.Dense(64), layers.Dense(4)])
     model.compile(optimizer="adam", loss="mse")
@@ -151,7 +161,9 @@ EPOCHS, KILL_EPOCH = 4, 2
 TRAINING_SCRIPT = """
 import sys
 sys.path.insert(0, {tests!r})
+import tritonlayers as keras
 from test_crash_safety import train
+keras.config.set_device("cpu")
 train({backup!r}, kill_in_epoch={kill})
 """
 

@@ -175,17 +175,6 @@ def test_uncompiled_model_round_trips(tmp_path):
         np.testing.assert_array_equal(reloaded, original)
 
 
-def test_guides_resnet_style_model_saves_with_save_model(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    model = compiled(make_subclassed)
-    model.fit(*data(), epochs=1, batch_size=16, verbose=0)
-    keras.saving.save_model(model, "filepath.keras")
-    restored = keras.models.load_model("filepath.keras")
-    np.testing.assert_array_equal(
-        restored.predict(data()[0], verbose=0), model.predict(data()[0], verbose=0)
-    )
-
-
 def test_unregistered_custom_class_loads_with_custom_objects(tmp_path):
     class Scale(keras.Layer):
         def call(self, inputs):
@@ -319,3 +308,120 @@ def test_deepcopy_of_a_layer_copies_weights_into_independent_variables():
     np.testing.assert_array_equal(twin.kernel.numpy(), original)
     twin.kernel.assign(np.full((2, 4), 5.0, "float32"))
     np.testing.assert_array_equal(layer.kernel.numpy(), original)
+
+
+def test_compile_config_round_trips_optimizer_schedule_loss_and_metrics(tmp_path):
+    model = make_functional()
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.05, decay_steps=3, decay_rate=0.5)
+    model.compile(
+        optimizer=keras.optimizers.SGD(schedule, momentum=0.9),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["sparse_categorical_accuracy"],
+    )
+    model.fit(*data(), epochs=1, batch_size=8, verbose=0)
+    model.save(tmp_path / "m.keras")
+    restored = keras.saving.load_model(tmp_path / "m.keras")
+    assert restored.get_compile_config() == model.get_compile_config()
+    assert restored.optimizer.get_config() == model.optimizer.get_config()
+    x, y = data(seed=1)
+    assert restored.evaluate(x, y, verbose=0) == model.evaluate(x, y, verbose=0)
+
+
+def test_load_weights_skips_optimizer_state_that_does_not_fit_with_a_warning(tmp_path):
+    source = compiled(make_sequential)
+    source.fit(*data(), epochs=1, batch_size=8, verbose=0)
+    source.save_weights(tmp_path / "w.weights.safetensors")
+    target = make_sequential()
+    target.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    target.optimizer.build(target.trainable_variables)
+    with pytest.warns(UserWarning, match="Skipping the optimizer state"):
+        target.load_weights(tmp_path / "w.weights.safetensors")
+    for original, loaded in zip(weights_of(source), weights_of(target)):
+        np.testing.assert_array_equal(loaded, original)
+
+
+def test_load_weights_restores_optimizer_state_from_a_weights_file(tmp_path):
+    source = compiled(make_sequential)
+    x, y = data()
+    source.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    source.save_weights(tmp_path / "w.weights.safetensors")
+    target = compiled(make_sequential)
+    target.load_weights(tmp_path / "w.weights.safetensors")
+    assert int(target.optimizer.iterations) == 4
+    source.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    target.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    for original, loaded in zip(weights_of(source), weights_of(target)):
+        np.testing.assert_array_equal(loaded, original)
+
+
+def test_model_checkpoint_writes_loadable_archives_of_the_trained_model(tmp_path):
+    model = compiled(make_functional)
+    pattern = str(tmp_path / "ckpt-{epoch:02d}.keras")
+    model.fit(
+        *data(),
+        epochs=2,
+        batch_size=8,
+        verbose=0,
+        callbacks=[keras.callbacks.ModelCheckpoint(pattern)],
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-01.keras", "ckpt-02.keras"]
+    restored = keras.saving.load_model(tmp_path / "ckpt-02.keras")
+    np.testing.assert_array_equal(
+        restored.predict(data()[0], verbose=0), model.predict(data()[0], verbose=0)
+    )
+
+
+@keras.saving.register_keras_serializable(package="SavingTests")
+class ResNetBlock(keras.Layer):
+    """The guide's mini ResNet block: two convolutions and a skip connection."""
+
+    def __init__(self, filters=4, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = filters
+        self.conv_1 = layers.Conv2D(filters, 3, padding="same", activation="relu")
+        self.conv_2 = layers.Conv2D(filters, 3, padding="same")
+
+    def call(self, inputs):
+        return keras.ops.relu(inputs + self.conv_2(self.conv_1(inputs)))
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters}
+
+
+@keras.saving.register_keras_serializable(package="SavingTests")
+class ResNet(keras.Model):
+    """The guide's ResNet model (small): two blocks, global pooling, a classifier."""
+
+    def __init__(self, num_classes=3, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+        self.block_1 = ResNetBlock()
+        self.block_2 = ResNetBlock()
+        self.global_pool = layers.GlobalAveragePooling2D()
+        self.classifier = layers.Dense(num_classes)
+
+    def call(self, inputs):
+        return self.classifier(self.global_pool(self.block_2(self.block_1(inputs))))
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes}
+
+
+def test_guides_resnet_trains_saves_with_save_model_and_save_weights(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    images, labels = rng.normal(size=(16, 8, 8, 4)).astype("float32"), rng.integers(0, 3, 16)
+    resnet = ResNet()
+    resnet.compile(
+        optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
+    resnet.fit(images, labels, epochs=1, batch_size=8, verbose=0)
+    keras.saving.save_model(resnet, "filepath.keras")
+    resnet.save_weights("resnet.weights.safetensors")
+    restored = keras.models.load_model("filepath.keras")
+    twin = ResNet()
+    twin(images[:1])
+    twin.load_weights("resnet.weights.safetensors")
+    expected = resnet.predict(images, verbose=0)
+    np.testing.assert_array_equal(restored.predict(images, verbose=0), expected)
+    np.testing.assert_array_equal(twin.predict(images, verbose=0), expected)
