@@ -78,42 +78,66 @@ def relu(
 
 
 def relu6(x: Any) -> Tensor:
-    """``min(max(x, 0), 6)``."""
+    """``min(max(x, 0), 6)``.
+
+    Example: ``keras.activations.relu6([-1.0, 0.0, 2.0])``
+    """
     return ops.relu6(x)
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.2) -> Tensor:
-    """``x`` for ``x >= 0``, else ``negative_slope * x``."""
+    """``x`` for ``x >= 0``, else ``negative_slope * x``.
+
+    Example: ``keras.activations.leaky_relu([-1.0, 0.0, 2.0])``
+    """
     return ops.leaky_relu(x, negative_slope)
 
 
 def sigmoid(x: Any) -> Tensor:
-    """``1 / (1 + exp(-x))``."""
+    """``1 / (1 + exp(-x))``.
+
+    Example: ``keras.activations.sigmoid([-1.0, 0.0, 2.0])``
+    """
     return ops.sigmoid(x)
 
 
 def tanh(x: Any) -> Tensor:
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent.
+
+    Example: ``keras.activations.tanh([-1.0, 0.0, 2.0])``
+    """
     return ops.tanh(x)
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``axis`` (an int or a tuple)."""
+    """``exp(x) / sum(exp(x))`` along ``axis`` (an int or a tuple).
+
+    Example: ``keras.activations.softmax([[1.0, 2.0, 3.0]])``
+    """
     return ops.softmax(x, axis=axis)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """``x - logsumexp(x)`` along ``axis``."""
+    """``x - logsumexp(x)`` along ``axis``.
+
+    Example: ``keras.activations.log_softmax([[1.0, 2.0, 3.0]])``
+    """
     return ops.log_softmax(x, axis=axis)
 
 
 def gelu(x: Any, approximate: bool = False) -> Tensor:
-    """Gaussian error linear unit; exact (erf) unless ``approximate=True`` (tanh form)."""
+    """Gaussian error linear unit; exact (erf) unless ``approximate=True`` (tanh form).
+
+    Example: ``keras.activations.gelu([-1.0, 0.0, 2.0])``
+    """
     return ops.gelu(x, approximate=approximate)
 
 
 def silu(x: Any) -> Tensor:
-    """``x * sigmoid(x)``, also called swish."""
+    """``x * sigmoid(x)``, also called swish.
+
+    Example: ``keras.activations.silu([-1.0, 0.0, 2.0])``
+    """
     return ops.silu(x)
 
 
@@ -121,37 +145,58 @@ swish = silu
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
-    """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``."""
+    """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``.
+
+    Example: ``keras.activations.elu([-1.0, 0.0, 2.0])``
+    """
     return ops.elu(x, alpha=alpha)
 
 
 def selu(x: Any) -> Tensor:
-    """Scaled ELU with the self-normalizing constants."""
+    """Scaled ELU with the self-normalizing constants.
+
+    Example: ``keras.activations.selu([-1.0, 0.0, 2.0])``
+    """
     return ops.selu(x)
 
 
 def celu(x: Any, alpha: float = 1.0) -> Tensor:
-    """Continuously differentiable ELU."""
+    """Continuously differentiable ELU.
+
+    Example: ``keras.activations.celu([-1.0, 0.0, 2.0])``
+    """
     return ops.celu(x, alpha=alpha)
 
 
 def softplus(x: Any) -> Tensor:
-    """``log(exp(x) + 1)``."""
+    """``log(exp(x) + 1)``.
+
+    Example: ``keras.activations.softplus([-1.0, 0.0, 2.0])``
+    """
     return ops.softplus(x)
 
 
 def softsign(x: Any) -> Tensor:
-    """``x / (abs(x) + 1)``."""
+    """``x / (abs(x) + 1)``.
+
+    Example: ``keras.activations.softsign([-1.0, 0.0, 2.0])``
+    """
     return ops.softsign(x)
 
 
 def hard_sigmoid(x: Any) -> Tensor:
-    """Piecewise-linear sigmoid: 0 below -3, 1 above 3, ``x / 6 + 0.5`` between."""
+    """Piecewise-linear sigmoid: 0 below -3, 1 above 3, ``x / 6 + 0.5`` between.
+
+    Example: ``keras.activations.hard_sigmoid([-1.0, 0.0, 2.0])``
+    """
     return ops.hard_sigmoid(x)
 
 
 def hard_silu(x: Any) -> Tensor:
-    """``x * hard_sigmoid(x)``, also called hard swish."""
+    """``x * hard_sigmoid(x)``, also called hard swish.
+
+    Example: ``keras.activations.hard_silu([-1.0, 0.0, 2.0])``
+    """
     return ops.hard_silu(x)
 
 
@@ -159,28 +204,43 @@ hard_swish = hard_silu
 
 
 def log_sigmoid(x: Any) -> Tensor:
-    """``log(sigmoid(x))``."""
+    """``log(sigmoid(x))``.
+
+    Example: ``keras.activations.log_sigmoid([-1.0, 0.0, 2.0])``
+    """
     return ops.log_sigmoid(x)
 
 
 def glu(x: Any, axis: int = -1) -> Tensor:
-    """Gated linear unit along ``axis``."""
+    """Gated linear unit along ``axis``.
+
+    Example: ``keras.activations.glu(keras.ops.ones((2, 4)))``
+    """
     return ops.glu(x, axis=axis)
 
 
 def mish(x: Any) -> Tensor:
-    """``x * tanh(softplus(x))``."""
+    """``x * tanh(softplus(x))``.
+
+    Example: ``keras.activations.mish([-1.0, 0.0, 2.0])``
+    """
     x = _utils.floating(x)
     return torch.nn.functional.mish(x)
 
 
 def exponential(x: Any) -> Tensor:
-    """``exp(x)``."""
+    """``exp(x)``.
+
+    Example: ``keras.activations.exponential([-1.0, 0.0, 2.0])``
+    """
     return ops.exp(x)
 
 
 def linear(x: Any) -> Any:
-    """The identity: returns ``x`` unchanged."""
+    """The identity: returns ``x`` unchanged.
+
+    Example: ``keras.activations.linear([-1.0, 0.0, 2.0])``
+    """
     return x
 
 

@@ -67,6 +67,8 @@ class MaxNorm(Constraint):
     """Rescales each slice along ``axis`` whose L2 norm exceeds ``max_value``.
 
     For a Dense kernel ``(in, out)``, ``axis=0`` constrains each unit's incoming weights.
+
+    Example: ``keras.constraints.MaxNorm(1.0)(keras.ops.full((2, 2), 3.0))``
     """
 
     def __init__(self, max_value: float = 2, axis: Any = 0):
@@ -83,7 +85,10 @@ class MaxNorm(Constraint):
 
 
 class MinMaxNorm(Constraint):
-    """Moves each slice's L2 norm into ``[min_value, max_value]`` by a fraction ``rate``."""
+    """Moves each slice's L2 norm into ``[min_value, max_value]`` by a fraction ``rate``.
+
+    Example: ``keras.constraints.MinMaxNorm(0.5, 1.0)(keras.ops.full((2, 2), 3.0))``
+    """
 
     def __init__(
         self, min_value: float = 0.0, max_value: float = 1.0, rate: float = 1.0, axis: Any = 0
@@ -109,14 +114,20 @@ class MinMaxNorm(Constraint):
 
 
 class NonNeg(Constraint):
-    """Sets negative weights to zero."""
+    """Sets negative weights to zero.
+
+    Example: ``keras.constraints.NonNeg()(keras.ops.convert_to_tensor([-1.0, 2.0]))``
+    """
 
     def __call__(self, w: Tensor) -> Tensor:
         return torch.where(w >= 0, w, torch.zeros_like(w))
 
 
 class UnitNorm(Constraint):
-    """Scales each slice along ``axis`` to unit L2 norm."""
+    """Scales each slice along ``axis`` to unit L2 norm.
+
+    Example: ``keras.constraints.UnitNorm()(keras.ops.full((2, 2), 3.0))``
+    """
 
     def __init__(self, axis: Any = 0):
         self.axis = axis
@@ -147,12 +158,18 @@ _ALL_OBJECTS: dict[str, type] = {
 
 
 def serialize(constraint: "Constraint | None") -> "dict | None":
-    """The Keras config dict of a constraint (None stays None)."""
+    """The Keras config dict of a constraint (None stays None).
+
+    Example: ``keras.constraints.serialize(keras.constraints.MaxNorm(3.0))``
+    """
     return serialization_lib.serialize_keras_object(constraint)
 
 
 def deserialize(config: dict, custom_objects: "dict[str, Any] | None" = None) -> Constraint:
-    """The constraint a ``serialize`` result describes."""
+    """The constraint a ``serialize`` result describes.
+
+    Example: ``keras.constraints.deserialize({"class_name": "NonNeg", "config": {}})``
+    """
     return serialization_lib.deserialize_keras_object(
         config, custom_objects=custom_objects, module_objects=_ALL_OBJECTS
     )

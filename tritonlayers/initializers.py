@@ -174,7 +174,10 @@ class RandomNormal(RandomInitializer):
 
 
 class TruncatedNormal(RandomInitializer):
-    """Normal draws with ``mean``/``stddev``, kept within two ``stddev`` of the mean."""
+    """Normal draws with ``mean``/``stddev``, kept within two ``stddev`` of the mean.
+
+    Example: ``keras.initializers.TruncatedNormal(stddev=0.1, seed=0)((2, 3))``
+    """
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None):
         self.mean = mean
@@ -192,7 +195,10 @@ class TruncatedNormal(RandomInitializer):
 
 
 class RandomUniform(RandomInitializer):
-    """Draws uniformly from ``[minval, maxval)``."""
+    """Draws uniformly from ``[minval, maxval)``.
+
+    Example: ``keras.initializers.RandomUniform(-1.0, 1.0, seed=0)((2, 3))``
+    """
 
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: Any = None):
         self.minval = minval
@@ -303,37 +309,55 @@ class _FixedVarianceScaling(VarianceScaling):
 
 
 class GlorotUniform(_FixedVarianceScaling):
-    """Uniform in ``[-limit, limit]``, ``limit = sqrt(6 / (fan_in + fan_out))``."""
+    """Uniform in ``[-limit, limit]``, ``limit = sqrt(6 / (fan_in + fan_out))``.
+
+    Example: ``keras.initializers.GlorotUniform(seed=0)((3, 4))``
+    """
 
     _SCALE, _MODE, _DISTRIBUTION = 1.0, "fan_avg", "uniform"
 
 
 class GlorotNormal(_FixedVarianceScaling):
-    """Truncated normal with ``stddev = sqrt(2 / (fan_in + fan_out))``."""
+    """Truncated normal with ``stddev = sqrt(2 / (fan_in + fan_out))``.
+
+    Example: ``keras.initializers.GlorotNormal(seed=0)((3, 4))``
+    """
 
     _SCALE, _MODE, _DISTRIBUTION = 1.0, "fan_avg", "truncated_normal"
 
 
 class HeUniform(_FixedVarianceScaling):
-    """Uniform in ``[-limit, limit]``, ``limit = sqrt(6 / fan_in)``."""
+    """Uniform in ``[-limit, limit]``, ``limit = sqrt(6 / fan_in)``.
+
+    Example: ``keras.initializers.HeUniform(seed=0)((3, 3, 8, 16))``
+    """
 
     _SCALE, _MODE, _DISTRIBUTION = 2.0, "fan_in", "uniform"
 
 
 class HeNormal(_FixedVarianceScaling):
-    """Truncated normal with ``stddev = sqrt(2 / fan_in)``."""
+    """Truncated normal with ``stddev = sqrt(2 / fan_in)``.
+
+    Example: ``keras.initializers.HeNormal(seed=0)((3, 3, 8, 16))``
+    """
 
     _SCALE, _MODE, _DISTRIBUTION = 2.0, "fan_in", "truncated_normal"
 
 
 class LecunUniform(_FixedVarianceScaling):
-    """Uniform in ``[-limit, limit]``, ``limit = sqrt(3 / fan_in)``."""
+    """Uniform in ``[-limit, limit]``, ``limit = sqrt(3 / fan_in)``.
+
+    Example: ``keras.initializers.LecunUniform(seed=0)((3, 4))``
+    """
 
     _SCALE, _MODE, _DISTRIBUTION = 1.0, "fan_in", "uniform"
 
 
 class LecunNormal(_FixedVarianceScaling):
-    """Truncated normal with ``stddev = sqrt(1 / fan_in)``."""
+    """Truncated normal with ``stddev = sqrt(1 / fan_in)``.
+
+    Example: ``keras.initializers.LecunNormal(seed=0)((3, 4))``
+    """
 
     _SCALE, _MODE, _DISTRIBUTION = 1.0, "fan_in", "truncated_normal"
 
@@ -437,7 +461,10 @@ def serialize(initializer: Initializer) -> dict:
 
 
 def deserialize(config: dict, custom_objects: "dict[str, Any] | None" = None) -> Initializer:
-    """The initializer a ``serialize`` result describes."""
+    """The initializer a ``serialize`` result describes.
+
+    Example: ``keras.initializers.deserialize({"class_name": "Zeros", "config": {}})``
+    """
     return serialization_lib.deserialize_keras_object(
         config, custom_objects=custom_objects, module_objects=_ALL_OBJECTS
     )

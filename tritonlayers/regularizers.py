@@ -75,7 +75,10 @@ class Regularizer:
 
 
 class L1(Regularizer):
-    """``l1 * sum(abs(x))``."""
+    """``l1 * sum(abs(x))``.
+
+    Example: ``keras.regularizers.L1(0.1)(keras.ops.ones((2, 2)))``
+    """
 
     def __init__(self, l1: float = 0.01):
         self.l1 = _non_negative_float(l1, "l1")
@@ -88,7 +91,10 @@ class L1(Regularizer):
 
 
 class L2(Regularizer):
-    """``l2 * sum(square(x))``."""
+    """``l2 * sum(square(x))``.
+
+    Example: ``keras.regularizers.L2(0.1)(keras.ops.ones((2, 2)))``
+    """
 
     def __init__(self, l2: float = 0.01):
         self.l2 = _non_negative_float(l2, "l2")
@@ -101,7 +107,10 @@ class L2(Regularizer):
 
 
 class L1L2(Regularizer):
-    """``l1 * sum(abs(x)) + l2 * sum(square(x))`` (both factors default to 0)."""
+    """``l1 * sum(abs(x)) + l2 * sum(square(x))`` (both factors default to 0).
+
+    Example: ``keras.regularizers.L1L2(l1=0.1, l2=0.2)(keras.ops.ones((2, 2)))``
+    """
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0):
         self.l1 = _non_negative_float(0.0 if l1 is None else l1, "l1")
@@ -175,12 +184,18 @@ _ALL_OBJECTS: dict[str, type] = {
 
 
 def serialize(regularizer: "Regularizer | None") -> "dict | None":
-    """The Keras config dict of a regularizer (None stays None)."""
+    """The Keras config dict of a regularizer (None stays None).
+
+    Example: ``keras.regularizers.serialize(keras.regularizers.L2(0.1))``
+    """
     return serialization_lib.serialize_keras_object(regularizer)
 
 
 def deserialize(config: dict, custom_objects: "dict[str, Any] | None" = None) -> Regularizer:
-    """The regularizer a ``serialize`` result describes."""
+    """The regularizer a ``serialize`` result describes.
+
+    Example: ``keras.regularizers.deserialize({"class_name": "L2", "config": {"l2": 0.1}})``
+    """
     return serialization_lib.deserialize_keras_object(
         config, custom_objects=custom_objects, module_objects=_ALL_OBJECTS
     )

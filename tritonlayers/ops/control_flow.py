@@ -33,7 +33,10 @@ def cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> 
 
 
 def fori_loop(lower: int, upper: int, body_fun: Callable[[int, Any], Any], init_val: Any) -> Any:
-    """``val = body_fun(i, val)`` for ``i`` in ``range(lower, upper)``; returns ``val``."""
+    """``val = body_fun(i, val)`` for ``i`` in ``range(lower, upper)``; returns ``val``.
+
+    Example: ``keras.ops.fori_loop(0, 4, lambda i, total: total + i, 0)`` gives 6.
+    """
     value = init_val
     for i in range(int(lower), int(upper)):
         value = body_fun(i, value)
@@ -119,5 +122,8 @@ def _as_tensors(structure: Any) -> Any:
 
 
 def vectorized_map(function: Callable[[Any], Any], elements: Any) -> Any:
-    """``function`` mapped over axis 0 of ``elements`` with ``torch.vmap``."""
+    """``function`` mapped over axis 0 of ``elements`` with ``torch.vmap``.
+
+    Example: ``keras.ops.vectorized_map(lambda row: row * 2, keras.ops.ones((3, 2)))``
+    """
     return torch.vmap(function)(_as_tensors(elements))

@@ -114,7 +114,10 @@ def convert_to_numpy(x: Any) -> np.ndarray:
 
 
 def is_tensor(x: Any) -> bool:
-    """Whether ``x`` is a torch tensor (Variables included)."""
+    """Whether ``x`` is a torch tensor (Variables included).
+
+    Example: ``keras.ops.is_tensor(keras.ops.ones((2,)))``
+    """
     return isinstance(x, torch.Tensor)
 
 
@@ -130,7 +133,10 @@ def cast(x: Any, dtype: Any) -> torch.Tensor:
 
 
 def dtype(x: Any) -> str:
-    """The Keras dtype name of ``x``'s values, e.g. "float32"."""
+    """The Keras dtype name of ``x``'s values, e.g. "float32".
+
+    Example: ``keras.ops.dtype(keras.ops.ones((2,), dtype="bfloat16"))``
+    """
     if isinstance(x, torch.Tensor):
         return standardize_dtype(x.dtype)
     return standardize_dtype(convert_to_tensor(x).dtype)

@@ -33,28 +33,43 @@ __all__ = [
 
 
 def cholesky(x: Any, upper: bool = False) -> Tensor:
-    """The Cholesky factor of a symmetric positive-definite matrix (lower unless ``upper``)."""
+    """The Cholesky factor of a symmetric positive-definite matrix (lower unless ``upper``).
+
+    Example: ``keras.ops.cholesky([[4.0, 2.0], [2.0, 3.0]])``
+    """
     return torch.linalg.cholesky(floating(x), upper=upper)
 
 
 def det(x: Any) -> Tensor:
-    """The determinant."""
+    """The determinant.
+
+    Example: ``keras.ops.det([[1.0, 2.0], [3.0, 4.0]])``
+    """
     return torch.linalg.det(floating(x))
 
 
 def slogdet(x: Any) -> tuple[Tensor, Tensor]:
-    """The sign and the log of the absolute value of the determinant."""
+    """The sign and the log of the absolute value of the determinant.
+
+    Example: ``keras.ops.slogdet([[1.0, 2.0], [3.0, 4.0]])``
+    """
     sign, logabsdet = torch.linalg.slogdet(floating(x))
     return sign, logabsdet
 
 
 def inv(x: Any) -> Tensor:
-    """The matrix inverse."""
+    """The matrix inverse.
+
+    Example: ``keras.ops.inv([[2.0, 0.0], [0.0, 4.0]])``
+    """
     return torch.linalg.inv(floating(x))
 
 
 def eig(x: Any) -> tuple[Tensor, Tensor]:
-    """Eigenvalues and right eigenvectors of a general matrix (complex)."""
+    """Eigenvalues and right eigenvectors of a general matrix (complex).
+
+    Example: ``keras.ops.eig([[2.0, 0.0], [0.0, 3.0]])``
+    """
     values, vectors = torch.linalg.eig(floating(x))
     return values, vectors
 
@@ -73,13 +88,19 @@ def eigh(x: Any) -> tuple[Tensor, Tensor]:
 
 def lu_factor(x: Any) -> tuple[Tensor, Tensor]:
     """The packed LU factorization and 0-based int32 pivots (row ``i`` swapped with
-    ``pivots[i]``)."""
+    ``pivots[i]``).
+
+    Example: ``keras.ops.lu_factor([[0.0, 1.0], [1.0, 0.0]])``
+    """
     lu, pivots = torch.linalg.lu_factor(floating(x))
     return lu, (pivots - 1).to(torch.int32)
 
 
 def qr(x: Any, mode: str = "reduced") -> tuple[Tensor, Tensor]:
-    """The QR decomposition; ``mode`` is "reduced" or "complete"."""
+    """The QR decomposition; ``mode`` is "reduced" or "complete".
+
+    Example: ``keras.ops.qr(keras.ops.eye(3))``
+    """
     if mode not in ("reduced", "complete"):
         raise ValueError(
             f"`mode` argument value not supported. Expected one of {{'reduced', 'complete'}}. "
@@ -90,7 +111,10 @@ def qr(x: Any, mode: str = "reduced") -> tuple[Tensor, Tensor]:
 
 
 def svd(x: Any, full_matrices: bool = True, compute_uv: bool = True):
-    """Singular values (and ``u``, ``vh`` when ``compute_uv``): ``x = u @ diag(s) @ vh``."""
+    """Singular values (and ``u``, ``vh`` when ``compute_uv``): ``x = u @ diag(s) @ vh``.
+
+    Example: ``keras.ops.svd(keras.ops.eye(2))``
+    """
     x = floating(x)
     if not compute_uv:
         return torch.linalg.svdvals(x)
@@ -104,13 +128,19 @@ def _as_matrix_rhs(a: Tensor, b: Tensor) -> tuple[Tensor, bool]:
 
 
 def solve(a: Any, b: Any) -> Tensor:
-    """``x`` with ``a @ x = b`` for square ``a``; ``b`` may be a vector or a matrix."""
+    """``x`` with ``a @ x = b`` for square ``a``; ``b`` may be a vector or a matrix.
+
+    Example: ``keras.ops.solve([[2.0, 0.0], [0.0, 4.0]], [2.0, 2.0])`` gives ``[1.0, 0.5]``.
+    """
     a, b = pair(floating(a), floating(b))
     return torch.linalg.solve(a, b)
 
 
 def solve_triangular(a: Any, b: Any, lower: bool = False) -> Tensor:
-    """``x`` with ``a @ x = b`` for triangular ``a`` (upper unless ``lower``)."""
+    """``x`` with ``a @ x = b`` for triangular ``a`` (upper unless ``lower``).
+
+    Example: ``keras.ops.solve_triangular([[2.0, 1.0], [0.0, 1.0]], [3.0, 1.0])``
+    """
     a, b = pair(floating(a), floating(b))
     b, was_vector = _as_matrix_rhs(a, b)
     x = torch.linalg.solve_triangular(a, b, upper=not lower)
@@ -118,7 +148,10 @@ def solve_triangular(a: Any, b: Any, lower: bool = False) -> Tensor:
 
 
 def lstsq(a: Any, b: Any, rcond: "float | None" = None) -> Tensor:
-    """The least-squares solution of ``a @ x = b``."""
+    """The least-squares solution of ``a @ x = b``.
+
+    Example: ``keras.ops.lstsq([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [1.0, 1.0, 2.0])``
+    """
     a, b = pair(floating(a), floating(b))
     b, was_vector = _as_matrix_rhs(a, b)
     driver = None if a.is_cuda else "gelsd"

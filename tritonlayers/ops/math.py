@@ -28,29 +28,44 @@ __all__ = [
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """``log(sum(exp(x)))`` over ``axis``, computed without overflow."""
+    """``log(sum(exp(x)))`` over ``axis``, computed without overflow.
+
+    Example: ``keras.ops.logsumexp([[0.0, 1.0], [2.0, 3.0]], axis=1)``
+    """
     x = floating(x)
     return torch.logsumexp(x, dim=reduce_dims(x, axis), keepdim=keepdims)
 
 
 def logaddexp(x1: Any, x2: Any) -> Tensor:
-    """``log(exp(x1) + exp(x2))`` elementwise, computed without overflow."""
+    """``log(exp(x1) + exp(x2))`` elementwise, computed without overflow.
+
+    Example: ``keras.ops.logaddexp([0.0, 1.0], [0.0, 2.0])``
+    """
     x1, x2 = pair(floating(x1), floating(x2))
     return torch.logaddexp(x1, x2)
 
 
 def erf(x: Any) -> Tensor:
-    """The Gauss error function, elementwise."""
+    """The Gauss error function, elementwise.
+
+    Example: ``keras.ops.erf([0.0, 1.0])``
+    """
     return torch.erf(floating(x))
 
 
 def erfinv(x: Any) -> Tensor:
-    """The inverse of ``erf``, elementwise."""
+    """The inverse of ``erf``, elementwise.
+
+    Example: ``keras.ops.erfinv([0.0, 0.5])``
+    """
     return torch.erfinv(floating(x))
 
 
 def rsqrt(x: Any) -> Tensor:
-    """``1 / sqrt(x)``, elementwise."""
+    """``1 / sqrt(x)``, elementwise.
+
+    Example: ``keras.ops.rsqrt([4.0, 16.0])``
+    """
     return torch.rsqrt(floating(x))
 
 
@@ -69,7 +84,10 @@ def top_k(x: Any, k: int, sorted: bool = True) -> tuple[Tensor, Tensor]:  # noqa
 
 def in_top_k(targets: Any, predictions: Any, k: int) -> Tensor:
     """Whether each target class is among the ``k`` highest predictions of its row (ties
-    with the k-th value count as in)."""
+    with the k-th value count as in).
+
+    Example: ``keras.ops.in_top_k([1, 0], [[0.1, 0.9, 0.0], [0.2, 0.3, 0.5]], k=2)``
+    """
     predictions = tensor(predictions)
     targets = pair(predictions, targets)[1].to(torch.int64)
     target_values = torch.gather(predictions, 1, targets.reshape(-1, 1))
@@ -107,7 +125,10 @@ def segment_max(
     data: Any, segment_ids: Any, num_segments: "int | None" = None, sorted: bool = False
 ) -> Tensor:
     """Maxima of the rows of ``data`` that share a segment id (empty segments are the
-    dtype's lowest value: -inf for floats)."""
+    dtype's lowest value: -inf for floats).
+
+    Example: ``keras.ops.segment_max([1.0, 5.0, 3.0], [0, 0, 1], num_segments=2)``
+    """
     data, ids, n = _segments(data, segment_ids, num_segments)
     lowest = -torch.inf if data.is_floating_point() else torch.iinfo(data.dtype).min
     out = torch.full((n + 1, *data.shape[1:]), lowest, dtype=data.dtype, device=data.device)

@@ -37,32 +37,50 @@ def relu(x: Any) -> Tensor:
 
 
 def relu6(x: Any) -> Tensor:
-    """``min(max(x, 0), 6)``."""
+    """``min(max(x, 0), 6)``.
+
+    Example: ``keras.ops.relu6([-1.0, 3.0, 9.0])``
+    """
     return torch.clamp(tensor(x), 0.0, 6.0)
 
 
 def sigmoid(x: Any) -> Tensor:
-    """``1 / (1 + exp(-x))``."""
+    """``1 / (1 + exp(-x))``.
+
+    Example: ``keras.ops.sigmoid([0.0, 2.0])``
+    """
     return torch.sigmoid(floating(x))
 
 
 def tanh(x: Any) -> Tensor:
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent.
+
+    Example: ``keras.ops.tanh([0.0, 1.0])``
+    """
     return torch.tanh(floating(x))
 
 
 def softplus(x: Any) -> Tensor:
-    """``log(1 + exp(x))``, computed without overflow."""
+    """``log(1 + exp(x))``, computed without overflow.
+
+    Example: ``keras.ops.softplus([0.0, 1.0])``
+    """
     return F.softplus(floating(x))
 
 
 def softsign(x: Any) -> Tensor:
-    """``x / (1 + |x|)``."""
+    """``x / (1 + |x|)``.
+
+    Example: ``keras.ops.softsign([-1.0, 1.0])``
+    """
     return F.softsign(floating(x))
 
 
 def silu(x: Any) -> Tensor:
-    """``x * sigmoid(x)`` (also called swish)."""
+    """``x * sigmoid(x)`` (also called swish).
+
+    Example: ``keras.ops.silu([0.0, 1.0])``
+    """
     return F.silu(floating(x))
 
 
@@ -70,7 +88,10 @@ swish = silu
 
 
 def log_sigmoid(x: Any) -> Tensor:
-    """``log(sigmoid(x))``, computed without underflow."""
+    """``log(sigmoid(x))``, computed without underflow.
+
+    Example: ``keras.ops.log_sigmoid([0.0, 5.0])``
+    """
     return F.logsigmoid(floating(x))
 
 
@@ -86,32 +107,50 @@ def gelu(x: Any, approximate: bool = True) -> Tensor:
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
-    """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``."""
+    """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``.
+
+    Example: ``keras.ops.elu([-1.0, 1.0], alpha=0.5)``
+    """
     return F.elu(floating(x), alpha=alpha)
 
 
 def selu(x: Any) -> Tensor:
-    """Scaled ELU with the self-normalizing constants (1.0507..., 1.6732...)."""
+    """Scaled ELU with the self-normalizing constants (1.0507..., 1.6732...).
+
+    Example: ``keras.ops.selu([-1.0, 1.0])``
+    """
     return F.selu(floating(x))
 
 
 def celu(x: Any, alpha: float = 1.0) -> Tensor:
-    """Continuously differentiable ELU: ``max(x, 0) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    """Continuously differentiable ELU: ``max(x, 0) + min(0, alpha * (exp(x / alpha) - 1))``.
+
+    Example: ``keras.ops.celu([-1.0, 1.0])``
+    """
     return F.celu(floating(x), alpha=alpha)
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.2) -> Tensor:
-    """``x`` for ``x >= 0``, else ``negative_slope * x`` (Keras's default slope is 0.2)."""
+    """``x`` for ``x >= 0``, else ``negative_slope * x`` (Keras's default slope is 0.2).
+
+    Example: ``keras.ops.leaky_relu([-1.0, 1.0])``
+    """
     return F.leaky_relu(floating(x), negative_slope=negative_slope)
 
 
 def hard_sigmoid(x: Any) -> Tensor:
-    """Piecewise-linear sigmoid: ``relu6(x + 3) / 6``."""
+    """Piecewise-linear sigmoid: ``relu6(x + 3) / 6``.
+
+    Example: ``keras.ops.hard_sigmoid([-4.0, 0.0, 4.0])``
+    """
     return F.hardsigmoid(floating(x))
 
 
 def hard_silu(x: Any) -> Tensor:
-    """``x * hard_sigmoid(x)`` (also called hard swish)."""
+    """``x * hard_sigmoid(x)`` (also called hard swish).
+
+    Example: ``keras.ops.hard_silu([-4.0, 1.0])``
+    """
     return F.hardswish(floating(x))
 
 
@@ -119,7 +158,10 @@ hard_swish = hard_silu
 
 
 def glu(x: Any, axis: int = -1) -> Tensor:
-    """Gated linear unit: the first half of ``axis`` times the sigmoid of the second half."""
+    """Gated linear unit: the first half of ``axis`` times the sigmoid of the second half.
+
+    Example: ``keras.ops.glu(keras.ops.ones((2, 4)))``
+    """
     return F.glu(floating(x), dim=axis)
 
 
@@ -128,7 +170,10 @@ def _over_axes(x: Tensor, axis: Any) -> "int | tuple[int, ...]":
 
 
 def log_softmax(x: Any, axis: Any = -1) -> Tensor:
-    """``x - logsumexp(x)`` over ``axis`` (an int, a tuple, or None for all axes)."""
+    """``x - logsumexp(x)`` over ``axis`` (an int, a tuple, or None for all axes).
+
+    Example: ``keras.ops.log_softmax([[1.0, 2.0, 3.0]])``
+    """
     x = floating(x)
     dims = _over_axes(x, axis)
     if isinstance(dims, int):
@@ -178,7 +223,10 @@ def one_hot(
 def multi_hot(
     inputs: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse: bool = False
 ) -> Tensor:
-    """Multi-hot vectors: the union of the one-hot vectors along the last input axis."""
+    """Multi-hot vectors: the union of the one-hot vectors along the last input axis.
+
+    Example: ``keras.ops.multi_hot([[0, 2], [1, 1]], 3)``
+    """
     inputs = tensor(inputs)
     encoded = one_hot(inputs, num_classes, axis=-1, dtype=dtype, sparse=sparse)
     if inputs.ndim > 1:
@@ -221,7 +269,10 @@ def binary_crossentropy(target: Any, output: Any, from_logits: bool = False) -> 
 def categorical_crossentropy(
     target: Any, output: Any, from_logits: bool = False, axis: int = -1
 ) -> Tensor:
-    """Cross-entropy between one-hot (or soft) ``target`` and ``output`` along ``axis``."""
+    """Cross-entropy between one-hot (or soft) ``target`` and ``output`` along ``axis``.
+
+    Example: ``keras.ops.categorical_crossentropy([[0.0, 1.0]], [[0.3, 0.7]])``
+    """
     target, output = pair(floating(target), floating(output))
     _same_shape(target, output)
     if output.ndim < 1:
@@ -240,7 +291,10 @@ def sparse_categorical_crossentropy(
     target: Any, output: Any, from_logits: bool = False, axis: int = -1
 ) -> Tensor:
     """Cross-entropy between integer class ``target`` and ``output`` (classes on the last
-    axis); a trailing length-1 axis on ``target`` is dropped."""
+    axis); a trailing length-1 axis on ``target`` is dropped.
+
+    Example: ``keras.ops.sparse_categorical_crossentropy([1], [[0.3, 0.7]])``
+    """
     output = floating(output)
     if axis not in (-1, output.ndim - 1):
         raise ValueError(f"Only axis=-1 is currently supported. Received: axis={axis}")
@@ -321,7 +375,10 @@ def batch_normalization(
     epsilon: float = 1e-3,
 ) -> Tensor:
     """``(x - mean) / sqrt(variance + epsilon) * scale + offset``, the statistics being 1-D
-    along ``axis``."""
+    along ``axis``.
+
+    Example: ``keras.ops.batch_normalization(keras.ops.ones((2, 3)), [0.5] * 3, [1.0] * 3, -1)``
+    """
     x = floating(x)
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
@@ -472,7 +529,14 @@ def depthwise_conv(
     dilation_rate: Any = 1,
 ) -> Tensor:
     """Per-channel convolution with a ``(*spatial, in_channels, multiplier)`` kernel; output
-    channel ``c * multiplier + m`` is channel ``c`` convolved with filter ``m``."""
+    channel ``c * multiplier + m`` is channel ``c`` convolved with filter ``m``.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> x, kernel = keras.ops.ones((1, 5, 5, 3)), keras.ops.ones((3, 3, 3, 2))
+    >>> tuple(keras.ops.depthwise_conv(x, kernel, padding="same").shape)
+    (1, 5, 5, 6)
+    """
     inputs, kernel, rank = _conv_operands(inputs, kernel, "depthwise_conv")
     grouped = kernel.reshape(*kernel.shape[:rank], 1, kernel.shape[-2] * kernel.shape[-1])
     return conv(inputs, grouped, strides, padding, data_format, dilation_rate)
@@ -487,7 +551,15 @@ def separable_conv(
     data_format: "str | None" = None,
     dilation_rate: Any = 1,
 ) -> Tensor:
-    """A depthwise convolution followed by a 1x1 (pointwise) convolution."""
+    """A depthwise convolution followed by a 1x1 (pointwise) convolution.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> x = keras.ops.ones((1, 5, 5, 3))
+    >>> depthwise, pointwise = keras.ops.ones((3, 3, 3, 1)), keras.ops.ones((1, 1, 3, 8))
+    >>> tuple(keras.ops.separable_conv(x, depthwise, pointwise).shape)
+    (1, 3, 3, 8)
+    """
     depthwise = depthwise_conv(
         inputs, depthwise_kernel, strides, padding, data_format, dilation_rate
     )

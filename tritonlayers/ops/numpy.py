@@ -73,19 +73,28 @@ def full(shape: Any, fill_value: Any, dtype: Any = None) -> Tensor:
 
 
 def zeros_like(x: Any, dtype: Any = None) -> Tensor:
-    """Zeros with the shape (and dtype, unless given) of ``x``."""
+    """Zeros with the shape (and dtype, unless given) of ``x``.
+
+    Example: ``keras.ops.zeros_like([[1, 2]])``
+    """
     x = tensor(x)
     return torch.zeros_like(x, dtype=None if dtype is None else to_torch_dtype(dtype))
 
 
 def ones_like(x: Any, dtype: Any = None) -> Tensor:
-    """Ones with the shape (and dtype, unless given) of ``x``."""
+    """Ones with the shape (and dtype, unless given) of ``x``.
+
+    Example: ``keras.ops.ones_like(keras.ops.zeros((2, 3)), dtype="int32")``
+    """
     x = tensor(x)
     return torch.ones_like(x, dtype=None if dtype is None else to_torch_dtype(dtype))
 
 
 def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Tensor:
-    """``fill_value`` with the shape (and dtype, unless given) of ``x``."""
+    """``fill_value`` with the shape (and dtype, unless given) of ``x``.
+
+    Example: ``keras.ops.full_like(keras.ops.zeros((2,)), 3.0)``
+    """
     x = tensor(x)
     target = x.dtype if dtype is None else to_torch_dtype(dtype)
     fill = convert_to_tensor(fill_value, target).to(x.device)
@@ -153,12 +162,18 @@ def eye(N: int, M: "int | None" = None, k: int = 0, dtype: Any = None) -> Tensor
 
 
 def identity(n: int, dtype: Any = None) -> Tensor:
-    """The ``n x n`` identity matrix."""
+    """The ``n x n`` identity matrix.
+
+    Example: ``keras.ops.identity(3)``
+    """
     return eye(n, dtype=dtype)
 
 
 def tri(N: int, M: "int | None" = None, k: int = 0, dtype: Any = None) -> Tensor:  # noqa: N803
-    """Ones at and below the ``k``-th diagonal."""
+    """Ones at and below the ``k``-th diagonal.
+
+    Example: ``keras.ops.tri(3, k=-1)``
+    """
     M = N if M is None else M  # noqa: N806
     rows = torch.arange(N, device=config.device()).unsqueeze(1)
     cols = torch.arange(M, device=config.device()).unsqueeze(0)
@@ -166,7 +181,10 @@ def tri(N: int, M: "int | None" = None, k: int = 0, dtype: Any = None) -> Tensor
 
 
 def meshgrid(*x: Any, indexing: str = "xy") -> list[Tensor]:
-    """Coordinate grids from 1-D tensors, ``indexing="xy"`` (numpy's default) or ``"ij"``."""
+    """Coordinate grids from 1-D tensors, ``indexing="xy"`` (numpy's default) or ``"ij"``.
+
+    Example: ``keras.ops.meshgrid([1, 2, 3], [4, 5])``
+    """
     return list(torch.meshgrid(*[tensor(t) for t in x], indexing=indexing))
 
 
@@ -175,25 +193,30 @@ def meshgrid(*x: Any, indexing: str = "xy") -> list[Tensor]:
 # --------------------------------------------------------------------------------------
 
 
-def _unary_float(torch_fn, name: str):
+def _unary_float(torch_fn, name: str, sample: str = "[0.25, 0.5]"):
     """Make a Keras op that casts int/bool to floatx, then applies ``torch_fn``."""
 
     def op(x: Any) -> Tensor:
         return torch_fn(floating(x))
 
     op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"Elementwise {name} (ints and bools are cast to floatx first)."
+    op.__doc__ = (
+        f"Elementwise {name} (ints and bools are cast to floatx first).\n\n"
+        f"    Example: ``keras.ops.{name}({sample})``\n"
+    )
     return op
 
 
-def _unary(torch_fn, name: str):
+def _unary(torch_fn, name: str, sample: str = "[-1.5, 2.0]"):
     """Make a Keras op that applies ``torch_fn`` to ``x`` as a tensor, dtype kept."""
 
     def op(x: Any) -> Tensor:
         return torch_fn(tensor(x))
 
     op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"Elementwise {name}; the dtype is kept."
+    op.__doc__ = (
+        f"Elementwise {name}; the dtype is kept.\n\n    Example: ``keras.ops.{name}({sample})``\n"
+    )
     return op
 
 
@@ -215,7 +238,7 @@ sinh = _unary_float(torch.sinh, "sinh")
 cosh = _unary_float(torch.cosh, "cosh")
 tanh = _unary_float(torch.tanh, "tanh")
 arcsinh = _unary_float(torch.asinh, "arcsinh")
-arccosh = _unary_float(torch.acosh, "arccosh")
+arccosh = _unary_float(torch.acosh, "arccosh", "[1.0, 2.0]")
 arctanh = _unary_float(torch.atanh, "arctanh")
 reciprocal = _unary_float(torch.reciprocal, "reciprocal")
 negative = _unary(torch.neg, "negative")
@@ -224,7 +247,7 @@ sign = _unary(torch.sign, "sign")
 isnan = _unary(torch.isnan, "isnan")
 isinf = _unary(torch.isinf, "isinf")
 isfinite = _unary(torch.isfinite, "isfinite")
-logical_not = _unary(torch.logical_not, "logical_not")
+logical_not = _unary(torch.logical_not, "logical_not", "[True, False]")
 floor = _unary_float(torch.floor, "floor")
 ceil = _unary_float(torch.ceil, "ceil")
 trunc = _unary(torch.trunc, "trunc")
@@ -239,7 +262,10 @@ absolute = abs
 
 
 def round(x: Any, decimals: int = 0) -> Tensor:  # noqa: A001
-    """Round half to even, to ``decimals`` places (numpy's rule)."""
+    """Round half to even, to ``decimals`` places (numpy's rule).
+
+    Example: ``keras.ops.round([0.5, 1.5, 2.567], decimals=1)``
+    """
     x = tensor(x)
     if not x.is_floating_point():
         return x
@@ -249,7 +275,10 @@ def round(x: Any, decimals: int = 0) -> Tensor:  # noqa: A001
 def nan_to_num(
     x: Any, nan: float = 0.0, posinf: "float | None" = None, neginf: "float | None" = None
 ) -> Tensor:
-    """Replace NaN by ``nan`` and infinities by ``posinf``/``neginf`` (default: dtype max/min)."""
+    """Replace NaN by ``nan`` and infinities by ``posinf``/``neginf`` (default: dtype max/min).
+
+    Example: ``keras.ops.nan_to_num([float("nan"), float("inf")], posinf=1e6)``
+    """
     return torch.nan_to_num(tensor(x), nan=nan, posinf=posinf, neginf=neginf)
 
 
@@ -258,7 +287,7 @@ def nan_to_num(
 # --------------------------------------------------------------------------------------
 
 
-def _binary(torch_fn, name: str, floats: bool = False):
+def _binary(torch_fn, name: str, floats: bool = False, sample: str = "[1.0, 2.0], [3.0, 0.5]"):
     """Make a Keras op for a binary torch function; numbers and arrays are accepted."""
 
     def op(x1: Any, x2: Any) -> Tensor:
@@ -268,7 +297,10 @@ def _binary(torch_fn, name: str, floats: bool = False):
         return torch_fn(x1, x2)
 
     op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"Elementwise {name} of ``x1`` and ``x2``, broadcasting as numpy does."
+    op.__doc__ = (
+        f"Elementwise {name} of ``x1`` and ``x2``, broadcasting as numpy does.\n\n"
+        f"    Example: ``keras.ops.{name}({sample})``\n"
+    )
     return op
 
 
@@ -288,9 +320,9 @@ greater = _binary(torch.gt, "greater")
 greater_equal = _binary(torch.ge, "greater_equal")
 less = _binary(torch.lt, "less")
 less_equal = _binary(torch.le, "less_equal")
-logical_and = _binary(torch.logical_and, "logical_and")
-logical_or = _binary(torch.logical_or, "logical_or")
-logical_xor = _binary(torch.logical_xor, "logical_xor")
+logical_and = _binary(torch.logical_and, "logical_and", sample="[True, False], [True, True]")
+logical_or = _binary(torch.logical_or, "logical_or", sample="[True, False], [True, True]")
+logical_xor = _binary(torch.logical_xor, "logical_xor", sample="[True, False], [True, True]")
 arctan2 = _binary(torch.atan2, "arctan2", floats=True)
 
 
@@ -353,7 +385,10 @@ def _accumulation_dtype(x: Tensor, dtype: Any) -> torch.dtype:
 
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Sum over ``axis`` (int, tuple, or None for all)."""
+    """Sum over ``axis`` (int, tuple, or None for all).
+
+    Example: ``keras.ops.sum(keras.ops.ones((2, 3)), axis=1, keepdims=True)``
+    """
     x = tensor(x)
     return _reduce(torch.sum, x, axis, keepdims, dtype=_accumulation_dtype(x, None))
 
@@ -370,7 +405,10 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> Tensor:  # noqa: A001
-    """Largest value over ``axis``; ``initial`` is a lower bound for the result."""
+    """Largest value over ``axis``; ``initial`` is a lower bound for the result.
+
+    Example: ``keras.ops.max([[1.0, 5.0], [3.0, 2.0]], axis=0)``
+    """
     x = tensor(x)
     if x.numel() == 0 and initial is None:
         raise ValueError("Cannot compute the max of an empty tensor without `initial`.")
@@ -379,7 +417,10 @@ def max(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -
 
 
 def min(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> Tensor:  # noqa: A001
-    """Smallest value over ``axis``; ``initial`` is an upper bound for the result."""
+    """Smallest value over ``axis``; ``initial`` is an upper bound for the result.
+
+    Example: ``keras.ops.min([[1.0, 5.0], [3.0, 2.0]], axis=1, keepdims=True)``
+    """
     x = tensor(x)
     if x.numel() == 0 and initial is None:
         raise ValueError("Cannot compute the min of an empty tensor without `initial`.")
@@ -392,7 +433,10 @@ amin = min
 
 
 def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Tensor:
-    """Product over ``axis`` (int, tuple, or None for all)."""
+    """Product over ``axis`` (int, tuple, or None for all).
+
+    Example: ``keras.ops.prod([[1, 2], [3, 4]], axis=(0, 1))``
+    """
     x = tensor(x)
     x = x.to(_accumulation_dtype(x, dtype))
     dims = reduce_dims(x, axis)
@@ -404,27 +448,42 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) ->
 
 
 def var(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Population variance (numpy's ``ddof=0``) over ``axis``."""
+    """Population variance (numpy's ``ddof=0``) over ``axis``.
+
+    Example: ``keras.ops.var([[1.0, 3.0], [5.0, 7.0]], axis=1)``
+    """
     return _reduce(torch.var, floating(x), axis, keepdims, correction=0)
 
 
 def std(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Population standard deviation (``ddof=0``) over ``axis``."""
+    """Population standard deviation (``ddof=0``) over ``axis``.
+
+    Example: ``keras.ops.std([[1.0, 3.0], [5.0, 7.0]], axis=0)``
+    """
     return _reduce(torch.std, floating(x), axis, keepdims, correction=0)
 
 
 def all(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Whether every value over ``axis`` is true."""
+    """Whether every value over ``axis`` is true.
+
+    Example: ``keras.ops.all([True, False], axis=0)``
+    """
     return _reduce(torch.all, tensor(x).bool(), axis, keepdims)
 
 
 def any(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Whether some value over ``axis`` is true."""
+    """Whether some value over ``axis`` is true.
+
+    Example: ``keras.ops.any([[True, False]], axis=1)``
+    """
     return _reduce(torch.any, tensor(x).bool(), axis, keepdims)
 
 
 def count_nonzero(x: Any, axis: Any = None) -> Tensor:
-    """How many values over ``axis`` are not zero."""
+    """How many values over ``axis`` are not zero.
+
+    Example: ``keras.ops.count_nonzero([[0, 1], [2, 3]], axis=1)``
+    """
     return sum(tensor(x) != 0, axis=axis).to(torch.int32)
 
 
@@ -437,31 +496,46 @@ def _arg_reduce(torch_fn, x: Any, axis: "int | None", keepdims: bool) -> Tensor:
 
 
 def argmax(x: Any, axis: "int | None" = None, keepdims: bool = False) -> Tensor:
-    """Index of the largest value along ``axis`` (of the flattened tensor for None)."""
+    """Index of the largest value along ``axis`` (of the flattened tensor for None).
+
+    Example: ``keras.ops.argmax([[1.0, 5.0], [3.0, 2.0]], axis=1)``
+    """
     return _arg_reduce(torch.argmax, x, axis, keepdims).to(torch.int32)
 
 
 def argmin(x: Any, axis: "int | None" = None, keepdims: bool = False) -> Tensor:
-    """Index of the smallest value along ``axis`` (of the flattened tensor for None)."""
+    """Index of the smallest value along ``axis`` (of the flattened tensor for None).
+
+    Example: ``keras.ops.argmin([3.0, 1.0, 2.0])``
+    """
     return _arg_reduce(torch.argmin, x, axis, keepdims).to(torch.int32)
 
 
 def cumsum(x: Any, axis: "int | None" = None, dtype: Any = None) -> Tensor:
-    """Running sum along ``axis`` (of the flattened tensor for None)."""
+    """Running sum along ``axis`` (of the flattened tensor for None).
+
+    Example: ``keras.ops.cumsum([[1, 2], [3, 4]], axis=0)``
+    """
     x = tensor(x)
     flat = x.reshape(-1) if axis is None else x
     return torch.cumsum(flat, dim=0 if axis is None else axis, dtype=_accumulation_dtype(x, dtype))
 
 
 def cumprod(x: Any, axis: "int | None" = None, dtype: Any = None) -> Tensor:
-    """Running product along ``axis`` (of the flattened tensor for None)."""
+    """Running product along ``axis`` (of the flattened tensor for None).
+
+    Example: ``keras.ops.cumprod([1, 2, 3])``
+    """
     x = tensor(x)
     flat = x.reshape(-1) if axis is None else x
     return torch.cumprod(flat, dim=0 if axis is None else axis, dtype=_accumulation_dtype(x, dtype))
 
 
 def average(x: Any, axis: "int | None" = None, weights: Any = None) -> Tensor:
-    """Weighted mean along ``axis``; ``weights`` has ``x``'s shape or is 1-D along ``axis``."""
+    """Weighted mean along ``axis``; ``weights`` has ``x``'s shape or is 1-D along ``axis``.
+
+    Example: ``keras.ops.average([1.0, 2.0, 3.0], weights=[3.0, 1.0, 0.0])``
+    """
     x = floating(x)
     if weights is None:
         return mean(x, axis=axis)
@@ -479,24 +553,36 @@ def average(x: Any, axis: "int | None" = None, weights: Any = None) -> Tensor:
 
 
 def reshape(x: Any, newshape: Any) -> Tensor:
-    """``x`` with a new shape (one entry may be -1). Example: ``keras.ops.reshape(x, (2, -1))``."""
+    """``x`` with a new shape (one entry may be -1).
+
+    Example: ``keras.ops.reshape(keras.ops.arange(6), (2, -1))``
+    """
     return torch.reshape(tensor(x), _shape_tuple(newshape))
 
 
 def ravel(x: Any) -> Tensor:
-    """``x`` flattened to 1-D."""
+    """``x`` flattened to 1-D.
+
+    Example: ``keras.ops.ravel(keras.ops.ones((2, 3)))``
+    """
     return torch.reshape(tensor(x), (-1,))
 
 
 def transpose(x: Any, axes: "Sequence[int] | None" = None) -> Tensor:
-    """``x`` with its axes permuted (reversed when ``axes`` is None)."""
+    """``x`` with its axes permuted (reversed when ``axes`` is None).
+
+    Example: ``keras.ops.transpose(keras.ops.zeros((2, 3, 4)), (2, 0, 1))``
+    """
     x = tensor(x)
     order = tuple(reversed(range(x.ndim))) if axes is None else tuple(axes)
     return x.permute(order)
 
 
 def expand_dims(x: Any, axis: Any) -> Tensor:
-    """``x`` with new length-1 axes at ``axis`` (int or tuple), numpy's placement rule."""
+    """``x`` with new length-1 axes at ``axis`` (int or tuple), numpy's placement rule.
+
+    Example: ``keras.ops.expand_dims(keras.ops.ones((2, 3)), axis=(0, 2))``
+    """
     x = tensor(x)
     new_axes = axes(axis, x.ndim + (1 if isinstance(axis, int) else len(axis)))
     for a in sorted(new_axes):
@@ -505,7 +591,10 @@ def expand_dims(x: Any, axis: Any) -> Tensor:
 
 
 def squeeze(x: Any, axis: Any = None) -> Tensor:
-    """``x`` without its length-1 axes (only those in ``axis`` when given; they must be 1)."""
+    """``x`` without its length-1 axes (only those in ``axis`` when given; they must be 1).
+
+    Example: ``keras.ops.squeeze(keras.ops.zeros((2, 1, 3)), axis=1)``
+    """
     x = tensor(x)
     if axis is None:
         return torch.squeeze(x)
@@ -520,13 +609,19 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
 
 
 def stack(x: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors of one shape along a new axis."""
+    """Join tensors of one shape along a new axis.
+
+    Example: ``keras.ops.stack([keras.ops.ones((2,)), keras.ops.zeros((2,))], axis=1)``
+    """
     items = _same_device([tensor(t) for t in x])
     return torch.stack(items, dim=axis)
 
 
 def concatenate(xs: Sequence[Any], axis: "int | None" = 0) -> Tensor:
-    """Join tensors along an existing axis (flattened first when ``axis`` is None)."""
+    """Join tensors along an existing axis (flattened first when ``axis`` is None).
+
+    Example: ``keras.ops.concatenate([keras.ops.ones((2, 1)), keras.ops.zeros((2, 3))], axis=1)``
+    """
     items = _same_device([tensor(t) for t in xs])
     if axis is None:
         return torch.cat([t.reshape(-1) for t in items])
@@ -534,12 +629,18 @@ def concatenate(xs: Sequence[Any], axis: "int | None" = 0) -> Tensor:
 
 
 def hstack(xs: Sequence[Any]) -> Tensor:
-    """Join along axis 1 (axis 0 for 1-D tensors)."""
+    """Join along axis 1 (axis 0 for 1-D tensors).
+
+    Example: ``keras.ops.hstack([keras.ops.ones((2, 1)), keras.ops.zeros((2, 2))])``
+    """
     return torch.hstack(_same_device([tensor(t) for t in xs]))
 
 
 def vstack(xs: Sequence[Any]) -> Tensor:
-    """Join along axis 0 (1-D tensors become rows)."""
+    """Join along axis 0 (1-D tensors become rows).
+
+    Example: ``keras.ops.vstack([keras.ops.ones((3,)), keras.ops.zeros((3,))])``
+    """
     return torch.vstack(_same_device([tensor(t) for t in xs]))
 
 
@@ -569,12 +670,18 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
 
 
 def tile(x: Any, repeats: Any) -> Tensor:
-    """``x`` repeated ``repeats`` times along each axis (numpy's ``tile``)."""
+    """``x`` repeated ``repeats`` times along each axis (numpy's ``tile``).
+
+    Example: ``keras.ops.tile([1, 2], (2, 2))``
+    """
     return torch.tile(tensor(x), _shape_tuple(repeats))
 
 
 def repeat(x: Any, repeats: Any, axis: "int | None" = None) -> Tensor:
-    """Each element repeated ``repeats`` times along ``axis`` (flattened for None)."""
+    """Each element repeated ``repeats`` times along ``axis`` (flattened for None).
+
+    Example: ``keras.ops.repeat([1, 2], 2)``
+    """
     x = tensor(x)
     if not isinstance(repeats, int):
         repeats = like(repeats, x).to(torch.int64)
@@ -584,13 +691,19 @@ def repeat(x: Any, repeats: Any, axis: "int | None" = None) -> Tensor:
 
 
 def flip(x: Any, axis: Any = None) -> Tensor:
-    """``x`` with the order reversed along ``axis`` (all axes for None)."""
+    """``x`` with the order reversed along ``axis`` (all axes for None).
+
+    Example: ``keras.ops.flip([1, 2, 3])``
+    """
     x = tensor(x)
     return torch.flip(x, dims=reduce_dims(x, axis))
 
 
 def roll(x: Any, shift: Any, axis: Any = None) -> Tensor:
-    """Elements shifted by ``shift`` along ``axis``, wrapping around (flattened for None)."""
+    """Elements shifted by ``shift`` along ``axis``, wrapping around (flattened for None).
+
+    Example: ``keras.ops.roll([1, 2, 3, 4], 1)``
+    """
     x = tensor(x)
     if axis is None:
         return torch.roll(x.reshape(-1), shift).reshape(x.shape)
@@ -598,52 +711,82 @@ def roll(x: Any, shift: Any, axis: Any = None) -> Tensor:
 
 
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
-    """``x`` with two axes exchanged."""
+    """``x`` with two axes exchanged.
+
+    Example: ``keras.ops.swapaxes(keras.ops.zeros((2, 3, 4)), 0, 2)``
+    """
     return torch.swapaxes(tensor(x), axis1, axis2)
 
 
 def moveaxis(x: Any, source: Any, destination: Any) -> Tensor:
-    """``x`` with axes moved from ``source`` to ``destination`` (ints or tuples)."""
+    """``x`` with axes moved from ``source`` to ``destination`` (ints or tuples).
+
+    Example: ``keras.ops.moveaxis(keras.ops.zeros((2, 3, 4)), 0, -1)``
+    """
     return torch.movedim(tensor(x), source, destination)
 
 
 def broadcast_to(x: Any, shape: Any) -> Tensor:
-    """``x`` broadcast to ``shape``."""
+    """``x`` broadcast to ``shape``.
+
+    Example: ``keras.ops.broadcast_to([1.0, 2.0], (3, 2))``
+    """
     return torch.broadcast_to(tensor(x), _shape_tuple(shape))
 
 
 def diag(x: Any, k: int = 0) -> Tensor:
-    """The ``k``-th diagonal of a matrix, or a matrix with a 1-D ``x`` on it."""
+    """The ``k``-th diagonal of a matrix, or a matrix with a 1-D ``x`` on it.
+
+    Example: ``keras.ops.diag([1.0, 2.0])``
+    """
     return torch.diag(tensor(x), k)
 
 
 def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
-    """The diagonal over ``axis1``/``axis2``, appended as the last axis (numpy's rule)."""
+    """The diagonal over ``axis1``/``axis2``, appended as the last axis (numpy's rule).
+
+    Example: ``keras.ops.diagonal(keras.ops.eye(3))``
+    """
     return torch.diagonal(tensor(x), offset, axis1, axis2)
 
 
 def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
-    """Sum along a diagonal."""
+    """Sum along a diagonal.
+
+    Example: ``keras.ops.trace(keras.ops.eye(3))``
+    """
     return torch.sum(diagonal(x, offset, axis1, axis2), dim=-1)
 
 
 def tril(x: Any, k: int = 0) -> Tensor:
-    """The lower triangle of the last two axes (the rest set to zero)."""
+    """The lower triangle of the last two axes (the rest set to zero).
+
+    Example: ``keras.ops.tril(keras.ops.ones((3, 3)))``
+    """
     return torch.tril(tensor(x), k)
 
 
 def triu(x: Any, k: int = 0) -> Tensor:
-    """The upper triangle of the last two axes (the rest set to zero)."""
+    """The upper triangle of the last two axes (the rest set to zero).
+
+    Example: ``keras.ops.triu(keras.ops.ones((3, 3)), k=1)``
+    """
     return torch.triu(tensor(x), k)
 
 
 def size(x: Any) -> int:
-    """The number of elements."""
+    """The number of elements.
+
+    Example: ``keras.ops.size(keras.ops.zeros((2, 3)))``
+    """
     return tensor(x).numel()
 
 
 def ndim(x: Any) -> int:
-    """The number of axes."""
+    """The number of axes.
+
+    Example: ``keras.ops.ndim(keras.ops.zeros((2, 3)))``
+    """
     return tensor(x).ndim
 
 
@@ -714,7 +857,10 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = N
 
 def take(x: Any, indices: Any, axis: "int | None" = None) -> Tensor:
     """Elements at ``indices`` along ``axis`` (of the flattened tensor for None); negative
-    indices count from the end."""
+    indices count from the end.
+
+    Example: ``keras.ops.take([[1, 2], [3, 4]], [1, -1], axis=1)``
+    """
     x = tensor(x)
     indices = like(indices, x).to(torch.int64)
     if axis is None:
@@ -724,7 +870,10 @@ def take(x: Any, indices: Any, axis: "int | None" = None) -> Tensor:
 
 
 def take_along_axis(x: Any, indices: Any, axis: "int | None" = None) -> Tensor:
-    """Values of ``x`` picked by ``indices`` along ``axis`` (numpy's ``take_along_axis``)."""
+    """Values of ``x`` picked by ``indices`` along ``axis`` (numpy's ``take_along_axis``).
+
+    Example: ``keras.ops.take_along_axis([[10, 30, 20]], [[1, 2]], axis=1)``
+    """
     x = tensor(x)
     indices = like(indices, x).to(torch.int64)
     if axis is None:
@@ -734,12 +883,18 @@ def take_along_axis(x: Any, indices: Any, axis: "int | None" = None) -> Tensor:
 
 
 def sort(x: Any, axis: int = -1) -> Tensor:
-    """Values sorted ascending along ``axis``."""
+    """Values sorted ascending along ``axis``.
+
+    Example: ``keras.ops.sort([[3.0, 1.0, 2.0]])``
+    """
     return torch.sort(tensor(x), dim=axis).values
 
 
 def argsort(x: Any, axis: int = -1) -> Tensor:
-    """Indices that sort ``x`` ascending along ``axis`` (stable)."""
+    """Indices that sort ``x`` ascending along ``axis`` (stable).
+
+    Example: ``keras.ops.argsort([3.0, 1.0, 2.0])``
+    """
     return torch.argsort(tensor(x), dim=axis, stable=True).to(torch.int32)
 
 
@@ -749,13 +904,19 @@ def argsort(x: Any, axis: int = -1) -> Tensor:
 
 
 def matmul(x1: Any, x2: Any) -> Tensor:
-    """Matrix product with numpy's ``matmul`` broadcasting."""
+    """Matrix product with numpy's ``matmul`` broadcasting.
+
+    Example: ``keras.ops.matmul(keras.ops.ones((4, 2, 3)), keras.ops.ones((3, 5)))``
+    """
     x1, x2 = pair(x1, x2)
     return torch.matmul(x1, x2)
 
 
 def dot(x1: Any, x2: Any) -> Tensor:
-    """numpy's ``dot``: a sum over the last axis of ``x1`` and the second-to-last of ``x2``."""
+    """numpy's ``dot``: a sum over the last axis of ``x1`` and the second-to-last of ``x2``.
+
+    Example: ``keras.ops.dot(keras.ops.ones((2, 3)), keras.ops.ones((3,)))``
+    """
     x1, x2 = pair(x1, x2)
     if x1.ndim == 0 or x2.ndim == 0:
         return x1 * x2
@@ -763,31 +924,46 @@ def dot(x1: Any, x2: Any) -> Tensor:
 
 
 def vdot(x1: Any, x2: Any) -> Tensor:
-    """Dot product of the flattened tensors."""
+    """Dot product of the flattened tensors.
+
+    Example: ``keras.ops.vdot([1.0, 2.0], [3.0, 4.0])``
+    """
     x1, x2 = pair(x1, x2)
     return torch.sum(x1.reshape(-1) * x2.reshape(-1))
 
 
 def outer(x1: Any, x2: Any) -> Tensor:
-    """Outer product of the flattened tensors."""
+    """Outer product of the flattened tensors.
+
+    Example: ``keras.ops.outer([1.0, 2.0], [3.0, 4.0, 5.0])``
+    """
     x1, x2 = pair(x1, x2)
     return torch.outer(x1.reshape(-1), x2.reshape(-1))
 
 
 def tensordot(x1: Any, x2: Any, axes: Any = 2) -> Tensor:
     """Sum of products over the given axes (an int N = the last N of x1 with the first N of
-    x2)."""
+    x2).
+
+    Example: ``keras.ops.tensordot(keras.ops.ones((2, 3, 4)), keras.ops.ones((3, 4, 5)), axes=2)``
+    """
     x1, x2 = pair(x1, x2)
     return torch.tensordot(x1, x2, dims=axes)
 
 
 def einsum(subscripts: str, *operands: Any) -> Tensor:
-    """Einstein summation. Example: ``keras.ops.einsum("ij,jk->ik", a, b)``."""
+    """Einstein summation.
+
+    Example: ``keras.ops.einsum("ij,jk->ik", keras.ops.ones((2, 3)), keras.ops.ones((3, 4)))``
+    """
     return torch.einsum(subscripts, *_same_device([tensor(t) for t in operands]))
 
 
 def cross(x1: Any, x2: Any, axis: int = -1) -> Tensor:
-    """Cross product of 3-vectors along ``axis``."""
+    """Cross product of 3-vectors along ``axis``.
+
+    Example: ``keras.ops.cross([1.0, 0.0, 0.0], [0.0, 1.0, 0.0])``
+    """
     x1, x2 = pair(x1, x2)
     return torch.linalg.cross(x1, x2, dim=axis)
 
@@ -838,7 +1014,10 @@ def quantile(
 
 
 def median(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """The median over ``axis`` (the mean of the two middle values for even counts)."""
+    """The median over ``axis`` (the mean of the two middle values for even counts).
+
+    Example: ``keras.ops.median([[1.0, 3.0, 2.0]], axis=1)``
+    """
     return quantile(x, 0.5, axis=axis, keepdims=keepdims)
 
 
@@ -866,7 +1045,10 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0, sparse: bool = Fal
 
 
 def searchsorted(sorted_sequence: Any, values: Any, side: str = "left") -> Tensor:
-    """Where each of ``values`` would go in the 1-D ascending ``sorted_sequence`` (int32)."""
+    """Where each of ``values`` would go in the 1-D ascending ``sorted_sequence`` (int32).
+
+    Example: ``keras.ops.searchsorted([1.0, 2.0, 3.0], [2.5, 0.0])``
+    """
     sorted_sequence = tensor(sorted_sequence)
     if sorted_sequence.ndim != 1:
         raise ValueError(
@@ -878,14 +1060,20 @@ def searchsorted(sorted_sequence: Any, values: Any, side: str = "left") -> Tenso
 
 
 def digitize(x: Any, bins: Any) -> Tensor:
-    """The index of the bin each value falls in (numpy's ``digitize`` with ascending bins)."""
+    """The index of the bin each value falls in (numpy's ``digitize`` with ascending bins).
+
+    Example: ``keras.ops.digitize([0.5, 1.5, 2.5], [1.0, 2.0])``
+    """
     return searchsorted(bins, x, side="right")
 
 
 def isclose(
     x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
 ) -> Tensor:
-    """Elementwise ``|x1 - x2| <= atol + rtol * |x2|``."""
+    """Elementwise ``|x1 - x2| <= atol + rtol * |x2|``.
+
+    Example: ``keras.ops.isclose([1.0, 2.0], [1.0, 2.1])``
+    """
     x1, x2 = pair(x1, x2)
     x1, x2 = torch.broadcast_tensors(
         *(t.to(torch.promote_types(x1.dtype, x2.dtype)) for t in (x1, x2))
@@ -894,22 +1082,34 @@ def isclose(
 
 
 def nonzero(x: Any) -> tuple[Tensor, ...]:
-    """The indices of the non-zero entries, one int32 tensor per axis."""
+    """The indices of the non-zero entries, one int32 tensor per axis.
+
+    Example: ``keras.ops.nonzero([[0, 1], [1, 0]])``
+    """
     return tuple(i.to(torch.int32) for i in torch.nonzero(tensor(x), as_tuple=True))
 
 
 def append(x1: Any, x2: Any, axis: "int | None" = None) -> Tensor:
-    """``x2`` appended to ``x1`` along ``axis`` (both flattened for None)."""
+    """``x2`` appended to ``x1`` along ``axis`` (both flattened for None).
+
+    Example: ``keras.ops.append([1, 2], [3])``
+    """
     return concatenate([x1, x2], axis=axis)
 
 
 def copy(x: Any) -> Tensor:
-    """A copy of ``x`` that does not share memory with it."""
+    """A copy of ``x`` that does not share memory with it.
+
+    Example: ``keras.ops.copy(keras.ops.ones((2,)))``
+    """
     return tensor(x).clone()
 
 
 def empty(shape: Any, dtype: Any = None) -> Tensor:
-    """An uninitialized tensor (read its values only after writing them)."""
+    """An uninitialized tensor (read its values only after writing them).
+
+    Example: ``keras.ops.empty((2, 3))``
+    """
     return torch.empty(
         _shape_tuple(shape), dtype=_creation_dtype(dtype, 0.0), device=config.device()
     )
@@ -924,7 +1124,10 @@ def logspace(
     dtype: Any = None,
     axis: int = 0,
 ) -> Tensor:
-    """``base ** linspace(start, stop, num)``."""
+    """``base ** linspace(start, stop, num)``.
+
+    Example: ``keras.ops.logspace(0.0, 2.0, 3)``
+    """
     exponents = linspace(start, stop, num, endpoint=endpoint, axis=axis)
     values = torch.pow(torch.as_tensor(base, dtype=exponents.dtype), exponents)
     return values if dtype is None else values.to(to_torch_dtype(dtype))
