@@ -287,3 +287,21 @@ def test_state_codec_rejects_state_it_did_not_write(text):
 def test_state_codec_rejects_unreferenced_tensors():
     with pytest.raises(ArchiveError, match=r"tensors \['1'\] are not referenced"):
         decode('{"__tensor__": "0"}', {"0": torch.ones(1), "1": torch.ones(1)}, source="s")
+
+
+def test_files_interoperate_with_the_reference_safetensors_library(tmp_path):
+    reference = pytest.importorskip("safetensors.torch")
+    tensors = {
+        "a": torch.randn(3, 4),
+        "b": torch.arange(5, dtype=torch.int64),
+        "c": torch.randn(2, 2).to(torch.bfloat16),
+        "empty": torch.zeros(0, 3),
+        "flag": torch.tensor([True, False]),
+    }
+    safetensors_io.save_file(tensors, tmp_path / "ours.safetensors", metadata={"k": "v"})
+    theirs = reference.load_file(str(tmp_path / "ours.safetensors"))
+    reference.save_file(tensors, str(tmp_path / "theirs.safetensors"), metadata={"k": "v"})
+    ours, metadata = safetensors_io.load_file(tmp_path / "theirs.safetensors")
+    assert metadata == {"k": "v"}
+    for name, tensor in tensors.items():
+        assert torch.equal(theirs[name], tensor) and torch.equal(ours[name], tensor)
