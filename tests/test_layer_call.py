@@ -5,19 +5,10 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from layer_core_support import layer_core_state  # noqa: F401
 
 import tritonlayers as keras
 from tritonlayers.layers.call_context import STATE
-from tritonlayers.layers.naming import clear_uids
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    """Fresh automatic names, and CPU variables (the inputs below are CPU tensors)."""
-    clear_uids()
-    keras.config.set_device("cpu")
-    yield
-    keras.config.set_device(None)
 
 
 class Recorder(keras.Layer):

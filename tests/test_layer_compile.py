@@ -2,34 +2,17 @@
 
 import pytest
 import torch
+from layer_core_support import Linear, layer_core_state  # noqa: F401
 
 import tritonlayers as keras
 from tritonlayers.layers.call_context import STATE
-from tritonlayers.layers.naming import clear_uids
 
 
 @pytest.fixture(autouse=True)
-def _fresh_state():
-    """Fresh names and compile caches; variables start on the CPU (the GPU test moves them)."""
-    clear_uids()
-    keras.config.set_device("cpu")
+def _fresh_compile_caches():
     torch._dynamo.reset()
     yield
     torch._dynamo.reset()
-    keras.config.set_device(None)
-
-
-class Linear(keras.Layer):
-    def __init__(self, units=4, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-
-    def build(self, input_shape):
-        self.w = self.add_weight(shape=(input_shape[-1], self.units))
-        self.b = self.add_weight(shape=(self.units,), initializer="zeros")
-
-    def call(self, x):
-        return x @ self.w + self.b
 
 
 class Scale(keras.Layer):

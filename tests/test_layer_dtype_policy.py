@@ -2,33 +2,17 @@
 
 import pytest
 import torch
+from layer_core_support import Linear, layer_core_state  # noqa: F401
 
 import tritonlayers as keras
-from tritonlayers.layers.naming import clear_uids
 
 
-@pytest.fixture(autouse=True)
-def _fresh_names_and_policy():
-    """Fresh names, the default policy, and CPU tensors (the inputs below are CPU tensors)."""
-    clear_uids()
-    keras.config.set_device("cpu")
-    yield
-    keras.config.set_dtype_policy(None)
-    keras.config.set_device(None)
-
-
-class Linear(keras.Layer):
-    def __init__(self, units=3, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-
-    def build(self, input_shape):
-        self.w = self.add_weight(shape=(input_shape[-1], self.units))
-        self.b = self.add_weight(shape=(self.units,), initializer="ones")
+class RecordingLinear(Linear):
+    """Linear that records the dtypes its `call` sees."""
 
     def call(self, x):
         self.dtypes_seen = (x.dtype, self.w.dtype, self.b.dtype)
-        return x @ self.w + self.b
+        return super().call(x)
 
 
 def test_default_policy_is_float32():
@@ -57,7 +41,7 @@ def test_policy_names_map_to_compute_and_variable_dtypes(policy, compute, variab
 
 
 def test_mixed_policy_computes_in_low_dtype_and_keeps_float32_variables():
-    layer = Linear(dtype="mixed_bfloat16")
+    layer = RecordingLinear(dtype="mixed_bfloat16")
     x = torch.randn(4, 5)
     out = layer(x)
     assert layer.dtypes_seen == (torch.bfloat16, torch.bfloat16, torch.bfloat16)

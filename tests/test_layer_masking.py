@@ -4,18 +4,9 @@ import warnings
 
 import pytest
 import torch
+from layer_core_support import layer_core_state  # noqa: F401
 
 import tritonlayers as keras
-from tritonlayers.layers.naming import clear_uids
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    """Fresh automatic names, and CPU variables (the inputs below are CPU tensors)."""
-    clear_uids()
-    keras.config.set_device("cpu")
-    yield
-    keras.config.set_device(None)
 
 
 def masked(values, mask):

@@ -2,31 +2,10 @@
 
 import pytest
 import torch
+from layer_core_support import Linear, layer_core_state  # noqa: F401
 
 import tritonlayers as keras
-from tritonlayers.layers.naming import clear_uids
 from tritonlayers.layers.symbolic import KerasTensor, Node
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    """Fresh automatic names, and CPU variables (the inputs below are CPU tensors)."""
-    clear_uids()
-    keras.config.set_device("cpu")
-    yield
-    keras.config.set_device(None)
-
-
-class Linear(keras.Layer):
-    def __init__(self, units=3, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-
-    def build(self, input_shape):
-        self.w = self.add_weight(shape=(input_shape[-1], self.units))
-
-    def call(self, x):
-        return x @ self.w
 
 
 class WithOutputShape(Linear):

@@ -6,18 +6,9 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from layer_core_support import layer_core_state  # noqa: F401
 
 import tritonlayers as keras
-from tritonlayers.layers.naming import clear_uids
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    """Fresh automatic names, and CPU variables (the inputs below are CPU tensors)."""
-    clear_uids()
-    keras.config.set_device("cpu")
-    yield
-    keras.config.set_device(None)
 
 
 def test_variable_is_a_parameter_usable_in_torch_math():
