@@ -209,3 +209,38 @@ def test_lambda_declared_output_shape_is_used_for_symbolic_inputs():
 def test_lambda_output_shape_is_inferred_by_tracing_without_declaration():
     layer = layers.Lambda(lambda x: x.reshape(x.shape[0], -1, 2))
     assert layer.compute_output_shape((4, 6)) == (4, 3, 2)
+
+
+def _spy_fused_linear(monkeypatch):
+    calls = []
+    real = keras.kernels.fused_linear
+
+    def spy(x, weight, bias=None, activation=None):
+        calls.append(activation)
+        return real(x, weight, bias, activation)
+
+    monkeypatch.setattr("tritonlayers.layers.core.kernels.fused_linear", spy)
+    return calls
+
+
+def test_dense_with_fused_activation_is_one_fused_linear_call(monkeypatch):
+    calls = _spy_fused_linear(monkeypatch)
+    layers.Dense(3, activation="swish")(torch.randn(2, 4))
+    assert calls == ["silu"]
+
+
+def test_dense_with_other_activation_applies_it_after_fused_linear(monkeypatch):
+    calls = _spy_fused_linear(monkeypatch)
+    layers.Dense(3, activation="elu")(torch.randn(2, 4))
+    assert calls == [None]
+
+
+def test_dense_never_fuses_a_user_function_that_shares_a_builtin_name(monkeypatch):
+    def relu(x):
+        return x * 2.0
+
+    calls = _spy_fused_linear(monkeypatch)
+    layer = layers.Dense(3, activation=relu)
+    out = layer(torch.randn(2, 4))
+    assert calls == [None]
+    assert bool((out < 0).any())

@@ -89,3 +89,13 @@ def test_activity_regularization_adds_batch_normalized_l1_l2_loss_and_returns_in
     torch.testing.assert_close(layer(x), x)
     expected = (0.1 * x.abs().sum() + 0.01 * x.square().sum()) / 3
     torch.testing.assert_close(layer.losses[0], expected)
+
+
+@pytest.mark.interpret
+def test_dropout_layer_triton_mode_in_interpreter_equals_torch_mode():
+    x = torch.randn(6, 37)
+    outputs = {}
+    for mode in ("torch", "triton"):
+        kernels.set_kernel_mode(mode)
+        outputs[mode] = layers.Dropout(0.4, seed=8)(x, training=True)
+    torch.testing.assert_close(outputs["triton"], outputs["torch"])

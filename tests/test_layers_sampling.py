@@ -74,3 +74,15 @@ def test_sampling_rejects_a_single_tensor():
 def test_sampling_rejects_mismatched_shapes():
     with pytest.raises(ValueError, match=r"\(2, 3\) and \(2, 4\)"):
         layers.Sampling()([torch.zeros(2, 3), torch.zeros(2, 4)])
+
+
+@pytest.mark.interpret
+def test_sampling_layer_triton_mode_in_interpreter_equals_torch_mode():
+    mean, log_var = torch.randn(5, 7), torch.randn(5, 7)
+    results = {}
+    for mode in ("torch", "triton"):
+        kernels.set_kernel_mode(mode)
+        layer = layers.Sampling(kl_weight=0.3, seed=4)
+        results[mode] = (layer([mean, log_var]), layer.losses[0])
+    for got, expected in zip(results["triton"], results["torch"]):
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
