@@ -369,6 +369,14 @@ def test_slice_and_slice_update_match_numpy_indexing():
     assert_matches(ops.slice_update(X, (1, 0, 2), np.ones((2, 3, 2), np.float32)), expected)
 
 
+def test_slice_and_slice_update_accept_tensor_start_indices():
+    starts = torch.tensor([1, 0, 2])
+    assert_matches(ops.slice(X, starts, (2, 3, 2)), X[1:3, 0:3, 2:4])
+    expected = X.copy()
+    expected[1:3, 0:3, 2:4] = 1.0
+    assert_matches(ops.slice_update(X, starts, np.ones((2, 3, 2), np.float32)), expected)
+
+
 def test_stop_gradient_blocks_gradients():
     x = torch.ones(3, requires_grad=True)
     (ops.sum(x * 2.0) + ops.sum(ops.stop_gradient(x) * 5.0)).backward()

@@ -166,9 +166,20 @@ def stop_gradient(variable: Any) -> torch.Tensor:
     return convert_to_tensor(variable).detach()
 
 
-def _start_slices(start_indices: Any, sizes: Any) -> tuple:
-    starts = [int(s) for s in convert_to_numpy(start_indices).reshape(-1)]
-    sizes = [int(s) for s in convert_to_numpy(sizes).reshape(-1)]
+def _block(start_indices: Any, sizes: Any, device: torch.device) -> tuple:
+    """The index of a block: slices for int starts; for tensor starts, broadcastable index
+    tensors computed on the device (no host sync, nothing for torch.compile to specialize)."""
+    sizes = [int(n) for n in sizes]
+    if isinstance(start_indices, torch.Tensor):
+        starts = start_indices.to(device=device, dtype=torch.int64).reshape(-1)
+        rank = len(sizes)
+        return tuple(
+            (starts[d] + torch.arange(n, device=device)).reshape(
+                [n if axis == d else 1 for axis in range(rank)]
+            )
+            for d, n in enumerate(sizes)
+        )
+    starts = [int(b) for b in np.asarray(start_indices).reshape(-1)]
     return tuple(builtins.slice(b, b + n) for b, n in zip(starts, sizes))
 
 
@@ -182,7 +193,7 @@ def slice(inputs: Any, start_indices: Any, shape: Any) -> torch.Tensor:  # noqa:
     [[5, 6], [9, 10]]
     """
     inputs = convert_to_tensor(inputs)
-    return inputs[_start_slices(start_indices, shape)]
+    return inputs[_block(start_indices, np.asarray(shape).reshape(-1), inputs.device)]
 
 
 def slice_update(inputs: Any, start_indices: Any, updates: Any) -> torch.Tensor:
@@ -196,7 +207,7 @@ def slice_update(inputs: Any, start_indices: Any, updates: Any) -> torch.Tensor:
     inputs = convert_to_tensor(inputs)
     updates = convert_to_tensor(updates, inputs.dtype).to(inputs.device)
     result = inputs.clone()
-    result[_start_slices(start_indices, updates.shape)] = updates
+    result[_block(start_indices, updates.shape, inputs.device)] = updates
     return result
 
 
@@ -219,9 +230,10 @@ _REDUCTIONS = {"add": "sum", "max": "amax", "min": "amin", "mul": "prod"}
 
 def _flat_positions(indices: torch.Tensor, leading: "tuple[int, ...]") -> torch.Tensor:
     """Row-major offsets into the first ``len(leading)`` axes for ``(..., depth)`` indices."""
-    strides = torch.ones(len(leading), dtype=torch.int64, device=indices.device)
+    strides = [1] * len(leading)
     for i in range(len(leading) - 2, -1, -1):
         strides[i] = strides[i + 1] * leading[i + 1]
+    strides = torch.tensor(strides, dtype=torch.int64, device=indices.device)
     return (indices.to(torch.int64) * strides).sum(-1).reshape(-1)
 
 
