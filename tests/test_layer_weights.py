@@ -1,6 +1,7 @@
 """add_weight, state locking, attribute tracking, trainable cascade (issue 2, items 2, 5-7)."""
 
 import copy
+import pickle
 
 import numpy as np
 import pytest
@@ -233,3 +234,12 @@ def test_module_to_meta_keeps_variables_as_variables():
     layer.to("meta")
     assert all(isinstance(w, keras.Variable) and w.device.type == "meta" for w in layer.weights)
     assert layer.weights == [layer.w, layer.b] and layer.w.path == "linear/variable"
+
+
+def test_pickled_layer_round_trips_with_its_variables():
+    layer = Linear(2)
+    x = torch.ones(1, 3)
+    expected = layer(x)
+    restored = pickle.loads(pickle.dumps(layer))
+    assert isinstance(restored.w, keras.Variable) and restored.weights == [restored.w, restored.b]
+    torch.testing.assert_close(restored(x), expected, rtol=0, atol=0)

@@ -173,7 +173,7 @@ class Layer(torch.nn.Module):
             self._resolve_training(kwargs)
             previous_mask = self._fill_mask(args, kwargs, first)
             self._clear_losses_if_outermost(outermost)
-            STATE.path = self._path
+            STATE.path = self._path or self._ensure_path()
             STATE.autocast_dtype = self._resolve_autocast(saved_autocast)
             outputs = self.call(*args, **kwargs)
             if self.activity_regularizer is not None:

@@ -184,9 +184,10 @@ class Variable(torch.nn.Parameter):
         )
 
     def __repr__(self) -> str:
+        value = "<no data on meta>" if self.is_meta else self.numpy()
         return (
             f"<Variable path={self._path}, shape={tuple(self.shape)}, "
-            f"dtype={standardize_dtype(self.dtype)}, value={self.numpy()}>"
+            f"dtype={standardize_dtype(self.dtype)}, value={value}>"
         )
 
     def __deepcopy__(self, memo: dict) -> "Variable":
