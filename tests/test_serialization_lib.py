@@ -259,6 +259,20 @@ def test_python_lambda_is_refused_in_safe_mode_and_loads_when_unsafe():
     assert deserialize_keras_object(config, safe_mode=False)(41) == 42
 
 
+def test_unsafe_lambda_keeps_defaults_and_sees_the_keras_alias():
+    config = serialize_keras_object(lambda x, k=3.0: keras.ops.square(x) * k)
+    fn = deserialize_keras_object(config, safe_mode=False)
+    assert fn(torch.full((2,), 2.0)).tolist() == [12.0, 12.0]
+
+
+def test_lambda_with_closure_is_refused_even_when_unsafe():
+    def make(scale):
+        return lambda x: x * scale
+
+    with pytest.raises(DeserializationError, match="enclosing scope"):
+        deserialize_keras_object(serialize_keras_object(make(2.0)), safe_mode=False)
+
+
 def test_lambda_layer_is_refused_in_safe_mode():
     config = serialize_keras_object(keras.layers.Lambda(lambda x: x * 2))
     with pytest.raises(ValueError, match="arbitrary code execution"):

@@ -168,10 +168,29 @@ def func_dump(fn: types.FunctionType) -> str:
     return base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii")
 
 
-def func_load(code: str, globs: "dict | None" = None) -> types.FunctionType:
+def _lambda_globals() -> dict:
+    """What a loaded lambda sees as globals: the package under its usual aliases."""
+    import builtins
+
+    import tritonlayers
+
+    return {
+        "__builtins__": builtins,
+        "keras": tritonlayers,
+        "tritonlayers": tritonlayers,
+        "ops": tritonlayers.ops,
+        "np": np,
+        "torch": torch,
+    }
+
+
+def func_load(
+    code: str, globs: "dict | None" = None, defaults: "tuple | None" = None
+) -> types.FunctionType:
     """Rebuild a function from ``func_dump`` text. Runs code from the file: unsafe.
 
     Refuses in safe mode; callers check ``in_safe_mode()`` first to give their own message.
+    Its globals are ``globs``, else ``keras``/``tritonlayers``, ``ops``, ``np`` and ``torch``.
     """
     if in_safe_mode():
         raise DeserializationError(
@@ -187,7 +206,14 @@ def func_load(code: str, globs: "dict | None" = None) -> types.FunctionType:
         raise DeserializationError(f"Malformed function bytecode in config: {error}") from None
     if not isinstance(code_object, types.CodeType):
         raise DeserializationError("Malformed function bytecode in config: not a code object.")
-    return types.FunctionType(code_object, globs if globs is not None else globals())
+    if code_object.co_freevars:
+        raise DeserializationError(
+            f"Cannot load a function that uses variables of an enclosing scope "
+            f"({', '.join(code_object.co_freevars)}): their values are not saved. Register a "
+            "named function with register_keras_serializable instead."
+        )
+    namespace = globs if globs is not None else _lambda_globals()
+    return types.FunctionType(code_object, namespace, None, defaults)
 
 
 # ---------------------------------------------------------------------------------------
@@ -273,7 +299,10 @@ def _is_keras_tensor(obj: Any) -> bool:
 
 def _serialize_function(fn: types.FunctionType) -> dict:
     if fn.__name__ == "<lambda>":
-        return {"class_name": "__lambda__", "config": {"value": func_dump(fn)}}
+        config = {"value": func_dump(fn)}
+        if fn.__defaults__:
+            config["defaults"] = serialize_keras_object(list(fn.__defaults__))
+        return {"class_name": "__lambda__", "config": config}
     return {
         "module": "builtins",
         "class_name": "function",
@@ -448,7 +477,9 @@ def _deserialize_special(class_name: str, config: dict, custom_objects: dict) ->
                     "the loading function, or call tritonlayers.saving.serialization_lib."
                     "enable_unsafe_deserialization()."
                 )
-            return func_load(inner["value"])
+            defaults = inner.get("defaults")
+            defaults = tuple(_deserialize(defaults, custom_objects, None)) if defaults else None
+            return func_load(inner["value"], defaults=defaults)
     except (KeyError, TypeError, AttributeError) as error:
         raise DeserializationError(
             f"Malformed {class_name} config ({type(error).__name__}: {error}): {config}"
