@@ -2,7 +2,8 @@
 
 Each contender runs the same number of Adam steps (lr 1e-3, epsilon 1e-7) on the same
 MNIST-shaped data, with the same loss (mean squared error + the guide's KL term):
-- `tritonlayers`: the guide's code with `import tritonlayers as keras`, trained by `fit`;
+- `tritonlayers`: the guide's code with `import tritonlayers as keras`, trained by `fit`
+  (on CUDA its step replays as a CUDA graph; `tritonlayers_eager` is `jit_compile=False`);
 - `torch_eager`: a hand-written torch loop over `nn.Linear` layers, data already on the
   device and batched by index (the fastest plain loop, no DataLoader);
 - `torch_compile`: the same loop with the forward pass and loss under `torch.compile`;
@@ -53,7 +54,7 @@ def _record(name: str, benchmark, seconds_per_round: float) -> None:
     benchmark.extra_info["device"] = str(DEVICE)
 
 
-def guide_vae(keras):
+def guide_vae(keras, **compile_kwargs):
     """The guide's VariationalAutoEncoder, written against the `keras` module given."""
     layers, ops = keras.layers, keras.ops
 
@@ -109,7 +110,11 @@ def guide_vae(keras):
             return reconstructed
 
     vae = VariationalAutoEncoder(ORIGINAL_DIM, INTERMEDIATE_DIM, LATENT_DIM)
-    vae.compile(keras.optimizers.Adam(learning_rate=1e-3), loss=keras.losses.MeanSquaredError())
+    vae.compile(
+        keras.optimizers.Adam(learning_rate=1e-3),
+        loss=keras.losses.MeanSquaredError(),
+        **compile_kwargs,
+    )
     return vae
 
 
@@ -176,6 +181,16 @@ def _bench(name: str, benchmark, epoch) -> None:
 def test_tritonlayers_fit(benchmark):
     vae = guide_vae(tritonlayers)
     _bench("tritonlayers", benchmark, lambda: vae.fit(X, X, epochs=1, batch_size=BATCH, verbose=0))
+
+
+@pytest.mark.skipif(DEVICE.type != "cuda", reason="same as the default fit off CUDA")
+def test_tritonlayers_fit_without_cuda_graphs(benchmark):
+    vae = guide_vae(tritonlayers, jit_compile=False)
+    _bench(
+        "tritonlayers_eager",
+        benchmark,
+        lambda: vae.fit(X, X, epochs=1, batch_size=BATCH, verbose=0),
+    )
 
 
 def test_torch_eager_loop(benchmark):

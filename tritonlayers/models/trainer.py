@@ -28,6 +28,7 @@ import torch
 from .. import config
 from . import tree
 from .compile_utils import CompileLoss, CompileMetrics
+from .cuda_graphs import GraphedTrainStep
 from .data_adapters import get_data_adapter, train_validation_split, unpack_x_y_sample_weight
 
 
@@ -48,10 +49,18 @@ class LossTracker:
         self._count = 0
 
     def update_state(self, value: torch.Tensor, batch_size: int) -> None:
+        self.add_total(value, batch_size)
+        self.add_count(batch_size)
+
+    def add_total(self, value: torch.Tensor, batch_size: int) -> None:
+        """The device half of `update_state` (what a captured CUDA graph replays)."""
         value = value.detach()
         if self._total is None:
             self._total = torch.zeros((), dtype=torch.float32, device=value.device)
         self._total.add_(value, alpha=batch_size)
+
+    def add_count(self, batch_size: int) -> None:
+        """The host half of `update_state`: the number of samples seen."""
         self._count += batch_size
 
     def result(self) -> torch.Tensor:
@@ -114,6 +123,7 @@ class Trainer:
             history=None,
             run_eagerly=False,
             jit_compile=False,
+            _cuda_graphs=False,
             steps_per_execution=1,
             _compile_config=None,
             _compile_loss=None,
@@ -148,8 +158,9 @@ class Trainer:
             weighted_metrics: metrics that take `sample_weight` into account.
             run_eagerly: never trace the step (overrides `jit_compile`).
             steps_per_execution: training steps between two batch callbacks.
-            jit_compile: True traces forward and loss with `torch.compile`; "auto" and False
-                run eagerly.
+            jit_compile: True traces forward and loss with `torch.compile`; "auto" replays
+                `fit`'s training step as a CUDA graph on CUDA devices (see `cuda_graphs`)
+                and runs eagerly elsewhere; False always runs eagerly.
 
         Example:
         >>> import tritonlayers as keras
@@ -184,6 +195,7 @@ class Trainer:
             },
             run_eagerly=bool(run_eagerly),
             jit_compile=jit_compile is True and not run_eagerly,
+            _cuda_graphs=jit_compile == "auto" and not run_eagerly,
             steps_per_execution=int(steps_per_execution),
             _loss_tracker=LossTracker("loss"),
             _output_loss_trackers=[],
@@ -359,6 +371,9 @@ class Trainer:
         )
         self.stop_training = False
         self._prepare_training()
+        train_step = self._train_step
+        if self._cuda_graphs and config.device().type == "cuda":
+            train_step = GraphedTrainStep(self)
         callback_list.on_train_begin()
         # BackupAndRestore (in on_train_begin) sets the first epoch of a resumed run.
         initial_epoch = self.__dict__.pop("_initial_epoch", None) or initial_epoch
@@ -369,7 +384,7 @@ class Trainer:
             self.train()
             self._run_steps(
                 adapter.steps(steps_per_epoch),
-                self._train_step,
+                train_step,
                 callback_list,
                 "train",
                 stop_on_request=True,
