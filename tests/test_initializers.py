@@ -91,7 +91,7 @@ def test_orthogonal_gives_orthonormal_rows_or_columns_times_gain(shape):
     q = initializers.Orthogonal(gain=2.0, seed=4)(shape).reshape(-1, shape[-1]).double()
     rows, cols = q.shape
     gram = q.T @ q if rows >= cols else q @ q.T
-    np.testing.assert_allclose(gram.numpy(), 4.0 * np.eye(min(rows, cols)), atol=1e-5)
+    np.testing.assert_allclose(gram.cpu().numpy(), 4.0 * np.eye(min(rows, cols)), atol=1e-5)
 
 
 def test_orthogonal_rejects_vectors():

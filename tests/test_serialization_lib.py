@@ -40,7 +40,7 @@ def test_arrays_tensors_bytes_slices_round_trip():
     restored = round_trip(array)
     assert restored.dtype == np.int16 and np.array_equal(restored, array)
     tensor = torch.tensor([[1.5, -2.0]], dtype=torch.float64)
-    assert torch.equal(round_trip(tensor), tensor)
+    assert torch.equal(round_trip(tensor).cpu(), tensor)
     assert round_trip(b"bytes") == b"bytes"
     assert round_trip(slice(1, None, 2)) == slice(1, None, 2)
     assert round_trip(Ellipsis) is Ellipsis
