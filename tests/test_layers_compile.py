@@ -3,13 +3,14 @@
 """
 
 import torch
+from torch._dynamo.testing import CompileCounter
 
 from tritonlayers import layers
 
 
-def _compiled(fn):
+def _compiled(fn, backend="eager"):
     torch._dynamo.reset()
-    return torch.compile(fn, fullgraph=True, backend="eager")
+    return torch.compile(fn, fullgraph=True, backend=backend)
 
 
 def _twins(factory, *inputs):
@@ -28,15 +29,18 @@ def test_dense_compiles_fullgraph_and_matches_eager():
     torch.testing.assert_close(_compiled(compiled)(x), eager(x))
 
 
-def test_dropout_compiles_fullgraph_with_new_mask_each_step_like_eager():
+def test_dropout_compiles_fullgraph_once_with_new_mask_each_step_like_eager():
     x = torch.randn(8, 16)
     eager, compiled = layers.Dropout(0.4, seed=5), layers.Dropout(0.4, seed=5)
-    step = _compiled(lambda t: compiled(t, training=True))
+    compiled(x)  # built before tracing, so the only graph is the training step
+    counter = CompileCounter()
+    step = _compiled(lambda t: compiled(t, training=True), backend=counter)
     for _ in range(3):
         torch.testing.assert_close(step(x), eager(x, training=True))
+    assert counter.frame_count == 1
 
 
-def test_sampling_with_kl_compiles_fullgraph_and_matches_eager():
+def test_sampling_with_kl_compiles_fullgraph_once_and_matches_eager_each_step():
     mean, log_var = torch.randn(4, 3), torch.randn(4, 3)
     eager, compiled = layers.Sampling(kl_weight=0.5, seed=2), layers.Sampling(kl_weight=0.5, seed=2)
 
@@ -44,9 +48,15 @@ def test_sampling_with_kl_compiles_fullgraph_and_matches_eager():
         z = compiled([m, lv])
         return z, compiled.losses[0]
 
-    z, kl = _compiled(step)(mean, log_var)
-    torch.testing.assert_close(z, eager([mean, log_var]))
-    torch.testing.assert_close(kl, eager.losses[0])
+    for layer in (eager, compiled):  # built (and one seed drawn) before tracing
+        layer([mean, log_var])
+    counter = CompileCounter()
+    compiled_step = _compiled(step, backend=counter)
+    for _ in range(2):
+        z, kl = compiled_step(mean, log_var)
+        torch.testing.assert_close(z, eager([mean, log_var]))
+        torch.testing.assert_close(kl, eager.losses[0])
+    assert counter.frame_count == 1
 
 
 def test_batch_norm_training_step_compiles_fullgraph_and_updates_stats_like_eager():
