@@ -243,3 +243,15 @@ def test_pickled_layer_round_trips_with_its_variables():
     restored = pickle.loads(pickle.dumps(layer))
     assert isinstance(restored.w, keras.Variable) and restored.weights == [restored.w, restored.b]
     torch.testing.assert_close(restored(x), expected, rtol=0, atol=0)
+
+
+def test_add_weight_error_names_the_layer_and_the_bad_shape():
+    layer = keras.Layer(name="proj")
+    with pytest.raises(ValueError, match=r"Layer 'proj', add_weight\(name='k'\).*shape=\(-1, 3\)"):
+        layer.add_weight(shape=(-1, 3), name="k")
+
+
+def test_add_weight_error_names_the_layer_and_the_bad_dtype():
+    layer = keras.Layer(name="proj")
+    with pytest.raises(ValueError, match=r"Layer 'proj'.*Invalid dtype: 'float17'"):
+        layer.add_weight(shape=(1,), dtype="float17")

@@ -406,22 +406,25 @@ class Layer(torch.nn.Module):
         self._check_super_called()
         self._check_can_add_state()
         shape = () if shape is None else shape
-        dtype = dtype_policies.standardize_dtype(dtype or self.variable_dtype)
-        if initializer is None:
-            is_float = "float" in dtype or "complex" in dtype
-            initializer = "glorot_uniform" if is_float else "zeros"
-        with name_scope(self._ensure_path()):
-            variable = Variable(
-                initializer,
-                shape=shape,
-                dtype=dtype,
-                trainable=trainable,
-                autocast=autocast,
-                name=name,
-                regularizer=_lookup("regularizers", regularizer),
-                constraint=_lookup("constraints", constraint),
-                device=self._build_device,
-            )
+        try:
+            dtype = dtype_policies.standardize_dtype(dtype or self.variable_dtype)
+            if initializer is None:
+                is_float = "float" in dtype or "complex" in dtype
+                initializer = "glorot_uniform" if is_float else "zeros"
+            with name_scope(self._ensure_path()):
+                variable = Variable(
+                    initializer,
+                    shape=shape,
+                    dtype=dtype,
+                    trainable=trainable,
+                    autocast=autocast,
+                    name=name,
+                    regularizer=_lookup("regularizers", regularizer),
+                    constraint=_lookup("constraints", constraint),
+                    device=self._build_device,
+                )
+        except ValueError as error:
+            raise ValueError(f"Layer '{self.name}', add_weight(name={name!r}): {error}") from error
         variable.aggregation = aggregation
         variable.overwrite_with_gradient = overwrite_with_gradient
         self._track_variable(variable)
