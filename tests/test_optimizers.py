@@ -354,11 +354,6 @@ def test_deserialize_keras_config_dict():
     assert (type(optimizer), optimizer.rho) == (optimizers.RMSprop, 0.8)
 
 
-def test_unsupported_keras_options_are_refused_by_name():
-    with pytest.raises(ValueError, match="use_ema"):
-        optimizers.Adam(use_ema=True)
-
-
 @pytest.mark.gpu
 @pytest.mark.parametrize("name", ["sgd", "adam", "adamw", "rmsprop", "adagrad", "nadam", "lion"])
 def test_cuda_step_never_syncs_and_matches_cpu(name):
@@ -413,3 +408,57 @@ def test_step_traces_into_one_torch_compile_graph(name):
     step()
     explanation = torch._dynamo.explain(step)()
     assert (explanation.graph_count, explanation.graph_break_count) == (1, 0)
+
+
+def test_ema_keeps_moving_average_and_finalize_copies_it():
+    optimizer = optimizers.SGD(0.1, use_ema=True, ema_momentum=0.9)
+    final = _run_optimizer(optimizer)
+    w, average = W0.copy(), None
+    for g in GRADS:
+        w = w - 0.1 * g
+        average = w if average is None else 0.9 * average + 0.1 * w
+    np.testing.assert_allclose(final, w, 1e-5, 1e-6)
+    variable = optimizer._trainable_variables[0]
+    optimizer.finalize_variable_values([variable])
+    np.testing.assert_allclose(variable.detach().cpu().numpy(), average, 1e-5, 1e-6)
+
+
+def test_ema_overwrite_frequency_copies_average_into_variables():
+    optimizer = optimizers.SGD(1.0, use_ema=True, ema_momentum=0.5, ema_overwrite_frequency=2)
+    w = Variable(torch.zeros(1), name="w")
+    for _ in range(2):
+        optimizer.apply([torch.ones(1)], [w])
+    # w: -1 then -2; average: -1 then 0.5 * -1 + 0.5 * -2, copied into w at the 2nd step.
+    assert float(w.detach()) == pytest.approx(-1.5)
+
+
+def test_gradient_accumulation_updates_with_mean_gradient_every_n_calls():
+    final = _run_optimizer(optimizers.Adam(0.01, gradient_accumulation_steps=2), GRADS[:4])
+    means = [(GRADS[0] + GRADS[1]) / 2, (GRADS[2] + GRADS[3]) / 2]
+    np.testing.assert_allclose(final, _run_numpy(_numpy_adam(0.01), means), 1e-5, 1e-5)
+
+
+def test_gradient_accumulation_steps_must_be_at_least_two():
+    with pytest.raises(ValueError, match="must be an integer >= 2"):
+        optimizers.SGD(gradient_accumulation_steps=1)
+
+
+def test_compiled_step_is_traced_once_for_many_steps():
+    import torch._dynamo
+    from torch._dynamo.utils import counters
+
+    params = [Variable(torch.randn(4, 3), name="a")]
+    optimizer = optimizers.Adam(schedules.ExponentialDecay(0.01, 10, 0.9), clipnorm=1.0)
+
+    def step():
+        params[0].grad = torch.ones_like(params[0])
+        optimizer.step(params)
+
+    step()
+    torch._dynamo.reset()
+    counters.clear()
+    compiled = torch.compile(step, backend="eager")
+    for _ in range(4):
+        compiled()
+    assert counters["stats"]["unique_graphs"] == 1
+    assert int(optimizer.iterations) == 5

@@ -18,13 +18,6 @@ import torch
 from .. import config
 from . import schedules
 
-_KERAS_ONLY_DEFAULTS = {
-    "use_ema": False,
-    "ema_momentum": 0.99,
-    "ema_overwrite_frequency": None,
-    "gradient_accumulation_steps": None,
-}
-
 
 def _variable(value, name: str, device=None, dtype=None):
     from ..layers.variables import Variable
@@ -45,7 +38,12 @@ class Optimizer:
         clipnorm: clip each gradient to this L2 norm.
         clipvalue: clip each gradient element to `[-clipvalue, clipvalue]`.
         global_clipnorm: clip all gradients together to this global L2 norm.
+        use_ema: keep an exponential moving average of the variables (`ema_momentum`);
+            `ema_overwrite_frequency` copies it into them every that many steps, and
+            `finalize_variable_values` at the end.
         loss_scale_factor: gradients are divided by it before the update.
+        gradient_accumulation_steps: update every N calls with the mean of their gradients
+            (the learning-rate schedule still sees every call).
         name: the optimizer's name.
 
     Example:
@@ -75,19 +73,6 @@ class Optimizer:
     ):
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
-        requested = {
-            "use_ema": use_ema,
-            "ema_momentum": ema_momentum,
-            "ema_overwrite_frequency": ema_overwrite_frequency,
-            "gradient_accumulation_steps": gradient_accumulation_steps,
-        }
-        unsupported = {k: v for k, v in requested.items() if v != _KERAS_ONLY_DEFAULTS[k]}
-        if unsupported:
-            raise ValueError(
-                f"{type(self).__name__}: {sorted(unsupported)} are not supported by "
-                f"tritonlayers optimizers (received {unsupported}); leave them at their "
-                f"defaults {_KERAS_ONLY_DEFAULTS}."
-            )
         if clipnorm is not None and global_clipnorm is not None:
             raise ValueError(
                 "Only one of `clipnorm` and `global_clipnorm` can be set. Received: "
@@ -101,6 +86,23 @@ class Optimizer:
         ):
             if value is not None and (not isinstance(value, (int, float)) or value < 0):
                 raise ValueError(f"Argument `{arg}` must be a float >= 0. Received: {value}")
+        if not 0 <= ema_momentum <= 1:
+            raise ValueError(
+                f"`ema_momentum` must be in the range [0, 1]. Received: {ema_momentum}"
+            )
+        if gradient_accumulation_steps is not None and (
+            not isinstance(gradient_accumulation_steps, int) or gradient_accumulation_steps < 2
+        ):
+            raise ValueError(
+                "`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                f"gradient_accumulation_steps={gradient_accumulation_steps}"
+            )
+        self.use_ema = use_ema
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        # Host copy of `iterations`: decides accumulation/EMA steps without reading the device.
+        self._host_iterations = 0
         self.name = name or _snake(type(self).__name__)
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
@@ -147,6 +149,7 @@ class Optimizer:
     @iterations.setter
     def iterations(self, value) -> None:
         self._iterations.assign(value)
+        self._host_iterations = int(self._iterations)
 
     @property
     def learning_rate(self) -> torch.Tensor:
@@ -193,6 +196,10 @@ class Optimizer:
         self._trainable_variables = list(var_list)
         self._index = {id(v): i for i, v in enumerate(self._trainable_variables)}
         self.built = True
+        if self.use_ema:
+            self.add_slots(self._trainable_variables, "average")
+        if self.gradient_accumulation_steps:
+            self.add_slots(self._trainable_variables, "accumulated_gradient")
 
     def add_slots(self, var_list, slot_name: str, initial_value: float = 0.0) -> list:
         """One state tensor per variable, same shape, dtype and device, filled with a value."""
@@ -283,9 +290,7 @@ class Optimizer:
             self._check_known(trainable_variables)
         pairs = [(g, v) for g, v in zip(grads, trainable_variables) if g is not None]
         with torch.no_grad():
-            if pairs:
-                self._apply_update([v for _, v in pairs], [_as_grad(g, v) for g, v in pairs])
-            self._iterations.add_(1)
+            self._run_step([v for _, v in pairs], [_as_grad(g, v) for g, v in pairs])
 
     def step(self, trainable_variables) -> None:
         """The trainer's fast path: update from each variable's `.grad`, then clear `.grad`.
@@ -305,13 +310,64 @@ class Optimizer:
         if not self.built:
             self.build(trainable_variables)
         params = [v for v in trainable_variables if v.grad is not None]
+        self._check_known(params)
         with torch.no_grad():
-            if params:
-                self._check_known(params)
-                self._apply_update(params, [v.grad for v in params])
-            self._iterations.add_(1)
+            self._run_step(params, [v.grad for v in params])
         for v in trainable_variables:
             v.grad = None
+
+    def _run_step(self, params: list, grads: list) -> None:
+        """One call's work: accumulate or update, moving averages, then `iterations += 1`."""
+        steps = self.gradient_accumulation_steps
+        if params and steps:
+            accumulated = self._slot("accumulated_gradient", [self._index[id(p)] for p in params])
+            if (self._host_iterations + 1) % steps:
+                torch._foreach_add_(accumulated, grads)
+                params = []
+            else:
+                # The update uses the mean gradient of the last `steps` calls.
+                grads = torch._foreach_add(accumulated, grads)
+                torch._foreach_div_(grads, float(steps))
+                torch._foreach_zero_(accumulated)
+        if params:
+            self._apply_update(params, grads)
+        if self.use_ema:
+            self._update_moving_averages()
+        self._iterations.add_(1)
+        if steps or self.use_ema:
+            # Only these features read the host copy; leaving it alone otherwise keeps a
+            # torch.compile'd step from specialising (and recompiling) on its value.
+            self._host_iterations += 1
+
+    def _update_moving_averages(self) -> None:
+        """`average = m * average + (1 - m) * var` (m = 0 on the first step), as Keras does."""
+        updates = self._host_iterations // (self.gradient_accumulation_steps or 1)
+        momentum = self.ema_momentum if updates else 0.0
+        variables, averages = self._trainable_variables, self._slots["average"]
+        torch._foreach_mul_(averages, momentum)
+        torch._foreach_add_(averages, torch._foreach_mul(variables, 1.0 - momentum))
+        frequency = self.ema_overwrite_frequency
+        if frequency and (updates + 1) % frequency == 0:
+            torch._foreach_copy_(variables, averages)
+
+    def finalize_variable_values(self, var_list) -> None:
+        """With `use_ema=True`, give the variables their moving averages (end of `fit`).
+
+        Example:
+        >>> import torch, tritonlayers as keras
+        >>> w = keras.Variable(torch.zeros(1), name="w")
+        >>> opt = keras.optimizers.SGD(1.0, use_ema=True, ema_momentum=0.5)
+        >>> for _ in range(2):
+        ...     opt.apply([torch.ones(1)], [w])
+        >>> opt.finalize_variable_values([w])
+        >>> round(w.numpy().item(), 4)
+        -1.5
+        """
+        if not self.use_ema:
+            return
+        with torch.no_grad():
+            for variable in var_list:
+                variable.copy_(self._slots["average"][self._index[id(variable)]])
 
     def _check_known(self, variables) -> None:
         unknown = [
@@ -334,7 +390,11 @@ class Optimizer:
             if decayed:
                 factor = 1.0 - self.weight_decay * lr.to(decayed[0].device)
                 torch._foreach_mul_(decayed, factor.to(decayed[0].dtype))
-        step = (self._iterations + 1).to(torch.float32)
+        updates = self._iterations
+        if self.gradient_accumulation_steps:
+            # Keras counts optimizer steps in updates, not calls (schedules still see calls).
+            updates = torch.div(updates, self.gradient_accumulation_steps, rounding_mode="floor")
+        step = (updates + 1).to(torch.float32)
         self._before_update(step)
         for group, indices in self._plan(params):
             group_params = [params[i] for i in group]
@@ -414,11 +474,11 @@ class Optimizer:
             "clipnorm": self.clipnorm,
             "global_clipnorm": self.global_clipnorm,
             "clipvalue": self.clipvalue,
-            "use_ema": False,
-            "ema_momentum": 0.99,
-            "ema_overwrite_frequency": None,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
             "loss_scale_factor": self.loss_scale_factor,
-            "gradient_accumulation_steps": None,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
         }
 
     @classmethod
@@ -455,6 +515,7 @@ class Optimizer:
         with torch.no_grad():
             for variable, value in zip(variables, values):
                 variable.copy_(value)
+        self._host_iterations = int(self._iterations)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"
