@@ -74,3 +74,4 @@ def test_compiled_step_through_interpreted_kernel_ops_matches_eager():
     set_kernel_mode("triton")
     _, _, _, counter = _compile_and_compare("aot_eager")
     assert counter.frame_count == 1
+    assert "tritonlayers.fused_linear_fwd" in str(counter.graphs[0].graph)

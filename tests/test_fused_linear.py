@@ -174,10 +174,38 @@ def test_kernel_saves_output_or_preactivation_per_activation(triton_mode, activa
 
 
 @pytest.mark.interpret
-def test_triton_mode_runs_the_registered_op(triton_mode):
+def test_triton_mode_in_eager_runs_the_kernel_function(triton_mode):
     x, w, b = _inputs((5, 4), 3, torch.float32)
     y = fused_linear(x.requires_grad_(), w, b, activation="relu")
+    assert type(y.grad_fn).__name__ == "_FusedLinearFunctionBackward"
+
+
+@pytest.mark.interpret
+def test_registered_op_matches_float64_with_its_autograd(triton_mode):
+    # The op is what torch.compile traces; eager calls skip it, so call it directly here.
+    x, w, b = [t.requires_grad_() for t in _inputs((37, 29), 53, torch.float32)]
+    y, _ = torch.ops.tritonlayers.fused_linear_fwd(x, w, b, "gelu")
     assert "tritonlayers_fused_linear_fwd" in type(y.grad_fn).__name__
+    y_ref, ref_leaves = _float64_reference(x, w, b, "gelu")
+    g = torch.randn_like(y_ref)
+    y.backward(g.float())
+    y_ref.backward(g)
+    _assert_close(y, y_ref, TOLERANCES[torch.float32], "output")
+    for got, ref, name in zip((x, w, b), ref_leaves, ("x", "weight", "bias")):
+        _assert_close(got.grad, ref.grad, TOLERANCES[torch.float32], f"gradient of {name}")
+
+
+@pytest.mark.interpret
+def test_registered_ops_fake_functions_match_real_outputs(triton_mode):
+    x, w, b = _inputs((6, 5), 4, torch.float32)
+    for activation in ("relu", "gelu"):
+        real = torch.ops.tritonlayers.fused_linear_fwd(x, w, b, activation)
+        fake = fl._forward_outputs(x, w, b, activation)
+        assert [t.shape for t in real] == [t.shape for t in fake]
+        args = (torch.ones(6, 4), real[1] if activation == "gelu" else real[0], x, w, activation)
+        real = torch.ops.tritonlayers.fused_linear_bwd(*args, True, True, False)
+        fake = fl._backward_outputs(*args, True, True, False)
+        assert [t.shape for t in real] == [t.shape for t in fake]
 
 
 @pytest.mark.interpret
@@ -391,5 +419,5 @@ def test_gpu_auto_mode_uses_triton_op():
     x, w, b = _inputs((8, 16), 32, torch.float32, device="cuda")
     x.requires_grad_()
     y = fused_linear(x, w, b, activation="relu")
-    assert "fused_linear" in type(y.grad_fn).__name__
+    assert type(y.grad_fn).__name__ == "_FusedLinearFunctionBackward"
     torch.testing.assert_close(y, F.relu(x @ w + b), atol=2e-2, rtol=2e-2)

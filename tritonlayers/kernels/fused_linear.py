@@ -294,10 +294,10 @@ _INTERPRETER_META = {"BLOCK_M": 32, "BLOCK_N": 32, "BLOCK_K": 32, "GROUP_M": 2}
 _USE_TRITON_OP = hasattr(torch.library, "triton_op") and not _dispatch.interpreting()
 
 
-def _launcher(kernel):
-    """The kernel as the registered op should call it: through ``wrap_triton`` when the op is
-    a ``triton_op`` (so torch.compile can see into it), raw otherwise."""
-    return torch.library.wrap_triton(kernel) if _USE_TRITON_OP else kernel
+def _launcher(kernel, traceable: bool):
+    """The kernel wrapped by ``wrap_triton`` inside a ``triton_op`` (so torch.compile can see
+    into it), else the raw kernel: eager launches skip the wrapper's dispatch cost."""
+    return torch.library.wrap_triton(kernel) if traceable else kernel
 
 
 def _bucket(size: int) -> int:
@@ -312,7 +312,7 @@ def _input_precision(dtype: torch.dtype) -> str:
     return "tf32"
 
 
-def _launch_fwd(x, weight, bias, y, z, activation: str) -> None:
+def _launch_fwd(x, weight, bias, y, z, activation: str, traceable: bool) -> None:
     M, K = x.shape
     N = weight.shape[1]
     args = (x, weight, bias if bias is not None else y, y, z if z.numel() else y, M, N, K)
@@ -333,7 +333,7 @@ def _launch_fwd(x, weight, bias, y, z, activation: str) -> None:
     def grid(meta):
         return (triton.cdiv(M, meta["BLOCK_M"]) * triton.cdiv(N, meta["BLOCK_N"]),)
 
-    _launcher(_fused_linear_fwd_autotuned)[grid](*args, **flags)
+    _launcher(_fused_linear_fwd_autotuned, traceable)[grid](*args, **flags)
 
 
 def _dz_blocks(N: int) -> tuple[int, int]:
@@ -344,7 +344,7 @@ def _dz_blocks(N: int) -> tuple[int, int]:
     return 4096 // block_n, block_n
 
 
-def _launch_bwd_dz(dy, saved, activation: str, has_bias: bool):
+def _launch_bwd_dz(dy, saved, activation: str, has_bias: bool, traceable: bool):
     """dz = dy * act'(saved) and, with a bias, db; returns (dz, db or None)."""
     M, N = dy.shape
     dz = torch.empty((M, N), dtype=dy.dtype, device=dy.device)
@@ -353,7 +353,7 @@ def _launch_bwd_dz(dy, saved, activation: str, has_bias: bool):
     db_partial = torch.empty(
         (grid[0], N) if has_bias else (0,), dtype=torch.float32, device=dy.device
     )
-    _launcher(_fused_linear_bwd_dz_kernel)[grid](
+    _launcher(_fused_linear_bwd_dz_kernel, traceable)[grid](
         dy,
         saved,
         dz,
@@ -373,53 +373,34 @@ def _launch_bwd_dz(dy, saved, activation: str, has_bias: bool):
 
 
 # ---------------------------------------------------------------------------------------------
-# 4. Registered ops: forward and backward, with fake (shape-only) functions and autograd
+# 4. Forward and backward, registered as ops (torch.compile) and as an autograd.Function (eager)
 # ---------------------------------------------------------------------------------------------
+# The ops ``tritonlayers::fused_linear_fwd`` / ``fused_linear_bwd`` are what torch.compile
+# traces: ``triton_op`` where torch has one (the compiler then sees into the kernels), else an
+# opaque ``custom_op`` (older torch, and the interpreter, where ``wrap_triton`` cannot run).
+# Calling an op through the dispatcher costs about 20 us of host time, which is more than a
+# small layer's kernels take on a GPU, so eager calls go through ``_FusedLinearFunction``
+# instead: the same forward, backward and saved tensors, without the dispatcher.
 
 
-def _register(name: str):
-    """Register ``fn`` as the op ``tritonlayers::name``: a ``triton_op`` where torch has one
-    (torch.compile then traces into the kernels), else an opaque ``custom_op`` (older torch,
-    and the interpreter, where ``wrap_triton`` cannot run)."""
-
-    def register(fn):
-        op = torch.library.triton_op if _USE_TRITON_OP else torch.library.custom_op
-        return op(f"tritonlayers::{name}", mutates_args=())(fn)
-
-    return register
-
-
-@_register("fused_linear_fwd")
-def _fused_linear_fwd(
-    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, activation: str
-) -> tuple[torch.Tensor, torch.Tensor]:
+def _forward(x, weight, bias, activation: str, traceable: bool = False):
     """``(y, z)`` for 2-D x: y = act(x @ weight + bias); z is the pre-activation when the
     backward pass needs it (``_GRAD_FROM_PREACT``), else an empty tensor."""
-    y, z = _fwd_outputs(x, weight, bias, activation)
+    y, z = _forward_outputs(x, weight, bias, activation)
     if y.numel():
-        _launch_fwd(x, weight, bias, y, z, activation)
+        _launch_fwd(x, weight, bias, y, z, activation, traceable)
     return y, z
 
 
-@_fused_linear_fwd.register_fake
-def _fwd_outputs(x, weight, bias=None, activation="linear"):
+def _forward_outputs(x, weight, bias=None, activation="linear"):
+    """Empty ``(y, z)`` of the right shapes; also the forward op's fake function."""
     M, N = x.shape[0], weight.shape[1]
     y = x.new_empty((M, N))
     z = x.new_empty((M, N) if activation in _GRAD_FROM_PREACT else (0,))
     return y, z
 
 
-@_register("fused_linear_bwd")
-def _fused_linear_bwd(
-    dy: torch.Tensor,
-    saved: torch.Tensor | None,
-    x: torch.Tensor,
-    weight: torch.Tensor,
-    activation: str,
-    has_bias: bool,
-    needs_dx: bool,
-    needs_dw: bool,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _backward(dy, saved, x, weight, activation, has_bias, needs_dx, needs_dw, traceable=False):
     """``(dx, dw, db)`` for 2-D x; a gradient that is not needed comes back empty.
 
     ``saved`` is y or z as ``_GRAD_FROM_OUTPUT`` / ``_GRAD_FROM_PREACT`` say (None for
@@ -429,20 +410,20 @@ def _fused_linear_bwd(
         dz = dy
         db = dy.sum(0) if has_bias else None
     else:
-        dz, db = _launch_bwd_dz(dy, saved, activation, has_bias)
+        dz, db = _launch_bwd_dz(dy, saved, activation, has_bias, traceable)
     dx = torch.mm(dz, weight.t()) if needs_dx else x.new_empty((0,))
     dw = torch.mm(x.t(), dz) if needs_dw else weight.new_empty((0,))
     return dx, dw, db if has_bias else dy.new_empty((0,))
 
 
-@_fused_linear_bwd.register_fake
-def _bwd_outputs(dy, saved, x, weight, activation, has_bias, needs_dx, needs_dw):
+def _backward_outputs(dy, saved, x, weight, activation, has_bias, needs_dx, needs_dw):
+    """Empty ``(dx, dw, db)`` of the right shapes: the backward op's fake function."""
     dx = x.new_empty(x.shape if needs_dx else (0,))
     dw = weight.new_empty(weight.shape if needs_dw else (0,))
     return dx, dw, dy.new_empty((dy.shape[1],) if has_bias else (0,))
 
 
-def _setup_fwd_context(ctx, inputs, output):
+def _save_for_backward(ctx, inputs, output):
     x, weight, bias, activation = inputs
     y, z = output
     if activation in _GRAD_FROM_PREACT:
@@ -459,12 +440,12 @@ def _setup_fwd_context(ctx, inputs, output):
     ctx.set_materialize_grads(False)
 
 
-def _fwd_backward(ctx, dy, _dz):
+def _gradients(ctx, dy, backward):
+    """The gradients of (x, weight, bias, activation) from ``backward`` (an op or function
+    with ``_backward``'s signature)."""
     x, weight, saved = ctx.saved_tensors
     needs_dx, needs_dw, needs_db = ctx.needs_input_grad[:3]
-    dx, dw, db = torch.ops.tritonlayers.fused_linear_bwd(
-        dy, saved, x, weight, ctx.activation, ctx.has_bias, needs_dx, needs_dw
-    )
+    dx, dw, db = backward(dy, saved, x, weight, ctx.activation, ctx.has_bias, needs_dx, needs_dw)
     return (
         dx if needs_dx else None,
         dw if needs_dw else None,
@@ -473,7 +454,53 @@ def _fwd_backward(ctx, dy, _dz):
     )
 
 
-_fused_linear_fwd.register_autograd(_fwd_backward, setup_context=_setup_fwd_context)
+def _register(name: str, fn):
+    op = torch.library.triton_op if _USE_TRITON_OP else torch.library.custom_op
+    return op(f"tritonlayers::{name}", mutates_args=())(fn)
+
+
+def _fused_linear_fwd(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, activation: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    return _forward(x, weight, bias, activation, traceable=_USE_TRITON_OP)
+
+
+def _fused_linear_bwd(
+    dy: torch.Tensor,
+    saved: torch.Tensor | None,
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    activation: str,
+    has_bias: bool,
+    needs_dx: bool,
+    needs_dw: bool,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    args = (dy, saved, x, weight, activation, has_bias, needs_dx, needs_dw)
+    return _backward(*args, traceable=_USE_TRITON_OP)
+
+
+_fwd_op = _register("fused_linear_fwd", _fused_linear_fwd)
+_fwd_op.register_fake(_forward_outputs)
+_bwd_op = _register("fused_linear_bwd", _fused_linear_bwd)
+_bwd_op.register_fake(_backward_outputs)
+_fwd_op.register_autograd(
+    lambda ctx, dy, _dz: _gradients(ctx, dy, torch.ops.tritonlayers.fused_linear_bwd),
+    setup_context=_save_for_backward,
+)
+
+
+class _FusedLinearFunction(torch.autograd.Function):
+    """The eager path: ``_forward`` and ``_backward`` with raw kernel launches."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, activation):
+        output = _forward(x, weight, bias, activation)
+        _save_for_backward(ctx, (x, weight, bias, activation), output)
+        return output
+
+    @staticmethod
+    def backward(ctx, dy, _dz):
+        return _gradients(ctx, dy, _backward)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -630,5 +657,8 @@ def fused_linear(
     x2d = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
     if _torch_is_faster(x2d, weight):
         return _reference_fused_linear(x, weight, bias, activation)
-    y, _ = torch.ops.tritonlayers.fused_linear_fwd(x2d, weight, bias, activation)
+    if torch.compiler.is_compiling():
+        y, _ = torch.ops.tritonlayers.fused_linear_fwd(x2d, weight, bias, activation)
+    else:
+        y, _ = _FusedLinearFunction.apply(x2d, weight, bias, activation)
     return y if x.ndim == 2 else y.reshape(*x.shape[:-1], weight.shape[1])
