@@ -20,6 +20,7 @@ _NAMESPACES = (
     "config",
     "constraints",
     "datasets",
+    "dtype_policies",
     "initializers",
     "kernels",
     "layers",
