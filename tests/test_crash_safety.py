@@ -19,6 +19,11 @@ from tritonlayers import layers
 from tritonlayers.saving import atomic
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
+# The forked children only fill and save CPU tensors on one thread; no lock or CUDA state of
+# the parent is used there.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded:DeprecationWarning"
+)
 
 
 @pytest.fixture(autouse=True)
