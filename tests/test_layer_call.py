@@ -259,3 +259,25 @@ def test_inputs_move_to_the_device_of_the_layers_weights():
     masked._keras_mask = torch.tensor([True])
     out = layer(masked)
     assert layer.seen == "meta" and out._keras_mask.device.type == "meta"
+
+
+def test_input_spec_list_checks_each_input_with_its_index():
+    class Pair(keras.Layer):
+        def call(self, inputs):
+            return inputs[0]
+
+    layer = Pair(name="pair")
+    layer.input_spec = [keras.layers.InputSpec(ndim=2), keras.layers.InputSpec(ndim=3)]
+    layer([torch.ones(1, 2), torch.ones(1, 2, 3)])
+    with pytest.raises(ValueError, match=r"Input 1 of layer 'pair'.*expected ndim=3, found ndim=2"):
+        layer([torch.ones(1, 2), torch.ones(1, 2)])
+    with pytest.raises(ValueError, match="expects 2 input"):
+        layer([torch.ones(1, 2)])
+
+
+def test_input_spec_last_axis_squeeze_accepts_a_trailing_unit_axis():
+    layer = Recorder()
+    layer.input_spec = keras.layers.InputSpec(ndim=2, allow_last_axis_squeeze=True)
+    layer(torch.ones(3, 4, 1))
+    with pytest.raises(ValueError, match="expected ndim=2, found ndim=3"):
+        layer(torch.ones(3, 4, 2))

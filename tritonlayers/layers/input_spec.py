@@ -77,15 +77,34 @@ class InputSpec:
         return cls(**config)
 
 
-def assert_input_compatibility(input_spec: "InputSpec | None", inputs: Any, layer_name: str):
-    """Raise a ValueError naming `layer_name` when `inputs` (its first input) breaks the spec."""
-    if input_spec is None or inputs is None or not hasattr(inputs, "shape"):
+def assert_input_compatibility(input_spec: Any, inputs: Any, layer_name: str) -> None:
+    """Raise a ValueError naming `layer_name` when `inputs` break `input_spec`.
+
+    `input_spec` is one InputSpec for the first input, or a list of them for a list of
+    inputs (one per input, None for "anything").
+    """
+    if input_spec is None:
+        return
+    if isinstance(input_spec, (list, tuple)):
+        tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(tensors) != len(input_spec):
+            raise ValueError(
+                f"Layer '{layer_name}' expects {len(input_spec)} input(s), but it received "
+                f"{len(tensors)} input tensors."
+            )
+        for index, (spec, tensor) in enumerate(zip(input_spec, tensors)):
+            _check_one(spec, tensor, layer_name, index)
+        return
+    _check_one(input_spec, inputs, layer_name, 0)
+
+
+def _check_one(spec: "InputSpec | None", inputs: Any, layer_name: str, index: int) -> None:
+    if spec is None or inputs is None or not hasattr(inputs, "shape"):
         return
     shape = tuple(inputs.shape)
     ndim = len(shape)
-    spec = input_spec
-    prefix = f"Input 0 of layer '{layer_name}' is incompatible with the layer:"
-    if spec.ndim is not None and not spec.allow_last_axis_squeeze and ndim != spec.ndim:
+    prefix = f"Input {index} of layer '{layer_name}' is incompatible with the layer:"
+    if spec.ndim is not None and ndim != spec.ndim and not _squeezes_to(spec, shape):
         raise ValueError(
             f"{prefix} expected ndim={spec.ndim}, found ndim={ndim}. Full shape received: {shape}"
         )
@@ -115,3 +134,12 @@ def assert_input_compatibility(input_spec: "InputSpec | None", inputs: Any, laye
         for expected, found in zip(spec.shape, shape):
             if expected is not None and found is not None and expected != found:
                 raise ValueError(f"{prefix} expected shape={spec.shape}, found shape={shape}")
+
+
+def _squeezes_to(spec: InputSpec, shape: tuple) -> bool:
+    """With `allow_last_axis_squeeze`, a trailing axis of size 1 may be added or dropped."""
+    if not spec.allow_last_axis_squeeze:
+        return False
+    if len(shape) == spec.ndim + 1:
+        return shape[-1] == 1
+    return len(shape) == spec.ndim - 1
