@@ -26,20 +26,22 @@ def _broadcast_shape(ndim: int, axes: "tuple[int, ...]", shape) -> list:
 
 
 class _AffineNormalization(Layer):
-    """Shared state of the normalizations with an optional per-feature `gamma` and `beta`."""
+    """Shared state of the normalizations with an optional per-feature `gamma` and `beta`
+    (their initializers, regularizers and constraints are keyword arguments of every
+    normalization layer)."""
 
     def __init__(
         self,
-        axis,
-        epsilon,
-        center,
-        scale,
-        beta_initializer,
-        gamma_initializer,
-        beta_regularizer,
-        gamma_regularizer,
-        beta_constraint,
-        gamma_constraint,
+        axis=-1,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -166,33 +168,15 @@ class BatchNormalization(_AffineNormalization):
         epsilon: float = 1e-3,
         center: bool = True,
         scale: bool = True,
-        beta_initializer="zeros",
-        gamma_initializer="ones",
         moving_mean_initializer="zeros",
         moving_variance_initializer="ones",
-        beta_regularizer=None,
-        gamma_regularizer=None,
-        beta_constraint=None,
-        gamma_constraint=None,
         synchronized: bool = False,
         renorm: bool = False,
         renorm_clipping: "dict | None" = None,
         renorm_momentum: float = 0.99,
         **kwargs,
     ):
-        super().__init__(
-            int(axis),
-            epsilon,
-            center,
-            scale,
-            beta_initializer,
-            gamma_initializer,
-            beta_regularizer,
-            gamma_regularizer,
-            beta_constraint,
-            gamma_constraint,
-            **kwargs,
-        )
+        super().__init__(int(axis), epsilon, center, scale, **kwargs)
         self.momentum = float(momentum)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
@@ -329,27 +313,10 @@ class LayerNormalization(_AffineNormalization):
         center: bool = True,
         scale: bool = True,
         rms_scaling: bool = False,
-        beta_initializer="zeros",
-        gamma_initializer="ones",
-        beta_regularizer=None,
-        gamma_regularizer=None,
-        beta_constraint=None,
-        gamma_constraint=None,
         **kwargs,
     ):
-        super().__init__(
-            list(axis) if isinstance(axis, (list, tuple)) else axis,
-            epsilon,
-            center and not rms_scaling,
-            scale,
-            beta_initializer,
-            gamma_initializer,
-            beta_regularizer,
-            gamma_regularizer,
-            beta_constraint,
-            gamma_constraint,
-            **kwargs,
-        )
+        axis = list(axis) if isinstance(axis, (list, tuple)) else axis
+        super().__init__(axis, epsilon, center and not rms_scaling, scale, **kwargs)
         self.rms_scaling = rms_scaling
 
     def build(self, input_shape):
@@ -385,27 +352,9 @@ class GroupNormalization(_AffineNormalization):
         epsilon: float = 1e-3,
         center: bool = True,
         scale: bool = True,
-        beta_initializer="zeros",
-        gamma_initializer="ones",
-        beta_regularizer=None,
-        gamma_regularizer=None,
-        beta_constraint=None,
-        gamma_constraint=None,
         **kwargs,
     ):
-        super().__init__(
-            axis,
-            epsilon,
-            center,
-            scale,
-            beta_initializer,
-            gamma_initializer,
-            beta_regularizer,
-            gamma_regularizer,
-            beta_constraint,
-            gamma_constraint,
-            **kwargs,
-        )
+        super().__init__(axis, epsilon, center, scale, **kwargs)
         self.groups = groups
 
     def build(self, input_shape):
