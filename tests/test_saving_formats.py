@@ -305,3 +305,14 @@ def test_files_interoperate_with_the_reference_safetensors_library(tmp_path):
     assert metadata == {"k": "v"}
     for name, tensor in tensors.items():
         assert torch.equal(theirs[name], tensor) and torch.equal(ours[name], tensor)
+
+
+def test_safetensors_saves_broadcast_and_strided_views():
+    views = {
+        "stride_zero": torch.zeros(()).expand(1),
+        "expanded": torch.arange(3.0).expand(2, 3),
+        "transposed": torch.arange(6.0).reshape(2, 3).t(),
+    }
+    tensors, _ = safetensors_io.load(safetensors_io.save(views))
+    for name, view in views.items():
+        assert torch.equal(tensors[name], view)

@@ -66,7 +66,7 @@ def save(
     chunks, offset = [], 0
     for name, value in tensors.items():
         tensor = _as_cpu_tensor(name, value)
-        raw = tensor.reshape(-1).view(torch.uint8).numpy().tobytes()
+        raw = _flat_copy(tensor).view(torch.uint8).numpy().tobytes()
         header[name] = {
             "dtype": _NAMES[tensor.dtype],
             "shape": list(tensor.shape),
@@ -177,7 +177,13 @@ def _as_cpu_tensor(name: object, value: "torch.Tensor | np.ndarray") -> torch.Te
             f"Tensor {name!r} has dtype {tensor.dtype}, which safetensors files "
             f"here cannot hold; supported: {sorted(map(str, _NAMES))}."
         )
-    return tensor.detach().to("cpu").contiguous()
+    return tensor.detach().to("cpu")
+
+
+def _flat_copy(tensor: torch.Tensor) -> torch.Tensor:
+    """A fresh 1-D copy with stride 1 (a size-1 tensor may carry stride 0, which `view`
+    between dtypes of different sizes refuses)."""
+    return torch.empty(tensor.numel(), dtype=tensor.dtype).copy_(tensor.reshape(-1))
 
 
 def _parse_header(raw: bytes, source: str) -> dict:

@@ -128,7 +128,7 @@ def model_from_json(json_string: "str | bytes", custom_objects: "dict[str, Any] 
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
     >>> clone = keras.saving.model_from_json(model.to_json())
     >>> [tuple(w.shape) for w in clone.weights]
-    [(2, 3), (2,)]
+    [(2, 3), (3,)]
     """
     config = _checked_config(_parse_json(json_string, "model JSON"), "model JSON")
     return _deserialize(config, "model JSON", custom_objects, safe_mode=True)
