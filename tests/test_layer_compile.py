@@ -107,3 +107,16 @@ def test_mixed_bfloat16_block_compiles_with_inductor_on_cuda():
     torch.testing.assert_close(out, eager, rtol=2e-2, atol=2e-2)
     out.float().sum().backward()
     assert all(w.grad is not None and w.grad.is_cuda for w in block.trainable_weights)
+
+
+def test_repeated_compiled_calls_reuse_one_graph():
+    from torch._dynamo.utils import counters
+
+    counters.clear()
+    block = Block()
+    block(torch.randn(4, 6))
+    compiled = torch.compile(block, backend="eager", fullgraph=True)
+    for _ in range(4):
+        compiled(torch.randn(4, 6), training=True)
+        assert len(block.losses) == 1
+    assert counters["stats"]["unique_graphs"] == 1

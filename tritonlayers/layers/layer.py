@@ -12,6 +12,9 @@ Under a mixed-precision policy, weights read as attributes inside `call` (`self.
 come already cast to the compute dtype; a Variable reached another way (inside a list, or
 of another object) gives that view through `.value`.
 
+Keras's `training` argument is independent of torch's `train()` / `eval()` mode: it comes
+from the call (explicit, else the enclosing call's, else `call`'s default), as in Keras.
+
 `__call__` is a short list of named steps (see DESIGN.md): convert the inputs, check the
 input spec, build once, resolve `training`, fill `mask`, clear the losses when outermost,
 run `call` under the layer's dtype policy, set the output mask. Each step is a method below.
