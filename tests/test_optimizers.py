@@ -150,6 +150,22 @@ def test_five_steps_match_keras_update_rule(optimizer, reference):
 
 
 @pytest.mark.parametrize(
+    ("optimizer", "reference"),
+    [
+        (lambda: optimizers.Adam(), _numpy_adam()),
+        (lambda: optimizers.Adam(0.01, amsgrad=True), _numpy_adam(0.01, amsgrad=True)),
+        (lambda: optimizers.AdamW(0.01), _numpy_adam(0.01, wd=0.004)),
+    ],
+    ids=["adam", "adam_amsgrad", "adamw"],
+)
+def test_fused_kernel_path_matches_keras_update_rule(optimizer, reference):
+    # The path CUDA takes: torch's fused Adam with Keras's epsilon moved inside the correction.
+    fused = optimizer()
+    fused._fused_policy = "always"
+    np.testing.assert_allclose(_run_optimizer(fused), _run_numpy(reference), 1e-5, 1e-5)
+
+
+@pytest.mark.parametrize(
     ("name", "expected"),
     [
         ("adam", {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "learning_rate": 0.001}),

@@ -7,9 +7,15 @@ torch's multi-tensor (`_foreach`) ops, which is also what torch.optim's foreach 
   (`lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)`), torch after it
   (`lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)`).
 - Adamax: Keras adds epsilon to `u` in the denominator; torch adds it inside the max.
+- Adam/AdamW on CUDA (outside torch.compile) run torch's fused Adam kernel, one launch for
+  all variables, with Keras's epsilon moved inside the bias correction: torch's
+  `sqrt(v) / sqrt(1 - b2^t) + eps'` equals Keras's `(sqrt(v) + eps) / sqrt(1 - b2^t)` when
+  `eps' = eps / sqrt(1 - b2^t)`, computed on the host from its step count (no sync).
 - Nadam: Keras's momentum schedule is `b1 * (1 - 0.5 * 0.96^t)`; torch's NAdam uses
   `0.96^(t * momentum_decay)`.
 """
+
+import math
 
 import torch
 
@@ -69,9 +75,35 @@ class Adam(_MomentEstimator):
         if self.amsgrad:
             self.add_slots(self._trainable_variables, "velocity_hat")
 
+    # "auto": torch's fused kernel for CUDA variables in eager mode; "always"/"never" force it.
+    _fused_policy = "auto"
+
+    def _use_fused(self, like: torch.Tensor) -> bool:
+        if self._fused_policy != "auto":
+            return self._fused_policy == "always"
+        return like.is_cuda and not torch.compiler.is_compiling()
+
     def _update_group(self, params, grads, indices, lr, step) -> None:
         m = self._slot("momentum", indices)
         v = self._slot("velocity", indices)
+        if self._use_fused(params[0]):
+            t = self._host_updates() + 1
+            torch._fused_adam_(
+                params,
+                grads,
+                m,
+                v,
+                self._slot("velocity_hat", indices) if self.amsgrad else [],
+                [step.float()] * len(params),
+                lr=lr.float(),
+                beta1=self.beta_1,
+                beta2=self.beta_2,
+                weight_decay=0.0,
+                eps=self.epsilon / math.sqrt(1 - self.beta_2**t),
+                amsgrad=self.amsgrad,
+                maximize=False,
+            )
+            return
         alpha = lr * torch.sqrt(1 - self.beta_2**step) / (1 - self.beta_1**step)
         torch._foreach_lerp_(m, grads, 1 - self.beta_1)
         torch._foreach_mul_(v, self.beta_2)

@@ -103,6 +103,7 @@ class Optimizer:
         self.gradient_accumulation_steps = gradient_accumulation_steps
         # Host copy of `iterations`: decides accumulation/EMA steps without reading the device.
         self._host_iterations = 0
+        self._host_count_stale = False
         self.name = name or _snake(type(self).__name__)
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
@@ -150,6 +151,7 @@ class Optimizer:
     def iterations(self, value) -> None:
         self._iterations.assign(value)
         self._host_iterations = int(self._iterations)
+        self._host_count_stale = False
 
     @property
     def learning_rate(self) -> torch.Tensor:
@@ -334,14 +336,23 @@ class Optimizer:
         if self.use_ema:
             self._update_moving_averages()
         self._iterations.add_(1)
-        if steps or self.use_ema:
-            # Only these features read the host copy; leaving it alone otherwise keeps a
-            # torch.compile'd step from specialising (and recompiling) on its value.
+        if steps or self.use_ema or not torch.compiler.is_compiling():
             self._host_iterations += 1
+        else:
+            # Inside torch.compile, touching the host count would specialise (and recompile)
+            # the step on its value; mark it stale and re-read it when eager code needs it.
+            self._host_count_stale = True
+
+    def _host_updates(self) -> int:
+        """Updates applied so far, counted on the host (re-read once after compiled steps)."""
+        if self._host_count_stale:
+            self._host_iterations = int(self._iterations)
+            self._host_count_stale = False
+        return self._host_iterations // (self.gradient_accumulation_steps or 1)
 
     def _update_moving_averages(self) -> None:
         """`average = m * average + (1 - m) * var` (m = 0 on the first step), as Keras does."""
-        updates = self._host_iterations // (self.gradient_accumulation_steps or 1)
+        updates = self._host_updates()
         momentum = self.ema_momentum if updates else 0.0
         variables, averages = self._trainable_variables, self._slots["average"]
         torch._foreach_mul_(averages, momentum)
@@ -516,6 +527,7 @@ class Optimizer:
             for variable, value in zip(variables, values):
                 variable.copy_(value)
         self._host_iterations = int(self._iterations)
+        self._host_count_stale = False
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"
