@@ -485,7 +485,13 @@ class RNN(Layer):
 
 
 class _BuiltInRNN(RNN):
-    """An RNN whose constructor takes its cell's arguments (SimpleRNN, LSTM, GRU)."""
+    """An RNN whose constructor takes its cell's arguments (SimpleRNN, LSTM, GRU).
+
+    `units` and the cell's keyword arguments (activations, initializers, regularizers,
+    constraints, `dropout`, `recurrent_dropout`, `seed`, ...) build the cell; RNN's
+    (`return_sequences`, `return_state`, `go_backwards`, `stateful`, `unroll`) and Layer's
+    go to the layer. Keras's `use_cudnn` is accepted and has no effect.
+    """
 
     _CELL = None
     _RNN_ARGS = (
@@ -496,7 +502,16 @@ class _BuiltInRNN(RNN):
         "unroll",
         "zero_output_for_mask",
     )
-    _BASE_ARGS = ("name", "dtype", "trainable", "input_shape", "input_dim", "batch_size")
+    _BASE_ARGS = (
+        "name",
+        "dtype",
+        "trainable",
+        "autocast",
+        "input_shape",
+        "input_dim",
+        "batch_size",
+        "batch_input_shape",
+    )
 
     def __init__(self, units, activity_regularizer=None, **kwargs):
         rnn_args = {k: kwargs.pop(k) for k in self._RNN_ARGS if k in kwargs}
@@ -535,6 +550,8 @@ class _BuiltInRNN(RNN):
 class SimpleRNN(_BuiltInRNN):
     """Fully connected RNN: the output is fed back as the next step's state.
 
+    Arguments: `units` and `SimpleRNNCell`'s (activation="tanh", ...), plus RNN's.
+
     Example:
     >>> import tritonlayers as keras
     >>> tuple(keras.layers.SimpleRNN(4)(keras.ops.ones((2, 5, 3))).shape)
@@ -543,12 +560,12 @@ class SimpleRNN(_BuiltInRNN):
 
     _CELL = SimpleRNNCell
 
-    def __init__(self, units: int, **kwargs):
-        super().__init__(units, **kwargs)
-
 
 class LSTM(_BuiltInRNN):
     """Long Short-Term Memory layer (Hochreiter 1997), Keras's weights and gate order.
+
+    Arguments: `units` and `LSTMCell`'s (activation="tanh", recurrent_activation="sigmoid",
+    unit_forget_bias=True, ...), plus RNN's.
 
     Example:
     >>> import tritonlayers as keras
@@ -559,12 +576,12 @@ class LSTM(_BuiltInRNN):
 
     _CELL = LSTMCell
 
-    def __init__(self, units: int, **kwargs):
-        super().__init__(units, **kwargs)
-
 
 class GRU(_BuiltInRNN):
     """Gated Recurrent Unit (Cho et al. 2014), Keras's `reset_after=True` variant by default.
+
+    Arguments: `units` and `GRUCell`'s (activation="tanh", recurrent_activation="sigmoid",
+    reset_after=True, ...), plus RNN's.
 
     Example:
     >>> import tritonlayers as keras
@@ -573,9 +590,6 @@ class GRU(_BuiltInRNN):
     """
 
     _CELL = GRUCell
-
-    def __init__(self, units: int, **kwargs):
-        super().__init__(units, **kwargs)
 
 
 class Bidirectional(Layer):
