@@ -101,3 +101,10 @@ def test_build_config_recreates_weights():
 
 def test_build_config_is_none_before_build():
     assert AutoConfig().get_build_config() is None
+
+
+def test_torch_dtype_argument_still_gives_an_auto_config():
+    layer = AutoConfig(units=2, dtype=torch.float16)
+    config = layer.get_config()
+    assert config["dtype"]["config"] == {"name": "float16"}
+    assert AutoConfig.from_config(config).compute_dtype == "float16"

@@ -962,8 +962,12 @@ def _auto_config(spec: Any, args: tuple, kwargs: dict) -> "dict | None":
             config.update(value)
         elif name != "name":
             config[name] = value
-    if isinstance(config.get("dtype"), dtype_policies.DTypePolicy):
-        config["dtype"] = dtype_policies.serialize(config["dtype"])
+    dtype = config.get("dtype")
+    if dtype is not None and not isinstance(dtype, (str, dict)):
+        try:
+            config["dtype"] = dtype_policies.serialize(dtype_policies.get(dtype))
+        except ValueError:
+            return None  # `__init__` reports the bad dtype.
     config.pop("name", None)
     plain = [v for k, v in config.items() if k != "dtype"]
     if not all(isinstance(leaf, _PLAIN_TYPES) for leaf in flatten(plain)):
