@@ -79,12 +79,3 @@ def conv_output_length(
     if padding in ("same", "causal"):
         return -(-length // stride)
     return (length - ((window - 1) * dilation + 1)) // stride + 1
-
-
-def check_rank(layer, x: torch.Tensor, ndim: int, what: str = "input") -> None:
-    """Raise a Keras-worded ValueError unless `x` has rank `ndim`."""
-    if x.ndim != ndim:
-        raise ValueError(
-            f'Input 0 of layer "{layer.name}" is incompatible with the layer: expected '
-            f"ndim={ndim}, found ndim={x.ndim}. Full shape received: {tuple(x.shape)} ({what})"
-        )
