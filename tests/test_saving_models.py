@@ -425,3 +425,26 @@ def test_guides_resnet_trains_saves_with_save_model_and_save_weights(tmp_path, m
     expected = resnet.predict(images, verbose=0)
     np.testing.assert_array_equal(restored.predict(images, verbose=0), expected)
     np.testing.assert_array_equal(twin.predict(images, verbose=0), expected)
+
+
+def test_compiled_but_untrained_model_round_trips_with_an_unbuilt_optimizer(tmp_path):
+    model = compiled(make_sequential)
+    model.save(tmp_path / "m.keras")
+    restored = keras.saving.load_model(tmp_path / "m.keras")
+    assert not restored.optimizer.built
+    x, y = data()
+    model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    restored.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    for original, reloaded in zip(weights_of(model), weights_of(restored)):
+        np.testing.assert_array_equal(reloaded, original)
+
+
+def test_pickled_compiled_model_keeps_its_optimizer_state():
+    model = compiled(make_functional)
+    model.fit(*data(), epochs=1, batch_size=8, verbose=0)
+    restored = pickle.loads(pickle.dumps(model))
+    assert int(restored.optimizer.iterations) == int(model.optimizer.iterations) == 4
+    for original, copied in zip(model.optimizer.variables, restored.optimizer.variables):
+        np.testing.assert_array_equal(
+            copied.detach().cpu().numpy(), original.detach().cpu().numpy()
+        )
