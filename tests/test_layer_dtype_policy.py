@@ -134,8 +134,8 @@ def test_integer_inputs_are_not_cast_by_the_policy():
 
 
 def test_unknown_policy_is_rejected_with_valid_choices():
-    with pytest.raises(ValueError, match="Cannot convert 'float17' to a mixed precision"):
-        keras.Layer(dtype="float17")
+    with pytest.raises(ValueError, match="'probe'.*Cannot convert 'float17' to a mixed precision"):
+        keras.Layer(dtype="float17", name="probe")
 
 
 def test_dtype_policy_serializes_like_keras():

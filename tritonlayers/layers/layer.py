@@ -150,7 +150,10 @@ class Layer(torch.nn.Module):
             )
         self.name = name if name else unique_name(to_snake_case(type(self).__name__))
         self.autocast = bool(autocast)
-        self.dtype_policy = dtype
+        try:
+            self.dtype_policy = dtype
+        except ValueError as error:
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}): {error}") from error
         self._trainable = bool(trainable)
         self.activity_regularizer = _lookup("regularizers", activity_regularizer)
         self._initialized = True
