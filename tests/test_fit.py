@@ -153,7 +153,9 @@ def test_predict_batches_and_returns_numpy():
     x = np.random.rand(10, 3).astype("float32")
     out = model.predict(x, batch_size=3, verbose=0)
     assert isinstance(out, np.ndarray) and out.shape == (10, 1)
-    np.testing.assert_allclose(out, model(torch.as_tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        out, model(torch.as_tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_sample_weight_zero_ignores_samples():
