@@ -223,9 +223,7 @@ LAMBDA_CODE_CONFIG = {
 
 
 def test_lambda_layer_code_is_refused_in_safe_mode(tmp_path, valid_entries):
-    model = keras.Sequential(
-        [keras.Input((2,)), keras.layers.Lambda(lambda x: x + 1, output_shape=(2,))]
-    )
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Lambda(lambda x: x + 1)])
     model.save(tmp_path / "lambda.keras")
     with pytest.raises(ArchiveError, match="safe_mode=False"):
         load(tmp_path / "lambda.keras")
@@ -315,9 +313,7 @@ def test_cve_2024_3660_lambda_payload_does_not_run(tmp_path):
         open(marker, "w").close()  # noqa: SIM115 - the side effect is the point
         return x
 
-    model = keras.Sequential(
-        [keras.Input((2,)), keras.layers.Lambda(lambda x: payload(x), output_shape=(2,))]
-    )
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Lambda(lambda x: payload(x))])
     model.save(tmp_path / "lambda.keras")
     marker.unlink(missing_ok=True)  # building the model ran the function once
     with pytest.raises(ArchiveError, match="safe_mode"):
