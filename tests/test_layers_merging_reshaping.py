@@ -61,9 +61,13 @@ def test_concatenate_rejects_mismatched_other_axes():
         layers.Concatenate()([torch.zeros(2, 3), torch.zeros(3, 3)])
 
 
-def test_dot_matches_batched_matmul_and_cosine():
+def test_dot_matches_batched_matmul():
     a, b = torch.randn(2, 3, 4), torch.randn(2, 5, 4)
     torch.testing.assert_close(layers.Dot(axes=2)([a, b]), a @ b.transpose(1, 2))
+
+
+def test_dot_with_normalize_is_cosine_similarity():
+    a, b = torch.randn(2, 3, 4), torch.randn(2, 5, 4)
     cosine = F.normalize(a, dim=2) @ F.normalize(b, dim=2).transpose(1, 2)
     torch.testing.assert_close(layers.Dot(axes=(2, 2), normalize=True)([a, b]), cosine)
 
@@ -79,11 +83,14 @@ def test_flatten_channels_first_moves_channels_last_first():
     torch.testing.assert_close(out, x.permute(0, 2, 3, 1).reshape(2, -1))
 
 
-def test_reshape_infers_minus_one_and_rejects_wrong_size():
+def test_reshape_infers_minus_one():
     x = torch.randn(2, 12)
     torch.testing.assert_close(layers.Reshape((3, -1))(x), x.reshape(2, 3, 4))
+
+
+def test_reshape_rejects_a_target_of_another_size():
     with pytest.raises(ValueError, match="total size"):
-        layers.Reshape((5, 2))(x)
+        layers.Reshape((5, 2))(torch.randn(2, 12))
 
 
 def test_permute_uses_one_based_dims():
@@ -101,10 +108,13 @@ def test_repeat_vector_repeats_along_new_axis():
     torch.testing.assert_close(layers.RepeatVector(3)(x), x[:, None].repeat(1, 3, 1))
 
 
-def test_cropping2d_and_zero_padding2d_match_slicing_and_pad():
+def test_cropping2d_matches_slicing():
     x = torch.randn(2, 6, 7, 3)
-    cropped = layers.Cropping2D(((1, 2), (3, 0)))(x)
-    torch.testing.assert_close(cropped, x[:, 1:4, 3:])
+    torch.testing.assert_close(layers.Cropping2D(((1, 2), (3, 0)))(x), x[:, 1:4, 3:])
+
+
+def test_zero_padding2d_channels_first_matches_torch_pad():
+    x = torch.randn(2, 6, 7, 3)
     padded = layers.ZeroPadding2D(((1, 0), (2, 1)), data_format="channels_first")(x)
     torch.testing.assert_close(padded, F.pad(x, (2, 1, 1, 0)))
 
@@ -114,12 +124,14 @@ def test_cropping2d_rejects_cropping_everything():
         layers.Cropping2D(((3, 3), (0, 0)))(torch.zeros(1, 6, 6, 1))
 
 
-def test_up_sampling2d_nearest_and_bilinear_match_torch_interpolate():
+def test_up_sampling2d_nearest_matches_torch_interpolate():
     x = torch.randn(2, 3, 4, 2)
-    first = x.permute(0, 3, 1, 2)
-    nearest = layers.UpSampling2D((2, 3))(x)
-    expected = F.interpolate(first, scale_factor=(2, 3), mode="nearest").permute(0, 2, 3, 1)
-    torch.testing.assert_close(nearest, expected)
+    expected = F.interpolate(x.permute(0, 3, 1, 2), scale_factor=(2, 3), mode="nearest")
+    torch.testing.assert_close(layers.UpSampling2D((2, 3))(x), expected.permute(0, 2, 3, 1))
+
+
+def test_up_sampling2d_bilinear_matches_torch_interpolate():
+    x = torch.randn(2, 3, 4, 2)
+    expected = F.interpolate(x.permute(0, 3, 1, 2), scale_factor=2, mode="bilinear")
     bilinear = layers.UpSampling2D(2, interpolation="bilinear")(x)
-    expected = F.interpolate(first, scale_factor=2, mode="bilinear").permute(0, 2, 3, 1)
-    torch.testing.assert_close(bilinear, expected)
+    torch.testing.assert_close(bilinear, expected.permute(0, 2, 3, 1))
