@@ -1,13 +1,17 @@
 """`Callback`: the hooks `fit`, `evaluate` and `predict` call, with Keras 3's names."""
 
-import numbers
-
 import numpy as np
 import torch
 
 
 def to_python(value):
-    """A device tensor or NumPy scalar as a Python float (arrays stay arrays). Syncs a GPU."""
+    """A device tensor or NumPy scalar as a Python number (arrays stay arrays). Syncs a GPU.
+
+    Example:
+    >>> import torch
+    >>> to_python(torch.tensor(0.5)), to_python(torch.tensor([1, 2])).tolist()
+    (0.5, [1, 2])
+    """
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
     if isinstance(value, np.ndarray) and value.ndim == 0:
@@ -18,14 +22,14 @@ def to_python(value):
 
 
 def pythonify_logs(logs: dict | None) -> dict:
-    """`logs` with every tensor value turned into a Python number (epoch-level logs only)."""
+    """`logs` with every tensor value turned into a Python number (epoch-level logs only).
+
+    Example:
+    >>> import torch
+    >>> pythonify_logs({"loss": torch.tensor(0.25)})
+    {'loss': 0.25}
+    """
     return {key: to_python(value) for key, value in (logs or {}).items()}
-
-
-def is_number(value) -> bool:
-    """Whether `value` is a real number (Python, NumPy or a one-element tensor)."""
-    value = to_python(value)
-    return isinstance(value, numbers.Real) or (isinstance(value, np.ndarray) and value.size == 1)
 
 
 class Callback:

@@ -42,7 +42,14 @@ def _float_pair(y_true, y_pred) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1: bool = True):
-    """Squeeze or expand a trailing axis of size 1 so that both tensors have the same rank."""
+    """Squeeze or expand a trailing axis of size 1 so that both tensors have the same rank.
+
+    Example:
+    >>> import torch
+    >>> a, b = squeeze_or_expand_to_same_rank(torch.zeros(4, 1), torch.zeros(4))
+    >>> tuple(a.shape), tuple(b.shape)
+    ((4, 1), (4, 1))
+    """
     if x1.ndim == x2.ndim + 1 and x1.shape[-1] == 1:
         if x2.ndim == 1 and expand_rank_1:
             x2 = x2.unsqueeze(-1)
@@ -67,7 +74,12 @@ def _divide_no_nan(a: "torch.Tensor | float", b: torch.Tensor) -> torch.Tensor:
 
 
 def standardize_reduction(reduction):
-    """Check `reduction` against Keras's list and return it."""
+    """Check `reduction` against Keras's list and return it.
+
+    Example:
+    >>> standardize_reduction("sum")
+    'sum'
+    """
     if reduction not in REDUCTIONS:
         raise ValueError(
             "Invalid value for argument `reduction`. "
@@ -77,7 +89,13 @@ def standardize_reduction(reduction):
 
 
 def reduce_values(values: torch.Tensor, sample_weight=None, reduction="sum_over_batch_size"):
-    """Reduce per-element losses: sum, or sum divided by the element count (or weight sum)."""
+    """Reduce per-element losses: sum, or sum divided by the element count (or weight sum).
+
+    Example:
+    >>> import torch
+    >>> float(reduce_values(torch.tensor([1.0, 2.0, 6.0]), reduction="sum_over_batch_size"))
+    3.0
+    """
     if reduction in (None, "none") or values.ndim == 0 or tuple(values.shape) == (0,):
         return values
     loss = values.sum()
@@ -108,7 +126,14 @@ def _mask_to_weight(mask, sample_weight, dtype, reduction):
 def reduce_weighted_values(
     values, sample_weight=None, mask=None, reduction="sum_over_batch_size", dtype=None
 ):
-    """Apply `mask` and `sample_weight` to per-sample losses, then reduce them."""
+    """Apply `mask` and `sample_weight` to per-sample losses, then reduce them.
+
+    Example:
+    >>> import torch
+    >>> values, weights = torch.tensor([1.0, 3.0]), torch.tensor([1.0, 0.0])
+    >>> float(reduce_weighted_values(values, weights, reduction="mean_with_sample_weight"))
+    1.0
+    """
     reduction = standardize_reduction(reduction)
     values = _as_tensor(values, dtype=dtype)
     if sample_weight is not None:

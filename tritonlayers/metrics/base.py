@@ -128,7 +128,14 @@ class Metric:
 
 
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn: Callable, dtype: torch.dtype):
-    """Keras's per-sample reduction: weight the values, then reduce all axes but the first."""
+    """Keras's per-sample reduction: weight the values, then reduce all axes but the first.
+
+    Example:
+    >>> import torch
+    >>> values, _ = reduce_to_samplewise_values(torch.ones(2, 3), None, torch.mean, torch.float32)
+    >>> values.tolist()
+    [1.0, 1.0]
+    """
     mask = getattr(values, "_keras_mask", None)
     values = _as_tensor(values, dtype=dtype)
     if sample_weight is not None:

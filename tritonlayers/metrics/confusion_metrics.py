@@ -57,7 +57,14 @@ def _prepare(y_true, y_pred, sample_weight, top_k, class_id, dtype):
 
 
 def confusion_counts(labels, y_pred, weights, thresholds, multi_label=False, evenly=False):
-    """(tp, fp, tn, fn) per threshold: shape (T,), or (T, labels) when `multi_label`."""
+    """(tp, fp, tn, fn) per threshold: shape (T,), or (T, labels) when `multi_label`.
+
+    Example:
+    >>> import torch
+    >>> labels, scores = torch.tensor([True, False, True]), torch.tensor([0.9, 0.6, 0.2])
+    >>> [c.tolist() for c in confusion_counts(labels, scores, None, torch.tensor([0.5]))]
+    [[1.0], [1.0], [0.0], [1.0]]
+    """
     if not multi_label:
         labels, y_pred = labels.reshape(-1), y_pred.reshape(-1)
         weights = None if weights is None else weights.reshape(-1)
