@@ -115,6 +115,12 @@ def test_callback_list_passes_batch_logs_through_without_reading_them():
     assert seen[0]["loss"] is loss
 
 
+def test_callback_list_accepts_a_single_callback_or_a_callback_list():
+    history = callbacks.History()
+    assert callbacks.CallbackList(history).callbacks == [history]
+    assert callbacks.CallbackList(callbacks.CallbackList([history])).callbacks == [history]
+
+
 def test_callback_list_rejects_non_callbacks():
     with pytest.raises(TypeError, match="must be a `tritonlayers.callbacks.Callback`"):
         callbacks.CallbackList([object()])

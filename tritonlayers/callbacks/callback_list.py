@@ -157,8 +157,13 @@ class CallbackList(Callback):
 
 
 def _flatten(items):
+    """The callbacks in nested lists/tuples (and inside a CallbackList passed as one)."""
+    if isinstance(items, CallbackList):
+        items = items.callbacks
+    elif not isinstance(items, (list, tuple)):
+        items = [items]
     for item in items:
-        if isinstance(item, (list, tuple)):
+        if isinstance(item, (list, tuple, CallbackList)):
             yield from _flatten(item)
         else:
             yield item
