@@ -123,9 +123,19 @@ def uint32_to_uniform(bits: torch.Tensor) -> torch.Tensor:
     """Triton's map from uint32 words to float32 in [0, 1): fold the sign, then scale."""
     signed = torch.where(bits >= 2**31, bits - 2**32, bits)
     folded = torch.where(signed < 0, -signed - 1, signed)
-    return folded.to(torch.float32) * torch.tensor(
-        _UNIFORM_SCALE, dtype=torch.float32, device=bits.device
-    )
+    return folded.to(torch.float32) * _uniform_scale(bits.device)
+
+
+_SCALES: dict = {}
+
+
+def _uniform_scale(device: torch.device) -> torch.Tensor:
+    """The float32 scale as a tensor on `device`, made once per device: a host-to-device copy
+    on every call would sync the host and cannot be captured in a CUDA graph."""
+    scale = _SCALES.get(device)
+    if scale is None:
+        scale = _SCALES[device] = torch.tensor(_UNIFORM_SCALE, dtype=torch.float32, device=device)
+    return scale
 
 
 def uniform(seed: int | torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
