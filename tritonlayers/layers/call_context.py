@@ -8,11 +8,9 @@ Python side effects.
 
 Example:
 >>> from tritonlayers.layers import call_context
->>> call_context.current_training() is None
+>>> call_context.STATE.training is None and call_context.current_path() is None
 True
 """
-
-import torch
 
 
 class _CallState:
@@ -30,24 +28,9 @@ class _CallState:
 STATE = _CallState()
 
 
-def current_training() -> "bool | None":
-    """The training flag set by the enclosing layer calls (None outside any call)."""
-    return STATE.training
-
-
 def current_path() -> "str | None":
     """The path of the layer whose call (or build) is running, e.g. "mlp_block/linear"."""
     return STATE.path
-
-
-def autocast_dtype() -> "torch.dtype | None":
-    """The dtype variables are read in inside the running `call` (None: as stored)."""
-    return STATE.autocast_dtype
-
-
-def in_call() -> bool:
-    """Whether some layer's `__call__` is running."""
-    return STATE.entry is not None
 
 
 class name_scope:
