@@ -13,6 +13,7 @@ Example:
 [1.0, 4.0]
 """
 
+from ._utils import symbolic_aware
 from .control_flow import cond, fori_loop, map, scan, vectorized_map, while_loop
 from .core import (
     cast,
@@ -232,3 +233,27 @@ __all__ = [
     if not name.startswith("_")
     and name not in ("control_flow", "core", "linalg", "math", "nn", "numpy")
 ]
+
+# Ops called on KerasTensors become functional-graph nodes (see ops/symbolic.py); these
+# describe or convert their argument, so they stay as they are.
+_NOT_GRAPH_NODES = {
+    "convert_to_numpy",
+    "convert_to_tensor",
+    "dtype",
+    "is_tensor",
+    "shape",
+    "standardize_dtype",
+    "ndim",
+    "size",
+}
+for _name in __all__:
+    if _name not in _NOT_GRAPH_NODES:
+        globals()[_name] = symbolic_aware(globals()[_name])
+
+
+def __getattr__(name: str):
+    if name == "OpLayer":
+        from .symbolic import OpLayer
+
+        return OpLayer
+    raise AttributeError(f"module 'tritonlayers.ops' has no attribute {name!r}")

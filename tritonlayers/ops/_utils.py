@@ -1,5 +1,7 @@
 """Argument handling shared by the op modules: tensors, axes, dtype promotion."""
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -65,3 +67,33 @@ def reduce_dims(x: torch.Tensor, axis: Any) -> "tuple[int, ...]":
     """The dims a reduction over ``axis`` covers (all of them for None)."""
     normalized = axes(axis, x.ndim)
     return tuple(range(x.ndim)) if normalized is None else normalized
+
+
+def _symbolic(value: Any) -> bool:
+    """Whether ``value``, or an item of it when it is a list/tuple, is a KerasTensor."""
+    if isinstance(value, torch.Tensor):
+        return False
+    if type(value).__name__ == "KerasTensor":
+        return True
+    return isinstance(value, (list, tuple)) and any(
+        type(item).__name__ == "KerasTensor" for item in value
+    )
+
+
+def any_keras_tensor(args: tuple, kwargs: dict) -> bool:
+    """Whether an argument (or an item of a list/tuple argument) is a symbolic KerasTensor."""
+    return any(map(_symbolic, args)) or (bool(kwargs) and any(map(_symbolic, kwargs.values())))
+
+
+def symbolic_aware(fn: Callable) -> Callable:
+    """``fn`` that, given KerasTensors, records itself as a functional-graph node instead."""
+
+    @functools.wraps(fn)
+    def op(*args: Any, **kwargs: Any) -> Any:
+        if any_keras_tensor(args, kwargs):
+            from .symbolic import symbolic_op_call
+
+            return symbolic_op_call(fn, args, kwargs)
+        return fn(*args, **kwargs)
+
+    return op

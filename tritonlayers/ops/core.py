@@ -139,6 +139,8 @@ def dtype(x: Any) -> str:
     """
     if isinstance(x, torch.Tensor):
         return standardize_dtype(x.dtype)
+    if isinstance(getattr(x, "dtype", None), str):
+        return standardize_dtype(x.dtype)
     return standardize_dtype(convert_to_tensor(x).dtype)
 
 

@@ -64,6 +64,7 @@ _NAMESPACES = {
         "losses",
         "metrics",
         "models",
+        "ops",
         "optimizers",
         "random",
         "regularizers",
