@@ -255,3 +255,10 @@ def test_add_weight_error_names_the_layer_and_the_bad_dtype():
     layer = keras.Layer(name="proj")
     with pytest.raises(ValueError, match=r"Layer 'proj'.*Invalid dtype: 'float17'"):
         layer.add_weight(shape=(1,), dtype="float17")
+
+
+def test_cpu_input_builds_weights_on_config_device_and_follows_them():
+    keras.config.set_device("meta")
+    layer = Linear(2)
+    out = layer(torch.ones(4, 3))
+    assert out.device.type == "meta" and all(w.device.type == "meta" for w in layer.weights)

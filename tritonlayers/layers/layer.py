@@ -242,8 +242,11 @@ class Layer(torch.nn.Module):
     def _maybe_build(self, args: tuple, kwargs: dict) -> None:
         """Run `build` once, with the first input's shape or with `<arg>_shape` by name."""
         self._check_super_called()
+        # Weights go to `config.device()`, unless the input already lives on another
+        # accelerator (or "meta"): then they follow it.
         leaves = [t for t in flatten(args) if hasattr(t, "shape")]
-        self._build_device = getattr(leaves[0], "device", None) if leaves else None
+        device = getattr(leaves[0], "device", None) if leaves else None
+        self._build_device = device if device is not None and device.type != "cpu" else None
         shapes = self._input_shapes(args, kwargs)
         spec = self._call_spec
         if spec.build_default or len(spec.build_params) <= 1:
