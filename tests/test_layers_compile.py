@@ -66,3 +66,15 @@ def test_batch_norm_training_step_compiles_fullgraph_and_updates_stats_like_eage
     torch.testing.assert_close(out, eager(x, training=True))
     torch.testing.assert_close(compiled.moving_mean.detach(), eager.moving_mean.detach())
     torch.testing.assert_close(compiled.moving_variance.detach(), eager.moving_variance.detach())
+
+
+def test_masked_lstm_training_step_compiles_fullgraph_and_matches_eager():
+    x = torch.randn(2, 5, 3)
+    mask = torch.tensor([[True, True, True, False, False], [True, True, False, False, False]])
+
+    def factory():
+        return layers.LSTM(4, dropout=0.3, recurrent_dropout=0.3, seed=6)
+
+    eager, compiled = _twins(factory, x)
+    out = _compiled(lambda t, m: compiled(t, mask=m, training=True))(x, mask)
+    torch.testing.assert_close(out, eager(x, mask=mask, training=True))
