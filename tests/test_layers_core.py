@@ -164,6 +164,17 @@ def test_input_layer_holds_batch_shape_and_symbolic_output():
     assert layer.get_config()["batch_shape"] == (2, 3, 4)
 
 
+def test_input_layer_config_round_trip_keeps_shape_dtype_and_name():
+    layer = layers.InputLayer(batch_shape=(4, 3), dtype="int32", name="ids")
+    clone = layers.InputLayer.from_config(layer.get_config())
+    assert (clone.batch_shape, clone.output.dtype, clone.name) == ((4, 3), "int32", "ids")
+
+
+def test_input_layer_passes_a_real_tensor_through():
+    x = torch.randn(2, 3)
+    assert layers.InputLayer(shape=(3,))(x) is x
+
+
 def test_input_layer_rejects_shape_and_batch_shape_together():
     with pytest.raises(ValueError, match="both `shape` and `batch_shape`"):
         layers.InputLayer(shape=(2,), batch_shape=(None, 2))
