@@ -478,3 +478,21 @@ def test_compiled_step_is_traced_once_for_many_steps():
         compiled()
     assert counters["stats"]["unique_graphs"] == 1
     assert int(optimizer.iterations) == 5
+
+
+def test_build_twice_keeps_one_set_of_state():
+    optimizer = optimizers.Adam()
+    variables = [Variable(torch.zeros(2), name="w")]
+    optimizer.build(variables)
+    optimizer.build(variables)
+    assert len(optimizer.variables) == 4
+
+
+def test_get_finds_registered_custom_optimizers_by_name():
+    from tritonlayers import saving
+
+    @saving.register_keras_serializable(package="TrainTest")
+    class HalfSGD(optimizers.SGD):
+        pass
+
+    assert type(optimizers.get("TrainTest>HalfSGD")) is HalfSGD

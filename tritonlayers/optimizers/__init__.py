@@ -88,8 +88,12 @@ def get(identifier) -> Optimizer:
         return identifier
     if isinstance(identifier, dict):
         return deserialize(identifier)
-    if isinstance(identifier, str) and identifier.lower() in ALL_OBJECTS_DICT:
-        return ALL_OBJECTS_DICT[identifier.lower()]()
+    if isinstance(identifier, str):
+        if identifier.lower() in ALL_OBJECTS_DICT:
+            return ALL_OBJECTS_DICT[identifier.lower()]()
+        from ..saving import object_registration
+
+        identifier = object_registration.get_registered_object(identifier) or identifier
     if inspect.isclass(identifier) and issubclass(identifier, Optimizer):
         return identifier()
     raise ValueError(f"Could not interpret optimizer identifier: {identifier}")

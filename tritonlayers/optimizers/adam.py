@@ -68,8 +68,7 @@ class Adam(_MomentEstimator):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, name=name, **kwargs)
         self.amsgrad = amsgrad
 
-    def build(self, var_list) -> None:
-        super().build(var_list)
+    def _create_slots(self) -> None:
         self.add_slots(self._trainable_variables, "momentum")
         self.add_slots(self._trainable_variables, "velocity")
         if self.amsgrad:
@@ -180,8 +179,7 @@ class Adamax(_MomentEstimator):
     ):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, name=name, **kwargs)
 
-    def build(self, var_list) -> None:
-        super().build(var_list)
+    def _create_slots(self) -> None:
         self.add_slots(self._trainable_variables, "m")
         self.add_slots(self._trainable_variables, "u")
 
@@ -220,8 +218,7 @@ class Nadam(_MomentEstimator):
     ):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, name=name, **kwargs)
 
-    def build(self, var_list) -> None:
-        super().build(var_list)
+    def _create_slots(self) -> None:
         self.add_slots(self._trainable_variables, "momentum")
         self.add_slots(self._trainable_variables, "velocity")
         like = self._trainable_variables[0] if self._trainable_variables else None

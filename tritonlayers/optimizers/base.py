@@ -6,7 +6,7 @@ optimizer's own rule, variable constraints, then `iterations += 1`. The learning
 Variable, or a schedule evaluated on the device `iterations` counter) and every state
 tensor live on the device, so an update never waits for the GPU.
 
-Subclasses declare their state in `build` with `add_slots` and write `_update_group`.
+Subclasses declare their state in `_create_slots` with `add_slots` and write `_update_group`.
 """
 
 import re
@@ -194,7 +194,9 @@ class Optimizer:
         return head + list(self._slot_variables)
 
     def build(self, var_list: Iterable[torch.Tensor]) -> None:
-        """Create the state for `var_list` (subclasses add their slots after this)."""
+        """Create the state for `var_list` once; later calls do nothing (as in Keras)."""
+        if self.built:
+            return
         self._trainable_variables = list(var_list)
         self._index = {id(v): i for i, v in enumerate(self._trainable_variables)}
         self.built = True
@@ -202,6 +204,10 @@ class Optimizer:
             self.add_slots(self._trainable_variables, "average")
         if self.gradient_accumulation_steps:
             self.add_slots(self._trainable_variables, "accumulated_gradient")
+        self._create_slots()
+
+    def _create_slots(self) -> None:
+        """Hook: add the optimizer's own state with `add_slots` (default: none, like SGD)."""
 
     def add_slots(self, var_list, slot_name: str, initial_value: float = 0.0) -> list:
         """One state tensor per variable, same shape, dtype and device, filled with a value."""

@@ -40,8 +40,7 @@ class Lion(Optimizer):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
 
-    def build(self, var_list) -> None:
-        super().build(var_list)
+    def _create_slots(self) -> None:
         self.add_slots(self._trainable_variables, "momentum")
 
     def _update_group(self, params, grads, indices, lr, step) -> None:

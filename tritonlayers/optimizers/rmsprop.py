@@ -44,8 +44,7 @@ class RMSprop(Optimizer):
         self.epsilon = epsilon
         self.centered = centered
 
-    def build(self, var_list) -> None:
-        super().build(var_list)
+    def _create_slots(self) -> None:
         self.add_slots(self._trainable_variables, "velocity")
         if self.momentum > 0:
             self.add_slots(self._trainable_variables, "momentum")
@@ -111,8 +110,7 @@ class Adagrad(Optimizer):
         self.initial_accumulator_value = initial_accumulator_value
         self.epsilon = epsilon
 
-    def build(self, var_list) -> None:
-        super().build(var_list)
+    def _create_slots(self) -> None:
         self.add_slots(self._trainable_variables, "accumulator", self.initial_accumulator_value)
 
     def _update_group(self, params, grads, indices, lr, step) -> None:

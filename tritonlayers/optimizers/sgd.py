@@ -44,8 +44,7 @@ class SGD(Optimizer):
         self.momentum = momentum
         self.nesterov = nesterov
 
-    def build(self, var_list) -> None:
-        super().build(var_list)
+    def _create_slots(self) -> None:
         if self.momentum != 0:
             self.add_slots(self._trainable_variables, "momentum")
 
