@@ -20,7 +20,10 @@ Example:
 [2.0, 3.0]
 """
 
+import contextlib
 import copy
+import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -210,6 +213,52 @@ def _rebuild_variable(cls: type, data: torch.Tensor, requires_grad: bool, state:
     return variable
 
 
+class _CreationBudget(threading.local):
+    remaining: "int | None" = None
+
+
+_budget = _CreationBudget()
+
+
+@contextlib.contextmanager
+def creation_budget(max_bytes: int):
+    """Within the block, Variables made from initializers may take `max_bytes` in all.
+
+    Loading a saved model opens one sized by the file's weights, so that a config cannot
+    make the loader allocate (and initialize) more memory than the file itself holds.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> from tritonlayers.layers.variables import creation_budget
+    >>> try:
+    ...     with creation_budget(16):
+    ...         keras.Variable(initializer="zeros", shape=(100,))
+    ... except ValueError as error:
+    ...     print(str(error)[:55])
+    Variable 'variable' of shape (100,) needs 400 bytes; on
+    """
+    previous = _budget.remaining
+    _budget.remaining = max_bytes
+    try:
+        yield
+    finally:
+        _budget.remaining = previous
+
+
+def _charge_creation_budget(shape: "tuple[int, ...]", dtype: str, name: "str | None") -> None:
+    remaining = _budget.remaining
+    if remaining is None:
+        return
+    size = math.prod(shape) * to_torch_dtype(dtype).itemsize
+    if size > remaining:
+        raise ValueError(
+            f"Variable {name or 'variable'!r} of shape {shape} needs {size} bytes; only "
+            f"{remaining} of the bytes allowed for new variables are left (a model being "
+            "loaded may not be larger than the weights its file holds)."
+        )
+    _budget.remaining = remaining - size
+
+
 def _differentiable(tensor: torch.Tensor) -> bool:
     return tensor.is_floating_point() or tensor.is_complex()
 
@@ -228,6 +277,7 @@ def _initial_value(initializer: Any, shape: Any, dtype: Any, name: "str | None")
 
         shape = _standardize_shape(shape, name)
         dtype = standardize_dtype(dtype)
+        _charge_creation_budget(shape, dtype, name)
         value = initializers.get(initializer)(shape, dtype=dtype)
         value = torch.as_tensor(value)
         if tuple(value.shape) != shape:
