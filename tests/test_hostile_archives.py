@@ -406,3 +406,11 @@ def test_fuzzed_weights_file_leaves_a_rejecting_model_untouched(tmp_path_factory
 def test_safetensors_writer_output_is_what_the_reader_validates(valid_entries):
     tensors, _ = safetensors_io.load(valid_entries[WEIGHTS])
     assert {"dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias"} <= set(tensors)
+
+
+def test_config_asking_for_more_memory_than_its_weights_is_refused_before_allocating(
+    tmp_path, valid_entries
+):
+    entries = with_config(valid_entries, lambda c: first_dense(c).update(units=2**16))
+    with pytest.raises(ArchiveError, match=r"shape \(6, 65536\) needs 1572864 bytes; only"):
+        load(write_zip(tmp_path / "huge.keras", entries))

@@ -12,7 +12,8 @@ holding:
 
 Loading trusts nothing in the file: the archive is read with bounds, the JSON strictly,
 the safetensors header field by field; classes come only from tritonlayers and the registry
-(`safe_mode` refuses code such as `Lambda`); every tensor is checked before any is
+(`safe_mode` refuses code such as `Lambda`); the rebuilt model's variables may not take
+more memory than about twice the file's weights; every tensor is checked before any is
 assigned. Any problem raises `ArchiveError` (a `ValueError`).
 
 Example:
@@ -26,6 +27,7 @@ Example:
 [(3, 2), (2,)]
 """
 
+import contextlib
 import datetime
 import json
 import os
@@ -34,7 +36,8 @@ from typing import Any
 from . import optimizer_state, safetensors_io
 from .archive import archive_bytes, read_archive, write_archive
 from .errors import ArchiveError
-from .serialization_lib import deserialize_keras_object, serialize_keras_object
+from .object_registration import CustomObjectScope
+from .serialization_lib import SafeModeScope, deserialize_keras_object, serialize_keras_object
 from .weights_io import (
     ARCHIVE_OPTIMIZER_STATE,
     ARCHIVE_OPTIMIZER_TENSORS,
@@ -48,6 +51,9 @@ __all__ = ["load_model", "model_from_json", "save_model"]
 
 CONFIG = "config.json"
 METADATA = "metadata.json"
+# Beyond twice the file's weights, what a rebuilt model's variables may allocate before
+# their values are checked against the file (a config cannot ask for more memory).
+_BUDGET_SLACK_BYTES = 1024 * 1024
 _REQUIRED = (CONFIG, METADATA, ARCHIVE_WEIGHTS)
 _OPTIONAL = (ARCHIVE_OPTIMIZER_STATE, ARCHIVE_OPTIMIZER_TENSORS)
 _CONFIG_FIELDS = {
@@ -174,12 +180,26 @@ def model_from_entries(entries: dict[str, bytes], source, custom_objects, compil
     _check_metadata(_parse_json(entries[METADATA], f"{source}/{METADATA}"), source)
     weights_source = f"{source}/{ARCHIVE_WEIGHTS}"
     weights, _ = safetensors_io.load(entries[ARCHIVE_WEIGHTS], source=weights_source)
+    from ..layers.variables import creation_budget
+
     state = read_archive_optimizer_state(entries, source) if compile else None
-    if not compile:
-        config.pop("compile_config", None)
-    model = _deserialize(config, source, custom_objects, safe_mode)
+    compile_config = config.pop("compile_config", None)
+    budget = 2 * sum(tensor.nbytes for tensor in weights.values()) + _BUDGET_SLACK_BYTES
+    with creation_budget(budget):
+        model = _deserialize(config, source, custom_objects, safe_mode)
+    if compile and compile_config:
+        _compile(model, compile_config, source, custom_objects, safe_mode)
     assign_weights(model, weights, weights_source, optimizer=state, strict_optimizer=True)
     return model
+
+
+def _compile(model, compile_config: dict, source: str, custom_objects, safe_mode: bool) -> None:
+    try:
+        unsafe = contextlib.nullcontext() if safe_mode else SafeModeScope(False)
+        with unsafe, CustomObjectScope(custom_objects or {}):
+            model.compile_from_config(compile_config)
+    except Exception as exc:
+        raise ArchiveError(f"{source}: could not compile the model as saved: {exc}") from exc
 
 
 def _deserialize(config: dict, source: str, custom_objects, safe_mode: bool):
