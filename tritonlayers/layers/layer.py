@@ -169,7 +169,8 @@ class Layer(torch.nn.Module):
         if self.input_spec is not None:
             assert_input_compatibility(self.input_spec, first, self.name)
         if not self.built:
-            self._maybe_build(args, kwargs)
+            args, kwargs = self._maybe_build(args, kwargs)
+            first = args[0] if args else None
         saved_entry, saved_training = STATE.entry, STATE.training
         saved_path, saved_autocast = STATE.path, STATE.autocast_dtype
         try:
@@ -239,8 +240,9 @@ class Layer(torch.nn.Module):
             tensor._keras_mask = mask.to(device) if device is not None else mask
         return tensor
 
-    def _maybe_build(self, args: tuple, kwargs: dict) -> None:
-        """Run `build` once, with the first input's shape or with `<arg>_shape` by name."""
+    def _maybe_build(self, args: tuple, kwargs: dict) -> "tuple[tuple, dict]":
+        """Run `build` once, with the first input's shape or with `<arg>_shape` by name;
+        return the inputs, moved to the new weights' device."""
         self._check_super_called()
         # Weights go to `config.device()`, unless the input already lives on another
         # accelerator (or "meta"): then they follow it.
@@ -255,6 +257,9 @@ class Layer(torch.nn.Module):
             self.build(**_shapes_for_build(self, shapes))
         if self.input_spec is not None and args:
             assert_input_compatibility(self.input_spec, args[0], self.name)
+        if self._device_anchor is None or symbolic.any_symbolic(args, kwargs):
+            return args, kwargs
+        return self._convert_inputs(args, kwargs)
 
     def _input_shapes(self, args: tuple, kwargs: dict) -> dict:
         names = self._call_spec.arg_names
