@@ -269,3 +269,9 @@ def test_serialize_round_trip_through_keras_config_dict():
     assert losses.deserialize(losses.serialize(losses.mean_squared_error)) is (
         losses.mean_squared_error
     )
+
+
+def test_mixed_precision_policy_name_computes_in_its_compute_dtype():
+    loss = losses.MeanSquaredError(dtype="mixed_bfloat16")
+    assert loss.dtype == "bfloat16"
+    assert loss(Y_TRUE, Y_PRED).dtype == torch.bfloat16

@@ -217,7 +217,8 @@ def _dtype_name(dtype) -> str | None:
         return None
     if isinstance(dtype, torch.dtype):
         return str(dtype).removeprefix("torch.")
-    return getattr(dtype, "compute_dtype", None) or str(dtype)
+    # A dtype policy ("mixed_float16" or an object) computes in its compute dtype.
+    return (getattr(dtype, "compute_dtype", None) or str(dtype)).removeprefix("mixed_")
 
 
 class LossFunctionWrapper(Loss):
