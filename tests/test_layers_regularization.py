@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from tritonlayers import kernels, layers
+from tritonlayers import kernels, layers, random
 
 N = 50_000  # samples per distribution test; tolerances are ~5 standard errors
 
@@ -99,3 +99,26 @@ def test_dropout_layer_triton_mode_in_interpreter_equals_torch_mode():
         kernels.set_kernel_mode(mode)
         outputs[mode] = layers.Dropout(0.4, seed=8)(x, training=True)
     torch.testing.assert_close(outputs["triton"], outputs["torch"])
+
+
+def test_gaussian_noise_is_random_normal_from_a_generator_with_the_same_seed():
+    x = torch.randn(4, 5)
+    noise = random.normal((4, 5), stddev=0.3, seed=random.SeedGenerator(12))
+    torch.testing.assert_close(layers.GaussianNoise(0.3, seed=12)(x, training=True), x + noise)
+
+
+def test_gaussian_dropout_is_x_times_random_normal_around_one():
+    x = torch.randn(4, 5)
+    std = math.sqrt(0.25 / 0.75)
+    noise = random.normal((4, 5), mean=1.0, stddev=std, seed=random.SeedGenerator(13))
+    torch.testing.assert_close(layers.GaussianDropout(0.25, seed=13)(x, training=True), x * noise)
+
+
+def test_alpha_dropout_sets_dropped_units_to_the_affine_image_of_selu_saturation():
+    x = torch.randn(4, 5)
+    rate, alpha_p = 0.2, -1.6732632423543772 * 1.0507009873554805
+    kept = random.uniform((4, 5), seed=random.SeedGenerator(14)) >= rate
+    a = ((1 - rate) * (1 + rate * alpha_p**2)) ** -0.5
+    b = -a * alpha_p * rate
+    expected = torch.where(kept, a * x + b, a * alpha_p + b)
+    torch.testing.assert_close(layers.AlphaDropout(rate, seed=14)(x, training=True), expected)
