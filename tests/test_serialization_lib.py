@@ -305,3 +305,11 @@ def test_safe_mode_flag_defaults_on_and_outer_scope_wins():
 def test_malformed_config_raises_deserialization_error(config):
     with pytest.raises(DeserializationError):
         deserialize_keras_object(config)
+
+
+def test_absurdly_nested_config_raises_deserialization_error():
+    config: object = 1
+    for _ in range(100_000):
+        config = [config]
+    with pytest.raises(DeserializationError, match="nested too deeply"):
+        deserialize_keras_object(config)

@@ -414,7 +414,12 @@ def deserialize_keras_object(
     outer = _scoped_safe_mode()
     effective = outer if outer is not None else (safe_mode and not _unsafe_globally["enabled"])
     with SafeModeScope(effective):
-        return _deserialize(config, dict(custom_objects or {}), module_objects)
+        try:
+            return _deserialize(config, dict(custom_objects or {}), module_objects)
+        except RecursionError:
+            raise DeserializationError(
+                "Config is nested too deeply to deserialize (a malformed or hostile file?)."
+            ) from None
 
 
 def _deserialize(config: Any, custom_objects: dict, module_objects: "dict | None") -> Any:
