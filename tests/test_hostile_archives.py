@@ -343,7 +343,7 @@ def test_fuzzed_archive_bytes_give_only_archive_errors(tmp_path_factory, valid_e
 json_leaves = st.one_of(
     st.none(),
     st.booleans(),
-    st.integers(-3, 40),
+    st.one_of(st.integers(-3, 40), st.integers(2**20, 2**40)),
     st.floats(-2, 2),
     st.text(max_size=6),
     st.lists(st.integers(-1, 8), max_size=3),
