@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from tritonlayers import layers
+from tritonlayers.layers.symbolic import KerasTensor
 
 # (id, factory, input shapes: one tuple, or a list of tuples for multi-input layers)
 CASES = [
@@ -112,6 +113,28 @@ def test_compute_output_shape_equals_real_output_shape(factory, spec):
     outputs = layer(inputs)
     input_shape = _shape_of(inputs)
     assert _as_shapes(layer.compute_output_shape(input_shape)) == _shape_of(outputs)
+
+
+def _symbolic(spec):
+    if isinstance(spec, str):
+        shape = eval(spec.split(":", 1)[1])
+        return KerasTensor((None, *shape[1:]), dtype="int32")
+    if isinstance(spec, list):
+        return [KerasTensor((None, *shape[1:])) for shape in spec]
+    return KerasTensor((None, *spec[1:]))
+
+
+def _unbatched(shape):
+    if isinstance(shape, list):
+        return [_unbatched(s) for s in shape]
+    return tuple(shape)[1:]
+
+
+@pytest.mark.parametrize("factory, spec", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_symbolic_call_with_unknown_batch_gives_the_real_output_shape(factory, spec):
+    symbolic = factory()(_symbolic(spec))
+    real = factory()(_inputs(spec))
+    assert _unbatched(_shape_of(symbolic)) == _unbatched(_shape_of(real))
 
 
 @pytest.mark.parametrize("factory, spec", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
