@@ -327,9 +327,9 @@ class Layer(torch.nn.Module):
 
     def _set_output_mask(self, first: Any, outputs: Any, previous_mask: Any) -> None:
         """Attach `compute_mask(...)` to the outputs, or warn once that the mask is dropped."""
+        if previous_mask is None and self._call_spec.compute_mask_default:
+            return
         if self.supports_masking:
-            if previous_mask is None and self._call_spec.compute_mask_default:
-                return
             masks = self.compute_mask(first, previous_mask)
             if masks is None:
                 return
