@@ -23,10 +23,20 @@ from .base import Optimizer
 
 
 class _MomentEstimator(Optimizer):
-    """Shared arguments of the Adam family: `beta_1`, `beta_2` and `epsilon`."""
+    """Shared arguments of the Adam family: `beta_1`, `beta_2` and `epsilon` (Keras defaults)."""
 
-    def __init__(self, learning_rate, beta_1: float, beta_2: float, epsilon: float, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
+    _default_name = ""
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        name: str | None = None,
+        **kwargs,
+    ):
+        super().__init__(learning_rate=learning_rate, name=name or self._default_name, **kwargs)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -160,6 +170,9 @@ class AdamW(Adam):
 class Adamax(_MomentEstimator):
     """Adam with the infinity norm: `u = max(b2*u, |g|); var -= lr*m / ((1-b1^t)*(u+eps))`.
 
+    Arguments: `learning_rate=0.001`, `beta_1=0.9`, `beta_2=0.999`, `epsilon=1e-7`,
+    `name="adamax"`, and the base `Optimizer` arguments.
+
     Example:
     >>> import torch, tritonlayers as keras
     >>> w = keras.Variable(torch.zeros(1), name="w")
@@ -168,16 +181,7 @@ class Adamax(_MomentEstimator):
     -0.1
     """
 
-    def __init__(
-        self,
-        learning_rate=0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        name: str = "adamax",
-        **kwargs,
-    ):
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, name=name, **kwargs)
+    _default_name = "adamax"
 
     def _create_slots(self) -> None:
         self.add_slots(self._trainable_variables, "m")
@@ -199,6 +203,9 @@ class Adamax(_MomentEstimator):
 class Nadam(_MomentEstimator):
     """Adam with Nesterov momentum (Dozat 2016), Keras's momentum schedule `0.96^t`.
 
+    Arguments: `learning_rate=0.001`, `beta_1=0.9`, `beta_2=0.999`, `epsilon=1e-7`,
+    `name="nadam"`, and the base `Optimizer` arguments.
+
     Example:
     >>> import torch, tritonlayers as keras
     >>> w = keras.Variable(torch.zeros(1), name="w")
@@ -207,16 +214,7 @@ class Nadam(_MomentEstimator):
     -0.1063
     """
 
-    def __init__(
-        self,
-        learning_rate=0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        name: str = "nadam",
-        **kwargs,
-    ):
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, name=name, **kwargs)
+    _default_name = "nadam"
 
     def _create_slots(self) -> None:
         self.add_slots(self._trainable_variables, "momentum")
