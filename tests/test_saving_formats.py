@@ -118,7 +118,7 @@ def test_safetensors_rejects_an_oversized_header_length_before_reading_it():
         (b'{"t": 1, "t": 2}', "duplicate key"),
         (b'{"t": NaN}', "NaN is not allowed"),
         (b"\xff\xfe", "not valid JSON"),
-        (b"[1, 2]", "must be a JSON object"),
+        (b"[1, 2]", "expected a JSON object"),
         (b"[" * 100_000, "not valid JSON"),
     ],
 )

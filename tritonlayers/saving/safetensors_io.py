@@ -25,6 +25,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
+from . import strict_json
 from .atomic import write_bytes_atomically
 from .errors import ArchiveError
 
@@ -128,7 +129,7 @@ def load(
             f"{source}: truncated safetensors data: the header claims {header_length} bytes "
             f"but only {len(view) - 8} follow the length field."
         )
-    header = _parse_header(bytes(view[8 : 8 + header_length]), source)
+    header = strict_json.loads_object(bytes(view[8 : 8 + header_length]), f"{source} header")
     metadata = _checked_metadata(header.pop(_METADATA_KEY, {}), f"{source}: __metadata__")
     buffer = view[8 + header_length :]
     entries = {name: _checked_entry(name, entry, source) for name, entry in header.items()}
@@ -184,36 +185,6 @@ def _flat_copy(tensor: torch.Tensor) -> torch.Tensor:
     """A fresh 1-D copy with stride 1 (a size-1 tensor may carry stride 0, which `view`
     between dtypes of different sizes refuses)."""
     return torch.empty(tensor.numel(), dtype=tensor.dtype).copy_(tensor.reshape(-1))
-
-
-def _parse_header(raw: bytes, source: str) -> dict:
-    try:
-        header = json.loads(
-            raw.decode("utf-8"),
-            object_pairs_hook=_reject_duplicate_keys,
-            parse_constant=_reject_constant,
-        )
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
-        raise ArchiveError(f"{source}: the safetensors header is not valid JSON: {exc}") from exc
-    if not isinstance(header, dict):
-        raise ArchiveError(
-            f"{source}: the safetensors header must be a JSON object; "
-            f"found {type(header).__name__}."
-        )
-    return header
-
-
-def _reject_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
-    result = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key!r}")
-        result[key] = value
-    return result
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not allowed")
 
 
 def _checked_metadata(metadata: object, where: str) -> dict[str, str]:

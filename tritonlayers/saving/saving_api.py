@@ -33,7 +33,7 @@ import json
 import os
 from typing import Any
 
-from . import optimizer_state, safetensors_io
+from . import optimizer_state, safetensors_io, strict_json
 from .archive import archive_bytes, read_archive, write_archive
 from .errors import ArchiveError
 from .object_registration import CustomObjectScope
@@ -136,7 +136,7 @@ def model_from_json(json_string: "str | bytes", custom_objects: "dict[str, Any] 
     >>> [tuple(w.shape) for w in clone.weights]
     [(2, 3), (3,)]
     """
-    config = _checked_config(_parse_json(json_string, "model JSON"), "model JSON")
+    config = _checked_config(strict_json.loads_object(json_string, "model JSON"), "model JSON")
     return _deserialize(config, "model JSON", custom_objects, safe_mode=True)
 
 
@@ -176,8 +176,10 @@ def model_from_bytes(
 
 def model_from_entries(entries: dict[str, bytes], source, custom_objects, compile, safe_mode):
     """Parse and check every entry, rebuild the model, then fill its weights and state."""
-    config = _checked_config(_parse_json(entries[CONFIG], f"{source}/{CONFIG}"), source)
-    _check_metadata(_parse_json(entries[METADATA], f"{source}/{METADATA}"), source)
+    config = _checked_config(
+        strict_json.loads_object(entries[CONFIG], f"{source}/{CONFIG}"), source
+    )
+    _check_metadata(strict_json.loads_object(entries[METADATA], f"{source}/{METADATA}"), source)
     weights_source = f"{source}/{ARCHIVE_WEIGHTS}"
     weights, _ = safetensors_io.load(entries[ARCHIVE_WEIGHTS], source=weights_source)
     from ..layers.variables import creation_budget
@@ -214,28 +216,6 @@ def _deserialize(config: dict, source: str, custom_objects, safe_mode: bool):
             f"{source}: the config describes a {type(model).__name__}, not a layer or model."
         )
     return model
-
-
-def _parse_json(data: "str | bytes", source: str) -> dict:
-    try:
-        value = json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ArchiveError(f"{source}: not valid JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise ArchiveError(f"{source}: expected a JSON object, found {type(value).__name__}.")
-    return value
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        keys = [key for key, _ in pairs]
-        raise ValueError(f"duplicate keys {sorted({k for k in keys if keys.count(k) > 1})}")
-    return result
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not allowed")
 
 
 def _checked_config(config: dict, source: str) -> dict:

@@ -19,6 +19,7 @@ import math
 import numpy as np
 import torch
 
+from . import strict_json
 from .errors import ArchiveError
 
 __all__ = ["decode", "encode"]
@@ -47,10 +48,7 @@ def decode(text: "str | bytes", tensors: dict[str, torch.Tensor], source: str) -
     >>> decode(*encode((1, None, float("inf"))), source="s")
     (1, None, inf)
     """
-    try:
-        tree = json.loads(text, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ArchiveError(f"{source}: not valid JSON: {exc}") from exc
+    tree = strict_json.loads(text, source)
     used: set[str] = set()
     state = _decode(tree, tensors, used, source, depth=0)
     unused = sorted(set(tensors) - used)
@@ -119,7 +117,3 @@ def _decode_dict(pairs: list, tensors: dict, used: set, source: str, depth: int)
             raise ArchiveError(f"{source}: malformed state dict entry {pair!r:.200}.")
         result[pair[0]] = _decode(pair[1], tensors, used, source, depth + 1)
     return result
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not allowed")
