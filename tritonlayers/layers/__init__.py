@@ -33,16 +33,7 @@ from .pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
-from .recurrent import (
-    GRU,
-    LSTM,
-    RNN,
-    Bidirectional,
-    GRUCell,
-    LSTMCell,
-    SimpleRNN,
-    SimpleRNNCell,
-)
+from .recurrent import GRU, LSTM, RNN, Bidirectional, SimpleRNN
 from .regularization import (
     ActivityRegularization,
     AlphaDropout,
@@ -61,6 +52,7 @@ from .reshaping import (
     UpSampling2D,
     ZeroPadding2D,
 )
+from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from .sampling import Sampling
 
 __all__ += [
