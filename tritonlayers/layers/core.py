@@ -30,7 +30,7 @@ _FUSED_ACTIVATIONS = {
 }
 
 
-def fused_activation_name(activation: Callable) -> "tuple[bool, str | None]":
+def _fused_activation_name(activation: Callable) -> "tuple[bool, str | None]":
     """(True, kernel name) when `activation` is a Keras activation fused_linear applies itself.
 
     Matches by identity with the `activations` functions, so a user function named "relu"
@@ -78,7 +78,7 @@ class Dense(Layer):
             )
         self.units = units
         self.activation = activations.get(activation)
-        self._fused, self._fused_activation = fused_activation_name(self.activation)
+        self._fused, self._fused_activation = _fused_activation_name(self.activation)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
