@@ -99,3 +99,12 @@ def test_failing_trace_names_the_layer_and_suggests_compute_output_shape():
 
     with pytest.raises(ValueError, match="Layer 'broken' could not infer its output shape"):
         Broken()(KerasTensor((None, 3)))
+
+
+def test_python_operators_on_keras_tensors_record_op_nodes():
+    x = KerasTensor((None, 3))
+    y = 1.0 - x * 2.0
+    assert y.shape == (None, 3) and y.dtype == "float32"
+    assert (x > 0).dtype == "bool" and (-x).shape == (None, 3)
+    layer = y._keras_history.operation
+    torch.testing.assert_close(layer(torch.full((2, 3), 2.0)), torch.full((2, 3), -1.0))

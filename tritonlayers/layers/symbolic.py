@@ -67,6 +67,58 @@ class KerasTensor:
         raise TypeError("A symbolic KerasTensor cannot be used as a Python bool.")
 
 
+def _operator(op_name: str, reflected: bool = False):
+    """A KerasTensor operator that records `tritonlayers.ops.<op_name>` as a graph node."""
+
+    def method(self: KerasTensor, other: Any = None) -> Any:
+        from .. import ops
+
+        op = getattr(ops, op_name)
+        if other is None and op_name in _UNARY_OPS:
+            return op(self)
+        return op(other, self) if reflected else op(self, other)
+
+    method.__name__ = f"__{'r' if reflected else ''}{op_name}__"
+    method.__doc__ = f"`ops.{op_name}` on symbolic tensors (a node of the functional graph)."
+    return method
+
+
+_UNARY_OPS = frozenset({"negative", "absolute", "logical_not"})
+_REFLECTABLE = {
+    "add": "add",
+    "sub": "subtract",
+    "mul": "multiply",
+    "truediv": "divide",
+    "floordiv": "floor_divide",
+    "mod": "mod",
+    "pow": "power",
+    "matmul": "matmul",
+}
+_ONE_SIDED = {
+    "lt": "less",
+    "le": "less_equal",
+    "gt": "greater",
+    "ge": "greater_equal",
+    "and": "logical_and",
+    "or": "logical_or",
+    "neg": "negative",
+    "abs": "absolute",
+    "invert": "logical_not",
+}
+
+
+def _install_operators() -> None:
+    """Give KerasTensor Python's arithmetic and comparison operators (`x + 1`, `-x`, ...)."""
+    for dunder, op_name in _REFLECTABLE.items():
+        setattr(KerasTensor, f"__{dunder}__", _operator(op_name))
+        setattr(KerasTensor, f"__r{dunder}__", _operator(op_name, reflected=True))
+    for dunder, op_name in _ONE_SIDED.items():
+        setattr(KerasTensor, f"__{dunder}__", _operator(op_name))
+
+
+_install_operators()
+
+
 class Node:
     """One call of a layer on symbolic inputs: its arguments and its output KerasTensors.
 
