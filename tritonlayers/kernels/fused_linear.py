@@ -32,12 +32,15 @@ from . import _dispatch
 # 1. Triton kernels
 # ---------------------------------------------------------------------------------------------
 
-_SQRT1_2 = 0.7071067811865476  # 1 / sqrt(2), for the erf form of gelu
-_INV_SQRT_2PI = 0.3989422804014327  # 1 / sqrt(2 pi), the standard normal density at 0
-_SQRT_2_OVER_PI = 0.7978845608028654  # sqrt(2 / pi), the tanh form of gelu
-_GELU_TANH_CUBIC = 0.044715
-_LEAKY_SLOPE = 0.2
-_SOFTPLUS_THRESHOLD = 20.0  # torch's softplus is the identity above this, so is ours
+# Triton kernels may read only globals wrapped in tl.constexpr. Kernels write them after a
+# tensor operand (``z * _C``, not ``_C * z``), which the interpreter needs.
+LEAKY_RELU_SLOPE = 0.2
+_LEAKY_SLOPE = tl.constexpr(LEAKY_RELU_SLOPE)
+_SQRT1_2 = tl.constexpr(0.7071067811865476)  # 1 / sqrt(2), for the erf form of gelu
+_INV_SQRT_2PI = tl.constexpr(0.3989422804014327)  # 1 / sqrt(2 pi): the normal density at 0
+_SQRT_2_OVER_PI = tl.constexpr(0.7978845608028654)  # sqrt(2 / pi), the tanh form of gelu
+_GELU_TANH_CUBIC = tl.constexpr(0.044715)
+_SOFTPLUS_THRESHOLD = tl.constexpr(20.0)  # torch's softplus is the identity above this
 
 
 @triton.jit
@@ -58,7 +61,7 @@ def _activate(z, ACTIVATION: tl.constexpr):
     elif ACTIVATION == "gelu":
         return 0.5 * z * (1.0 + tl.erf(z * _SQRT1_2))
     elif ACTIVATION == "gelu_tanh":
-        return 0.5 * z * (1.0 + _tanh(_SQRT_2_OVER_PI * (z + _GELU_TANH_CUBIC * z * z * z)))
+        return 0.5 * z * (1.0 + _tanh((z + z * z * z * _GELU_TANH_CUBIC) * _SQRT_2_OVER_PI))
     elif ACTIVATION == "silu":
         return z * tl.sigmoid(z)
     elif ACTIVATION == "sigmoid":
@@ -91,13 +94,13 @@ def _activation_grad(s, ACTIVATION: tl.constexpr):
     elif ACTIVATION == "gelu":
         # y = z Phi(z): y' = Phi(z) + z phi(z), phi the standard normal density.
         cdf = 0.5 * (1.0 + tl.erf(s * _SQRT1_2))
-        pdf = _INV_SQRT_2PI * tl.exp(-0.5 * s * s)
+        pdf = tl.exp(-0.5 * s * s) * _INV_SQRT_2PI
         return cdf + s * pdf
     elif ACTIVATION == "gelu_tanh":
         # y = z (1 + t) / 2 with t = tanh(u), u = c (z + a z^3):
         # y' = (1 + t) / 2 + z (1 - t^2) c (1 + 3 a z^2) / 2.
-        t = _tanh(_SQRT_2_OVER_PI * (s + _GELU_TANH_CUBIC * s * s * s))
-        du = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_CUBIC * s * s)
+        t = _tanh((s + s * s * s * _GELU_TANH_CUBIC) * _SQRT_2_OVER_PI)
+        du = (1.0 + s * s * (3.0 * _GELU_TANH_CUBIC)) * _SQRT_2_OVER_PI
         return 0.5 * (1.0 + t) + 0.5 * s * (1.0 - t * t) * du
     elif ACTIVATION == "silu":
         # y = z sigmoid(z): y' = sigmoid(z) (1 + z (1 - sigmoid(z))).
@@ -234,7 +237,7 @@ def _fused_linear_bwd_dz_kernel(
 _TORCH_ACTIVATIONS = {
     "linear": lambda z: z,
     "relu": F.relu,
-    "leaky_relu": lambda z: F.leaky_relu(z, _LEAKY_SLOPE),
+    "leaky_relu": lambda z: F.leaky_relu(z, LEAKY_RELU_SLOPE),
     "gelu": F.gelu,
     "gelu_tanh": lambda z: F.gelu(z, approximate="tanh"),
     "silu": F.silu,
@@ -275,7 +278,7 @@ def _matmul_config(block_m: int, block_n: int, block_k: int, warps: int, stages:
 # Hopper's larger register file, 128x128 for both); 64x128 and 64x64 fit mid-size problems
 # with enough programs to fill the SMs; 32x64 serves small batches (M <= 64), where a tall
 # tile would be mostly padding. BLOCK_K 64 with 3-4 stages fits fp16/bf16 in Ampere's
-# shared memory; fp32 configs that do not fit are skipped by the autotuner.
+# shared memory; ``_prune_configs`` drops the fp32 configs that do not fit.
 _FWD_CONFIGS = [
     _matmul_config(128, 256, 64, 8, 3),
     _matmul_config(128, 128, 64, 8, 3),
@@ -284,8 +287,38 @@ _FWD_CONFIGS = [
     _matmul_config(64, 64, 64, 4, 4),
     _matmul_config(32, 64, 64, 4, 4),
 ]
+
+
+@functools.cache
+def _shared_memory_limit(device: torch.device) -> int:
+    """Bytes of shared memory one program may use on this GPU (0: unknown, or not a GPU)."""
+    if device.type != "cuda":
+        return 0
+    properties = torch.cuda.get_device_properties(device)
+    return getattr(properties, "shared_memory_per_block_optin", 0)
+
+
+def _prune_configs(configs, named_args, **kwargs):
+    """Skip configs before they are compiled: those whose pipelined x and w tiles exceed the
+    GPU's shared memory (fp32 128x256 on Hopper), and those taller than the (bucketed) batch
+    when a shorter one exists. Each skipped config saves seconds of compilation."""
+    x = named_args["x_ptr"]
+    limit = _shared_memory_limit(x.device)
+
+    def fits(config):
+        meta = config.kwargs
+        tiles = (meta["BLOCK_M"] + meta["BLOCK_N"]) * meta["BLOCK_K"] * x.element_size()
+        return not limit or tiles * config.num_stages <= limit
+
+    fitting = [c for c in configs if fits(c)] or configs[-1:]
+    short = [c for c in fitting if c.kwargs["BLOCK_M"] <= named_args["M_BUCKET"]]
+    return short or fitting
+
+
 _fused_linear_fwd_autotuned = triton.autotune(
-    configs=_FWD_CONFIGS, key=["M_BUCKET", "N_BUCKET", "K_BUCKET"]
+    configs=_FWD_CONFIGS,
+    key=["M_BUCKET", "N_BUCKET", "K_BUCKET"],
+    prune_configs_by={"early_config_prune": _prune_configs},
 )(_fused_linear_fwd_kernel)
 # The interpreter runs each program with numpy; it cannot time configs, and 32-wide tiles
 # keep small test shapes spanning several tiles, so masks and grouping are exercised.
