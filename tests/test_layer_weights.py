@@ -13,8 +13,8 @@ import tritonlayers as keras
 
 def test_add_weight_defaults_to_glorot_uniform_for_floats():
     layer = keras.Layer()
-    w = layer.add_weight(shape=(400, 600))
-    limit = np.sqrt(6.0 / (400 + 600))
+    w = layer.add_weight(shape=(200, 300))
+    limit = np.sqrt(6.0 / (200 + 300))
     values = w.numpy()
     assert values.dtype == np.float32 and np.abs(values).max() <= limit
     # Uniform on [-limit, limit]: variance limit**2 / 3.
