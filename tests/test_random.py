@@ -37,6 +37,8 @@ DRAWS = {
     "categorical": lambda seed: random.categorical(torch.zeros(2, 10), 8, seed=seed),
     "dropout": lambda seed: random.dropout(torch.ones(4, 8), 0.5, seed=seed),
     "dropout_noise_shape": lambda seed: random.dropout(torch.ones(4, 8), 0.5, (4, 1), seed),
+    "gamma": lambda seed: random.gamma((3, 5), 0.7, seed=seed),
+    "beta": lambda seed: random.beta((3, 5), 2.0, 3.0, seed=seed),
 }
 
 
@@ -99,6 +101,32 @@ def test_truncated_normal_stays_within_two_stddev_with_truncated_distribution():
         return (normal_cdf(v) - normal_cdf(np.array(-2.0))) / mass
 
     assert ks_statistic((x - 1.0) / 0.5, truncated_cdf) < KS_CRITICAL
+
+
+@pytest.mark.parametrize("alpha", [0.5, 1.0, 3.0])
+def test_gamma_moments_and_ks_statistic(alpha):
+    x = random.gamma((N // 2,), alpha, seed=8)
+    assert x.mean().item() == pytest.approx(alpha, rel=0.05)
+    assert x.var().item() == pytest.approx(alpha, rel=0.1)
+
+    def gamma_cdf(v):
+        return torch.special.gammainc(torch.tensor(alpha, dtype=torch.float64), torch.tensor(v))
+
+    assert ks_statistic(x, lambda v: gamma_cdf(v).numpy()) < KS_CRITICAL * math.sqrt(2)
+
+
+def test_beta_mean_and_variance():
+    a, b = 2.0, 5.0
+    x = random.beta((N // 4,), a, b, seed=9).double()
+    assert x.min().item() > 0 and x.max().item() < 1
+    assert x.mean().item() == pytest.approx(a / (a + b), rel=0.035)  # about 4 standard errors
+    variance = a * b / ((a + b) ** 2 * (a + b + 1))
+    assert x.var().item() == pytest.approx(variance, rel=0.1)
+
+
+def test_gamma_rejects_non_positive_alpha():
+    with pytest.raises(ValueError, match="must be positive"):
+        random.gamma((2,), 0.0, seed=0)
 
 
 def test_randint_is_uniform_over_range():

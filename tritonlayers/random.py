@@ -30,8 +30,10 @@ from .kernels import _philox
 
 __all__ = [
     "SeedGenerator",
+    "beta",
     "categorical",
     "dropout",
+    "gamma",
     "normal",
     "randint",
     "shuffle",
@@ -318,3 +320,72 @@ def categorical(
     gumbel = -torch.log(-torch.log(torch.clamp(u, min=1e-12)))
     scores = logits.float().unsqueeze(1) + gumbel
     return torch.argmax(scores, dim=-1).to(to_torch_dtype(dtype))
+
+
+# Marsaglia-Tsang rounds drawn per gamma sample. Each round accepts with probability >= 0.95,
+# so all rounds fail for about one sample in 10**8 (that sample keeps its last proposal).
+_GAMMA_ROUNDS = 6
+
+
+def _gamma_draws(seed: Any, shape: tuple[int, ...], alpha: torch.Tensor, base: int) -> torch.Tensor:
+    """Gamma(alpha, 1) samples by Marsaglia-Tsang with a fixed number of proposal rounds.
+
+    Counter layout for n = prod(shape) elements: round r of element i uses Philox counter
+    ``base + r * n + i``; its four words give the proposal's normal (words 0, 1), its
+    acceptance uniform (word 2) and, in round 0, the alpha < 1 boost uniform (word 3).
+    """
+    n = math.prod(shape)
+    offsets = base + torch.arange(_GAMMA_ROUNDS * n, dtype=torch.int64, device=alpha.device)
+    words = [w.reshape(_GAMMA_ROUNDS, *shape) for w in _philox.randint4x(seed, offsets)]
+    uniform = [_philox.uint32_to_uniform(w).double() for w in words]
+    normals = _philox.box_muller(uniform[0], uniform[1])[0]
+    boosted = alpha < 1.0
+    d = torch.where(boosted, alpha + 1.0, alpha).double() - 1.0 / 3.0
+    v = (1.0 + normals / torch.sqrt(9.0 * d)) ** 3
+    log_u = torch.log(torch.clamp(uniform[2], min=1e-300))
+    log_v = torch.log(torch.clamp(v, min=1e-300))
+    accept = (v > 0) & (log_u < 0.5 * normals**2 + d - d * v + d * log_v)
+    first = torch.argmax(accept.to(torch.int8), dim=0, keepdim=True)
+    chosen = torch.where(accept.any(0, keepdim=True), first, _GAMMA_ROUNDS - 1)
+    samples = (d * torch.take_along_dim(v, chosen, dim=0)).squeeze(0)
+    boost = torch.clamp(uniform[3][0], min=1e-300) ** (1.0 / alpha.double())
+    return torch.where(boosted, samples * boost, samples)
+
+
+def _alpha(value: Any, shape: tuple[int, ...], name: str) -> torch.Tensor:
+    alpha = torch.as_tensor(value, dtype=torch.float64).to(config.device())
+    if bool((alpha <= 0).any()):
+        raise ValueError(f"`{name}` must be positive. Received: {name}={value}")
+    return torch.broadcast_to(alpha, shape)
+
+
+def gamma(shape: Any, alpha: Any, dtype: Any = None, seed: Any = None) -> torch.Tensor:
+    """Draws from a gamma distribution with concentration ``alpha`` and scale 1.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> x = keras.random.gamma((2, 3), alpha=2.0, seed=0)
+    >>> tuple(x.shape), bool((x > 0).all())
+    ((2, 3), True)
+    """
+    shape = _shape(shape)
+    target = _float_dtype(dtype, "gamma")
+    return _gamma_draws(draw_seed(seed), shape, _alpha(alpha, shape, "alpha"), 0).to(target)
+
+
+def beta(shape: Any, alpha: Any, beta: Any, dtype: Any = None, seed: Any = None) -> torch.Tensor:
+    """Draws from a beta distribution, as ``X / (X + Y)`` with X ~ Gamma(alpha), Y ~ Gamma(beta).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> x = keras.random.beta((4,), alpha=2.0, beta=6.0, seed=0)
+    >>> bool(((x > 0) & (x < 1)).all())
+    True
+    """
+    shape = _shape(shape)
+    target = _float_dtype(dtype, "beta")
+    seed_value = draw_seed(seed)
+    x = _gamma_draws(seed_value, shape, _alpha(alpha, shape, "alpha"), 0)
+    second_stream = _GAMMA_ROUNDS * math.prod(shape)
+    y = _gamma_draws(seed_value, shape, _alpha(beta, shape, "beta"), second_stream)
+    return (x / (x + y)).to(target)
