@@ -193,31 +193,23 @@ def meshgrid(*x: Any, indexing: str = "xy") -> list[Tensor]:
 # --------------------------------------------------------------------------------------
 
 
+def _unary(torch_fn, name: str, sample: str = "[-1.5, 2.0]", floats: bool = False):
+    """Make a Keras op applying ``torch_fn`` to ``x`` as a tensor; with ``floats``, int and
+    bool inputs are cast to floatx first (Keras's rule for transcendental functions)."""
+    convert = floating if floats else tensor
+
+    def op(x: Any) -> Tensor:
+        return torch_fn(convert(x))
+
+    op.__name__ = op.__qualname__ = name
+    rule = "ints and bools are cast to floatx first" if floats else "the dtype is kept"
+    op.__doc__ = f"Elementwise {name} ({rule}).\n\n    Example: ``keras.ops.{name}({sample})``\n"
+    return op
+
+
 def _unary_float(torch_fn, name: str, sample: str = "[0.25, 0.5]"):
-    """Make a Keras op that casts int/bool to floatx, then applies ``torch_fn``."""
-
-    def op(x: Any) -> Tensor:
-        return torch_fn(floating(x))
-
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = (
-        f"Elementwise {name} (ints and bools are cast to floatx first).\n\n"
-        f"    Example: ``keras.ops.{name}({sample})``\n"
-    )
-    return op
-
-
-def _unary(torch_fn, name: str, sample: str = "[-1.5, 2.0]"):
-    """Make a Keras op that applies ``torch_fn`` to ``x`` as a tensor, dtype kept."""
-
-    def op(x: Any) -> Tensor:
-        return torch_fn(tensor(x))
-
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = (
-        f"Elementwise {name}; the dtype is kept.\n\n    Example: ``keras.ops.{name}({sample})``\n"
-    )
-    return op
+    """``_unary`` with int/bool inputs cast to floatx."""
+    return _unary(torch_fn, name, sample, floats=True)
 
 
 exp = _unary_float(torch.exp, "exp")
