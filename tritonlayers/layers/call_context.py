@@ -29,7 +29,12 @@ STATE = _CallState()
 
 
 def current_path() -> "str | None":
-    """The path of the layer whose call (or build) is running, e.g. "mlp_block/linear"."""
+    """The path of the layer whose call (or build) is running, e.g. "mlp_block/linear".
+
+    Example:
+    >>> current_path() is None
+    True
+    """
     return STATE.path
 
 

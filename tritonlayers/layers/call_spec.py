@@ -18,7 +18,13 @@ _SPECS: "dict[type, CallSpec]" = {}
 
 
 class CallSpec:
-    """The facts about `cls.call` / `cls.build` / `cls.__init__` that the call path uses."""
+    """The facts about `cls.call` / `cls.build` / `cls.__init__` that the call path uses.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> CallSpec(keras.Layer, keras.Layer).build_default
+    True
+    """
 
     __slots__ = (
         "arg_names",
@@ -61,7 +67,13 @@ class CallSpec:
 
 
 def call_spec_of(cls: type) -> CallSpec:
-    """The cached CallSpec of a Layer subclass."""
+    """The cached CallSpec of a Layer subclass.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> call_spec_of(keras.Layer) is call_spec_of(keras.Layer)
+    True
+    """
     spec = _SPECS.get(cls)
     if spec is None:
         from .layer import Layer

@@ -82,6 +82,14 @@ def assert_input_compatibility(input_spec: Any, inputs: Any, layer_name: str) ->
 
     `input_spec` is one InputSpec for the first input, or a list of them for a list of
     inputs (one per input, None for "anything").
+
+    Example:
+    >>> import torch
+    >>> spec = InputSpec(ndim=3)
+    >>> assert_input_compatibility(spec, torch.zeros(2, 2), "conv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: Input 0 of layer 'conv' is incompatible with the layer: expected ndim=3, ...
     """
     if input_spec is None:
         return

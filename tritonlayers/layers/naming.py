@@ -12,7 +12,12 @@ _uids: "dict[str, int]" = {}
 
 
 def to_snake_case(name: str) -> str:
-    """`name` in snake_case: "ActivityRegularization" -> "activity_regularization"."""
+    """`name` in snake_case.
+
+    Example:
+    >>> to_snake_case("ActivityRegularization")
+    'activity_regularization'
+    """
     name = re.sub(r"\W+", "", name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
@@ -32,5 +37,12 @@ def unique_name(prefix: str) -> str:
 
 
 def clear_uids() -> None:
-    """Restart every automatic name from its bare prefix (Keras's `clear_session`)."""
+    """Restart every automatic name from its bare prefix (Keras's `clear_session`).
+
+    Example:
+    >>> _ = unique_name("dense")
+    >>> clear_uids()
+    >>> unique_name("dense")
+    'dense'
+    """
     _uids.clear()

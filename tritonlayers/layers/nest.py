@@ -11,7 +11,12 @@ from typing import Any
 
 
 def flatten(value: Any) -> list:
-    """The leaves of `value` in order (dicts by insertion order)."""
+    """The leaves of `value` in order (dicts by insertion order).
+
+    Example:
+    >>> flatten({"a": [1, 2], "b": 3})
+    [1, 2, 3]
+    """
     if isinstance(value, (list, tuple)):
         return [leaf for item in value for leaf in flatten(item)]
     if isinstance(value, dict):
@@ -20,7 +25,12 @@ def flatten(value: Any) -> list:
 
 
 def map_structure(fn: Callable[[Any], Any], value: Any) -> Any:
-    """`value` with every leaf replaced by `fn(leaf)`; lists, tuples and dicts keep their type."""
+    """`value` with every leaf replaced by `fn(leaf)`; lists, tuples and dicts keep their type.
+
+    Example:
+    >>> map_structure(str, {"a": (1, 2)})
+    {'a': ('1', '2')}
+    """
     if isinstance(value, list):
         return [map_structure(fn, item) for item in value]
     if isinstance(value, tuple):

@@ -172,17 +172,34 @@ class Node:
 
 
 def is_keras_tensor(value: Any) -> bool:
-    """Whether `value` is a KerasTensor."""
+    """Whether `value` is a KerasTensor.
+
+    Example:
+    >>> is_keras_tensor(KerasTensor((None, 2))), is_keras_tensor(1.0)
+    (True, False)
+    """
     return isinstance(value, KerasTensor)
 
 
 def any_symbolic(args: tuple, kwargs: dict) -> bool:
-    """Whether any (nested) argument is a KerasTensor."""
+    """Whether any (nested) argument is a KerasTensor.
+
+    Example:
+    >>> any_symbolic(([1.0, KerasTensor((2,))],), {})
+    True
+    """
     return any(is_keras_tensor(leaf) for leaf in flatten((list(args), kwargs)))
 
 
 def symbolic_call(layer: Any, args: tuple, kwargs: dict) -> Any:
-    """`layer(*args, **kwargs)` on KerasTensors: build, infer the outputs, record a Node."""
+    """`layer(*args, **kwargs)` on KerasTensors: build, infer the outputs, record a Node.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.Layer()
+    >>> symbolic_call(layer, (KerasTensor((None, 4)),), {}).shape, len(layer._inbound_nodes)
+    ((None, 4), 1)
+    """
     for arg in flatten(list(args)):
         if arg is not None and not is_keras_tensor(arg) and not isinstance(arg, torch.Tensor):
             raise ValueError(
@@ -202,7 +219,13 @@ def symbolic_call(layer: Any, args: tuple, kwargs: dict) -> Any:
 
 
 def compute_output_spec(layer: Any, *args: Any, from_shapes: bool = False, **kwargs: Any) -> Any:
-    """Output KerasTensors of `layer` for KerasTensor inputs (or for shapes, `from_shapes`)."""
+    """Output KerasTensors of `layer` for KerasTensor inputs (or for shapes, `from_shapes`).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> compute_output_spec(keras.Layer(), (None, 5), from_shapes=True).shape
+    (None, 5)
+    """
     if from_shapes:
         args = tuple(_shapes_to_keras_tensors(a, layer.compute_dtype) for a in args)
         kwargs = {k: _shapes_to_keras_tensors(v, layer.compute_dtype) for k, v in kwargs.items()}

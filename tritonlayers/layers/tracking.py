@@ -24,12 +24,24 @@ from .variables import Variable
 
 
 def is_layer(value: Any) -> bool:
-    """Whether `value` is a tritonlayers Layer (checked without importing layer.py)."""
+    """Whether `value` is a tritonlayers Layer (checked without importing layer.py).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> is_layer(keras.Layer()), is_layer(object())
+    (True, False)
+    """
     return getattr(type(value), "_is_tritonlayers_layer", False)
 
 
 def owns_variables(value: Any) -> bool:
-    """Whether `value` is a non-layer object exposing its state as a `variables` list."""
+    """Whether `value` is a non-layer object exposing its state as a `variables` list.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> owns_variables(keras.random.SeedGenerator(1)), owns_variables([1])
+    (True, False)
+    """
     if is_layer(value) or isinstance(value, (Variable, type)):
         return False
     variables = getattr(type(value), "variables", None)
@@ -43,7 +55,13 @@ def owns_variables(value: Any) -> bool:
 
 
 def wrap(owner: Any, value: Any) -> Any:
-    """`value` with its plain lists and dicts (at any depth) turned into tracked ones."""
+    """`value` with its plain lists and dicts (at any depth) turned into tracked ones.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> type(wrap(keras.Layer(), [1, 2])).__name__
+    'TrackedList'
+    """
     if type(value) is list:
         return TrackedList(owner, value)
     if type(value) is dict:
@@ -54,12 +72,29 @@ def wrap(owner: Any, value: Any) -> Any:
 
 
 def track(owner: Any, value: Any) -> None:
-    """Register every sublayer / Variable / variable owner inside `value` with `owner`."""
+    """Register every sublayer / Variable / variable owner inside `value` with `owner`.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> outer, inner = keras.Layer(), keras.Layer()
+    >>> track(outer, (inner,))
+    >>> outer._layers == [inner]
+    True
+    """
     _visit(value, owner._track_layer, owner._track_variable, owner._track_state_owner)
 
 
 def untrack(owner: Any, value: Any) -> None:
-    """Unregister what `track(owner, value)` registered."""
+    """Unregister what `track(owner, value)` registered.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> outer, inner = keras.Layer(), keras.Layer()
+    >>> track(outer, inner)
+    >>> untrack(outer, inner)
+    >>> outer._layers
+    []
+    """
     _visit(value, owner._untrack_layer, owner._untrack_variable, owner._untrack_state_owner)
 
 
