@@ -5,11 +5,16 @@ import importlib
 import importlib.util
 import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
+import triton
+import triton.backends
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -242,6 +247,50 @@ def test_kernel_matches_float64_for_fuzzed_shapes(m, k, n, activation, bias):
     set_kernel_mode("triton")
     x, w, b = _inputs((m, k), n, torch.float32, bias=bias)
     _assert_matches_reference(x, w, b, activation, TOLERANCES[torch.float32])
+
+
+# The interpreter accepts code that the GPU compiler rejects (a global that is not a
+# tl.constexpr, for one), so the kernels are also compiled for Hopper here: Triton's bundled
+# ptxas needs no GPU. It runs in a subprocess because under TRITON_INTERPRET=1 triton.jit
+# builds interpreter functions, which cannot be compiled.
+_COMPILE_FOR_HOPPER = """
+import importlib, triton
+from triton.backends.compiler import GPUTarget
+from triton.compiler import ASTSource
+fl = importlib.import_module("tritonlayers.kernels.fused_linear")
+
+def compile_kernel(kernel, signature, constexprs):
+    signature = {**signature, **{name: "constexpr" for name in constexprs}}
+    source = ASTSource(fn=kernel, signature=signature, constexprs=constexprs)
+    triton.compile(source, target=GPUTarget("cuda", 90, 32), options={"num_warps": 4})
+
+ints = ["M", "N", "K", "stride_xm", "stride_xk", "stride_wk", "stride_wn"]
+ints += ["M_BUCKET", "N_BUCKET", "K_BUCKET"]
+fwd = dict.fromkeys(["x_ptr", "w_ptr", "b_ptr", "y_ptr", "z_ptr"], "*fp16")
+fwd.update(dict.fromkeys(ints, "i32"))
+bwd = {"dy_ptr": "*fp16", "s_ptr": "*fp16", "dz_ptr": "*fp16", "db_partial_ptr": "*fp32"}
+bwd.update(dict.fromkeys(["M", "N", "stride_dym", "stride_dyn"], "i32"))
+for act in ["linear", *fl._GRAD_FROM_OUTPUT, *fl._GRAD_FROM_PREACT]:
+    flags = {"HAS_BIAS": True, "ACTIVATION": act}
+    compile_kernel(fl._fused_linear_fwd_kernel, fwd, {**flags, "SAVE_PREACT": True,
+        "INPUT_PRECISION": "tf32", "BLOCK_M": 32, "BLOCK_N": 32, "BLOCK_K": 32, "GROUP_M": 2})
+    if act != "linear":
+        compile_kernel(fl._fused_linear_bwd_dz_kernel, bwd, {**flags, "BLOCK_M": 32, "BLOCK_N": 32})
+print("compiled")
+"""
+
+
+@pytest.mark.skipif(
+    not hasattr(triton.backends, "backends") or "nvidia" not in triton.backends.backends,
+    reason="Triton's NVIDIA backend is not installed",
+)
+def test_kernels_compile_for_hopper_without_a_gpu():
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1]), env.get("PYTHONPATH", "")])
+    result = subprocess.run(
+        [sys.executable, "-c", _COMPILE_FOR_HOPPER], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0 and "compiled" in result.stdout, result.stderr[-3000:]
 
 
 # ---------------------------------------------------------------------------------------------
