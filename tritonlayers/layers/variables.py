@@ -213,42 +213,49 @@ def _rebuild_variable(cls: type, data: torch.Tensor, requires_grad: bool, state:
     return variable
 
 
-class _CreationBudget(threading.local):
+class _LoadingBudget(threading.local):
     remaining: "int | None" = None
 
 
-_budget = _CreationBudget()
+_loading = _LoadingBudget()
 
 
 @contextlib.contextmanager
-def creation_budget(max_bytes: int):
-    """Within the block, Variables made from initializers may take `max_bytes` in all.
+def variables_for_loading(max_bytes: int):
+    """Create Variables that a loader overwrites: uninitialized, `max_bytes` at most in all.
 
-    Loading a saved model opens one sized by the file's weights, so that a config cannot
-    make the loader allocate (and initialize) more memory than the file itself holds.
+    Inside the block, a Variable made from an initializer skips the initializer (its values
+    are arbitrary until assigned) and counts against `max_bytes`; going over raises
+    ValueError before anything is allocated. `saving.load_model` rebuilds a model inside
+    one sized by the file's weights, then assigns every variable from the file (or discards
+    the model): loading does no wasted initialization, and a config cannot make the loader
+    allocate more memory than its file holds.
 
     Example:
     >>> import tritonlayers as keras
-    >>> from tritonlayers.layers.variables import creation_budget
+    >>> from tritonlayers.layers.variables import variables_for_loading
     >>> try:
-    ...     with creation_budget(16):
+    ...     with variables_for_loading(16):
     ...         keras.Variable(initializer="zeros", shape=(100,))
     ... except ValueError as error:
     ...     print(str(error)[:55])
     Variable 'variable' of shape (100,) needs 400 bytes; on
     """
-    previous = _budget.remaining
-    _budget.remaining = max_bytes
+    previous = _loading.remaining
+    _loading.remaining = max_bytes
     try:
         yield
     finally:
-        _budget.remaining = previous
+        _loading.remaining = previous
 
 
-def _charge_creation_budget(shape: "tuple[int, ...]", dtype: str, name: "str | None") -> None:
-    remaining = _budget.remaining
+def _uninitialized_for_loading(
+    shape: "tuple[int, ...]", dtype: str, name: "str | None"
+) -> "torch.Tensor | None":
+    """Inside `variables_for_loading`: an empty tensor charged to the budget; else None."""
+    remaining = _loading.remaining
     if remaining is None:
-        return
+        return None
     size = math.prod(shape) * to_torch_dtype(dtype).itemsize
     if size > remaining:
         raise ValueError(
@@ -256,7 +263,8 @@ def _charge_creation_budget(shape: "tuple[int, ...]", dtype: str, name: "str | N
             f"{remaining} of the bytes allowed for new variables are left (a model being "
             "loaded may not be larger than the weights its file holds)."
         )
-    _budget.remaining = remaining - size
+    _loading.remaining = remaining - size
+    return torch.empty(shape, dtype=to_torch_dtype(dtype))
 
 
 def _differentiable(tensor: torch.Tensor) -> bool:
@@ -277,8 +285,9 @@ def _initial_value(initializer: Any, shape: Any, dtype: Any, name: "str | None")
 
         shape = _standardize_shape(shape, name)
         dtype = standardize_dtype(dtype)
-        _charge_creation_budget(shape, dtype, name)
-        value = initializers.get(initializer)(shape, dtype=dtype)
+        value = _uninitialized_for_loading(shape, dtype, name)
+        if value is None:
+            value = initializers.get(initializer)(shape, dtype=dtype)
         value = torch.as_tensor(value)
         if tuple(value.shape) != shape:
             raise ValueError(
