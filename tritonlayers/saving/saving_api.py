@@ -12,9 +12,10 @@ holding:
 
 Loading trusts nothing in the file: the archive is read with bounds, the JSON strictly,
 the safetensors header field by field; classes come only from tritonlayers and the registry
-(`safe_mode` refuses code such as `Lambda`); the rebuilt model's variables may not take
-more memory than about twice the file's weights; every tensor is checked before any is
-assigned. Any problem raises `ArchiveError` (a `ValueError`).
+(`safe_mode` refuses code such as `Lambda`); the rebuilt model's variables are allocated
+uninitialized and may not take more memory than about twice the file's weights; every
+tensor is checked before any is assigned, and every variable is assigned. Any problem
+raises `ArchiveError` (a `ValueError`).
 
 Example:
 >>> import os, tempfile
@@ -51,8 +52,8 @@ __all__ = ["load_model", "model_from_json", "save_model"]
 
 CONFIG = "config.json"
 METADATA = "metadata.json"
-# Beyond twice the file's weights, what a rebuilt model's variables may allocate before
-# their values are checked against the file (a config cannot ask for more memory).
+# Beyond twice the file's weights, what a rebuilt model's (uninitialized) variables may
+# allocate before their values are checked against the file: a config cannot ask for more.
 _BUDGET_SLACK_BYTES = 1024 * 1024
 _REQUIRED = (CONFIG, METADATA, ARCHIVE_WEIGHTS)
 _OPTIONAL = (ARCHIVE_OPTIMIZER_STATE, ARCHIVE_OPTIMIZER_TENSORS)
@@ -182,12 +183,12 @@ def model_from_entries(entries: dict[str, bytes], source, custom_objects, compil
     _check_metadata(strict_json.loads_object(entries[METADATA], f"{source}/{METADATA}"), source)
     weights_source = f"{source}/{ARCHIVE_WEIGHTS}"
     weights, _ = safetensors_io.load(entries[ARCHIVE_WEIGHTS], source=weights_source)
-    from ..layers.variables import creation_budget
+    from ..layers.variables import variables_for_loading
 
     state = read_archive_optimizer_state(entries, source) if compile else None
     compile_config = config.pop("compile_config", None)
     budget = 2 * sum(tensor.nbytes for tensor in weights.values()) + _BUDGET_SLACK_BYTES
-    with creation_budget(budget):
+    with variables_for_loading(budget):
         model = _deserialize(config, source, custom_objects, safe_mode)
     if compile and compile_config:
         _compile(model, compile_config, source, custom_objects, safe_mode)
