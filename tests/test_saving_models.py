@@ -12,6 +12,7 @@ import torch
 import tritonlayers as keras
 from tritonlayers import layers
 from tritonlayers.saving import ArchiveError
+from tritonlayers.saving.variable_keys import variable_keys
 
 
 @keras.saving.register_keras_serializable(package="SavingTests")
@@ -448,3 +449,16 @@ def test_pickled_compiled_model_keeps_its_optimizer_state():
         np.testing.assert_array_equal(
             copied.detach().cpu().numpy(), original.detach().cpu().numpy()
         )
+
+
+@pytest.mark.parametrize("kind", sorted(BUILDERS))
+def test_every_variable_of_a_loaded_model_holds_the_saved_value(tmp_path, kind):
+    model = compiled(BUILDERS[kind])
+    model.fit(*data(), epochs=1, batch_size=8, verbose=0)
+    model.save(tmp_path / "m.keras")
+    restored = keras.saving.load_model(tmp_path / "m.keras")
+    saved = variable_keys(model)
+    loaded = variable_keys(restored)
+    assert list(loaded) == list(saved)
+    for key, variable in saved.items():
+        torch.testing.assert_close(loaded[key].detach(), variable.detach(), rtol=0, atol=0)
