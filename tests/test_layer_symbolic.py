@@ -108,3 +108,16 @@ def test_python_operators_on_keras_tensors_record_op_nodes():
     assert (x > 0).dtype == "bool" and (-x).shape == (None, 3)
     layer = y._keras_history.operation
     torch.testing.assert_close(layer(torch.full((2, 3), 2.0)), torch.full((2, 3), -1.0))
+
+
+def test_layer_input_and_output_come_from_its_first_symbolic_call():
+    layer = Linear(2)
+    x = KerasTensor((None, 3))
+    y = layer(x)
+    layer(KerasTensor((None, 3)))
+    assert layer.input is x and layer.output is y
+
+
+def test_output_of_a_never_called_layer_is_a_clear_attribute_error():
+    with pytest.raises(AttributeError, match="has never been called and thus has no defined"):
+        Linear(2).output  # noqa: B018

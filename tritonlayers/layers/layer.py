@@ -676,6 +676,31 @@ class Layer(torch.nn.Module):
 
         return reduce_layer(self, protocol)
 
+    # --------------------------------------------------------------- functional
+
+    @property
+    def input(self) -> Any:
+        """The input KerasTensor(s) of the layer's first symbolic call."""
+        return self._first_node_value("input_tensors", "input")
+
+    @property
+    def output(self) -> Any:
+        """The output KerasTensor(s) of the layer's first symbolic call (or the one set)."""
+        if self.__dict__.get("_output") is not None:
+            return self.__dict__["_output"]
+        return self._first_node_value("outputs", "output")
+
+    @output.setter
+    def output(self, value: Any) -> None:
+        # A layer that makes its own symbolic tensor (InputLayer) sets it here.
+        self.__dict__["_output"] = value
+
+    def _first_node_value(self, field: str, what: str) -> Any:
+        if not self._inbound_nodes:
+            raise AttributeError(_never_called_message(self, what))
+        values = getattr(self._inbound_nodes[0], field)
+        return values[0] if len(values) == 1 else values
+
     # ------------------------------------------------------------------ naming
 
     @property
@@ -727,6 +752,9 @@ class Layer(torch.nn.Module):
             ):
                 return variable.to(dtype)
             return variable
+        if name in ("input", "output"):
+            # The property raised AttributeError (never called): keep its message.
+            raise AttributeError(_never_called_message(self, name))
         return torch.nn.Module.__getattr__(self, name)
 
     def __delattr__(self, name: str) -> None:
@@ -897,6 +925,10 @@ def _build_then_lock(build: Any) -> Any:
 
 
 Layer.build = _build_then_lock(Layer.build)
+
+
+def _never_called_message(layer: Layer, what: str) -> str:
+    return f"The layer {layer.name} has never been called and thus has no defined {what}."
 
 
 def _depth_first(layer: Layer) -> "list[Layer]":
