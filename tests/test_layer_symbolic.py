@@ -121,3 +121,18 @@ def test_layer_input_and_output_come_from_its_first_symbolic_call():
 def test_output_of_a_never_called_layer_is_a_clear_attribute_error():
     with pytest.raises(AttributeError, match="has never been called and thus has no defined"):
         Linear(2).output  # noqa: B018
+
+
+def test_sublayer_named_output_is_still_reachable():
+    class Head(keras.Layer):
+        def __init__(self):
+            super().__init__()
+            self.output = Linear(2)
+
+        def call(self, x):
+            return self.output(x)
+
+    head = Head()
+    y = head(KerasTensor((None, 3)))
+    assert isinstance(head.output, Linear) and y.shape == (None, 2)
+    assert head(torch.ones(1, 3)).shape == (1, 2)

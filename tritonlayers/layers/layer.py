@@ -681,24 +681,34 @@ class Layer(torch.nn.Module):
     @property
     def input(self) -> Any:
         """The input KerasTensor(s) of the layer's first symbolic call."""
-        return self._first_node_value("input_tensors", "input")
+        return self._functional_value("input", "input_tensors")
+
+    @input.setter
+    def input(self, value: Any) -> None:
+        self.__dict__["_input"] = value
 
     @property
     def output(self) -> Any:
-        """The output KerasTensor(s) of the layer's first symbolic call (or the one set)."""
-        if self.__dict__.get("_output") is not None:
-            return self.__dict__["_output"]
-        return self._first_node_value("outputs", "output")
+        """The output KerasTensor(s) of the layer's first symbolic call.
+
+        A layer that makes its own symbolic tensor (InputLayer) sets it instead.
+        """
+        return self._functional_value("output", "outputs")
 
     @output.setter
     def output(self, value: Any) -> None:
-        # A layer that makes its own symbolic tensor (InputLayer) sets it here.
         self.__dict__["_output"] = value
 
-    def _first_node_value(self, field: str, what: str) -> Any:
+    def _functional_value(self, name: str, node_field: str) -> Any:
+        # A sublayer or weight the user named `input` / `output` wins, as in plain torch.
+        for store in (self.__dict__["_modules"], self.__dict__["_parameters"]):
+            if name in store:
+                return store[name]
+        if self.__dict__.get(f"_{name}") is not None:
+            return self.__dict__[f"_{name}"]
         if not self._inbound_nodes:
-            raise AttributeError(_never_called_message(self, what))
-        values = getattr(self._inbound_nodes[0], field)
+            raise AttributeError(_never_called_message(self, name))
+        values = getattr(self._inbound_nodes[0], node_field)
         return values[0] if len(values) == 1 else values
 
     # ------------------------------------------------------------------ naming
