@@ -26,9 +26,22 @@ from . import _dispatch, _philox
 
 
 @triton.jit
+def element_tile(n_elements, GROUPS: tl.constexpr):
+    """This program's GROUPS * 4 contiguous elements, seen as a (GROUPS, 4) tile.
+
+    Returns the group indices (int64; the Philox counter is ``offset + group``), the lane
+    of each column, the flat int64 element index ``4 * group + lane`` and its bounds mask.
+    """
+    groups = tl.program_id(0).to(tl.int64) * GROUPS + tl.arange(0, GROUPS)
+    lanes = tl.arange(0, 4)
+    index = groups[:, None] * 4 + lanes[None, :]
+    return groups, lanes, index, index < n_elements
+
+
+@triton.jit
 def select_lane(v0, v1, v2, v3, lanes):
-    """Tile (groups, 4) whose column j is ``vj``: spreads one Philox call's four words (or
-    the four normals made from them) over four neighbouring elements."""
+    """The (GROUPS, 4) tile whose column j is ``vj``: one Philox call's four words (or the
+    four normals made from them) spread over four neighbouring elements."""
     return tl.where(
         lanes[None, :] == 0,
         v0[:, None],
@@ -55,16 +68,11 @@ def _dropout_kernel(
 ):
     """One program scales BLOCK_SIZE contiguous elements, seen as (BLOCK_SIZE // 4, 4).
 
-    Row ``g`` of the tile is Philox counter ``offset + g`` (global group index, int64) and
-    column ``j`` takes that counter's word ``j``. Reads x once and writes out once: 2 *
-    itemsize bytes per element (8 for float32, 4 for float16/bfloat16). The backward is
-    this same kernel applied to the incoming gradient.
+    Reads x once and writes out once: 2 * itemsize bytes per element (8 for float32, 4 for
+    float16/bfloat16). The seed is a kernel argument or, with SEED_FROM_PTR, loaded from a
+    device tensor. The backward is this same kernel applied to the incoming gradient.
     """
-    GROUPS: tl.constexpr = BLOCK_SIZE // 4
-    groups = tl.program_id(0).to(tl.int64) * GROUPS + tl.arange(0, GROUPS)
-    lanes = tl.arange(0, 4)
-    index = groups[:, None] * 4 + lanes[None, :]
-    in_bounds = index < n_elements
+    groups, lanes, index, in_bounds = element_tile(n_elements, BLOCK_SIZE // 4)
     x = tl.load(x_ptr + index, mask=in_bounds)
     if x.dtype != tl.float64:
         x = x.to(tl.float32)
@@ -77,36 +85,92 @@ def _dropout_kernel(
     tl.store(out_ptr + index, out.to(out_ptr.dtype.element_ty), mask=in_bounds)
 
 
+def per_element(four: tuple, like: torch.Tensor) -> torch.Tensor:
+    """The torch side of ``select_lane``: four per-counter tensors laid out over the
+    elements of ``like`` (element i takes ``four[i % 4][i // 4]``)."""
+    return torch.stack(four, dim=1).reshape(-1)[: like.numel()].reshape(like.shape)
+
+
+def counters(n: int, offset: int, device: torch.device) -> torch.Tensor:
+    """The Philox counters ``offset + g`` of the ``ceil(n / 4)`` element groups."""
+    return offset + torch.arange((n + 3) // 4, device=device, dtype=torch.int64)
+
+
+def philox_seed(seed_tensor: torch.Tensor | None, seed_int: int) -> int | torch.Tensor:
+    """The seed that an op's ``(seed_tensor, seed_int)`` pair stands for."""
+    return seed_tensor if seed_tensor is not None else seed_int
+
+
 def _reference_dropout(
-    x: torch.Tensor, seed: int | torch.Tensor, offset: int, threshold: int, scale: float
+    x: torch.Tensor,
+    seed_tensor: torch.Tensor | None,
+    seed_int: int,
+    offset: int,
+    threshold: int,
+    scale: float,
 ) -> torch.Tensor:
     """The torch math of the kernel (the CPU fallback and the tests' oracle)."""
-    n = x.numel()
-    counters = offset + torch.arange((n + 3) // 4, device=x.device, dtype=torch.int64)
-    words = torch.stack(_philox.randint4x(seed, counters), dim=1).reshape(-1)[:n]
-    keep = (words >= threshold).reshape(x.shape)
+    seed = philox_seed(seed_tensor, seed_int)
+    words = _philox.randint4x(seed, counters(x.numel(), offset, x.device))
+    keep = per_element(words, x) >= threshold
     compute = x.to(torch.promote_types(x.dtype, torch.float32))
     return torch.where(keep, compute * scale, 0.0).to(x.dtype)
 
 
-# ~64 KiB of float32 traffic per program; 8 warps give each thread 4 Philox groups (16
-# elements), enough independent loads in flight to cover HBM latency.
-_MAX_BLOCK = 4096
 _USE_TRITON_OP = hasattr(torch.library, "triton_op") and not _dispatch.interpreting()
-_register_op = torch.library.triton_op if _USE_TRITON_OP else torch.library.custom_op
 
 
-def _launch(x, seed_tensor, seed_int, offset, threshold, scale) -> torch.Tensor:
+def register_twins(name: str, kernel_impl, reference_impl, fake) -> tuple:
+    """Register one op twice, with one schema (from the annotations) and one fake.
+
+    ``tritonlayers::<name>`` launches the Triton kernels; it is a ``triton_op`` where torch
+    has one, so torch.compile traces the launch. ``tritonlayers::<name>_reference`` runs the
+    torch math as an opaque ``custom_op``, so torch.compile does not re-trace (or try to
+    constant-fold) the Philox arithmetic. Returns ``(kernel_op, reference_op)``.
+    """
+    register_kernel_op = torch.library.triton_op if _USE_TRITON_OP else torch.library.custom_op
+    kernel_op = register_kernel_op(f"tritonlayers::{name}", kernel_impl, mutates_args=())
+    reference_op = torch.library.custom_op(
+        f"tritonlayers::{name}_reference", reference_impl, mutates_args=()
+    )
+    for op in (kernel_op, reference_op):
+        op.register_fake(fake)
+    return kernel_op, reference_op
+
+
+def launcher(kernel):
+    """The kernel as a kernel op launches it: through ``wrap_triton`` for a
+    ``triton_op`` (so torch.compile sees into it), raw in the interpreter."""
+    return torch.library.wrap_triton(kernel) if _USE_TRITON_OP else kernel
+
+
+def launch_shape(n: int) -> tuple[int, int, int]:
+    """(BLOCK_SIZE, programs, num_warps) of an elementwise Philox kernel over n elements.
+
+    4096 elements per program (1024 Philox calls); 8 warps give each thread 4 groups, i.e.
+    16 elements in independent loads, enough in flight to cover HBM latency. Small inputs
+    get a smaller power-of-two block (at least 64) instead of masked-off lanes.
+    """
+    block = max(64, min(4096, triton.next_power_of_2(n)))
+    return block, triton.cdiv(n, block), 8 if block >= 2048 else 4
+
+
+def _launch_dropout(
+    x: torch.Tensor,
+    seed_tensor: torch.Tensor | None,
+    seed_int: int,
+    offset: int,
+    threshold: int,
+    scale: float,
+) -> torch.Tensor:
     out = torch.empty_like(x)
-    n = x.numel()
-    if n == 0:
+    if x.numel() == 0:
         return out
-    block = max(64, min(_MAX_BLOCK, triton.next_power_of_2(n)))
-    kernel = torch.library.wrap_triton(_dropout_kernel) if _USE_TRITON_OP else _dropout_kernel
-    kernel[(triton.cdiv(n, block),)](
+    block, programs, warps = launch_shape(x.numel())
+    launcher(_dropout_kernel)[(programs,)](
         x,
         out,
-        n,
+        x.numel(),
         seed_tensor if seed_tensor is not None else x,
         seed_int,
         offset,
@@ -114,29 +178,12 @@ def _launch(x, seed_tensor, seed_int, offset, threshold, scale) -> torch.Tensor:
         scale,
         SEED_FROM_PTR=seed_tensor is not None,
         BLOCK_SIZE=block,
-        num_warps=8 if block >= 2048 else 4,
+        num_warps=warps,
     )
     return out
 
 
-@_register_op("tritonlayers::dropout", mutates_args=())
-def _dropout_op(
-    x: torch.Tensor,
-    seed_tensor: torch.Tensor | None,
-    seed_int: int,
-    offset: int,
-    threshold: int,
-    scale: float,
-    use_kernel: bool,
-) -> torch.Tensor:
-    if use_kernel:
-        return _launch(x, seed_tensor, seed_int, offset, threshold, scale)
-    seed = seed_tensor if seed_tensor is not None else seed_int
-    return _reference_dropout(x, seed, offset, threshold, scale)
-
-
-@_dropout_op.register_fake
-def _(x, seed_tensor, seed_int, offset, threshold, scale, use_kernel):
+def _fake_dropout(x, seed_tensor, seed_int, offset, threshold, scale):
     return torch.empty_like(x)
 
 
@@ -145,14 +192,20 @@ def _setup_context(ctx, inputs, output):
     ctx.save_for_backward(seed_tensor)
 
 
-def _backward(ctx, grad):
-    # d out / d x = keep * scale: the forward op applied to the gradient, same mask.
-    (seed_tensor,) = ctx.saved_tensors
-    grad_x = _dropout_op(grad.contiguous(), seed_tensor, *ctx.mask_args)
-    return grad_x, None, None, None, None, None, None
+def _register_autograd(op) -> None:
+    def backward(ctx, grad):
+        # d out / d x = keep * scale: the same op applied to the gradient, same mask.
+        (seed_tensor,) = ctx.saved_tensors
+        return op(grad.contiguous(), seed_tensor, *ctx.mask_args), None, None, None, None, None
+
+    op.register_autograd(backward, setup_context=_setup_context)
 
 
-_dropout_op.register_autograd(_backward, setup_context=_setup_context)
+_dropout_kernel_op, _dropout_reference_op = register_twins(
+    "dropout", _launch_dropout, _reference_dropout, _fake_dropout
+)
+_register_autograd(_dropout_kernel_op)
+_register_autograd(_dropout_reference_op)
 
 
 def _check_inputs(x: torch.Tensor, rate: float) -> None:
@@ -197,7 +250,5 @@ def dropout(
     seed_tensor, seed_int = _philox.kernel_seed(seed, x.device)
     threshold = min(round(rate * 2**32), 2**32)
     scale = 0.0 if rate == 1.0 else 1.0 / (1.0 - rate)
-    use_kernel = _dispatch.use_triton(x)
-    return _dropout_op(
-        x.contiguous(), seed_tensor, seed_int, int(offset), threshold, scale, use_kernel
-    )
+    op = _dropout_kernel_op if _dispatch.use_triton(x) else _dropout_reference_op
+    return op(x.contiguous(), seed_tensor, seed_int, int(offset), threshold, scale)

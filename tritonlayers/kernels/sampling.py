@@ -20,7 +20,24 @@ import triton
 import triton.language as tl
 
 from . import _dispatch, _philox
-from .dropout import select_lane
+from .dropout import (
+    counters,
+    element_tile,
+    launch_shape,
+    launcher,
+    per_element,
+    philox_seed,
+    register_twins,
+    select_lane,
+)
+
+
+@triton.jit
+def _tile_normals(seed_ptr, seed_int, counters, lanes, SEED_FROM_PTR: tl.constexpr):
+    """eps for a (GROUPS, 4) tile: the four normals of ``tl.randn4x`` at each counter."""
+    seed = tl.load(seed_ptr) if SEED_FROM_PTR else seed_int
+    n0, n1, n2, n3 = tl.randn4x(seed, counters)
+    return select_lane(n0, n1, n2, n3, lanes)
 
 
 @triton.jit
@@ -44,25 +61,18 @@ def _reparameterize_fwd_kernel(
     ``1 + log_var - mean**2 - exp(log_var)`` to ``kl_partial_ptr[program]``; the host side
     adds the partials in a fixed order, so the KL is deterministic.
     """
-    GROUPS: tl.constexpr = BLOCK_SIZE // 4
-    program = tl.program_id(0)
-    groups = program.to(tl.int64) * GROUPS + tl.arange(0, GROUPS)
-    lanes = tl.arange(0, 4)
-    index = groups[:, None] * 4 + lanes[None, :]
-    in_bounds = index < n_elements
+    groups, lanes, index, in_bounds = element_tile(n_elements, BLOCK_SIZE // 4)
     mean = tl.load(mean_ptr + index, mask=in_bounds, other=0.0)
     log_var = tl.load(log_var_ptr + index, mask=in_bounds, other=0.0)
     if mean.dtype != tl.float64:
         mean = mean.to(tl.float32)
         log_var = log_var.to(tl.float32)
-    seed = tl.load(seed_ptr) if SEED_FROM_PTR else seed_int
-    n0, n1, n2, n3 = tl.randn4x(seed, offset + groups)
-    eps = select_lane(n0, n1, n2, n3, lanes)
+    eps = _tile_normals(seed_ptr, seed_int, offset + groups, lanes, SEED_FROM_PTR)
     z = mean + tl.exp(0.5 * log_var) * eps
     tl.store(z_ptr + index, z.to(z_ptr.dtype.element_ty), mask=in_bounds)
     if WITH_KL:
         term = tl.where(in_bounds, 1.0 + log_var - mean * mean - tl.exp(log_var), 0.0)
-        tl.store(kl_partial_ptr + program, tl.sum(term))
+        tl.store(kl_partial_ptr + tl.program_id(0), tl.sum(term))
 
 
 @triton.jit
@@ -87,19 +97,13 @@ def _reparameterize_bwd_kernel(
     Without KL: reads grad_z and log_var, writes grad_log_var (grad_mean is grad_z itself).
     With KL it also reads mean and the scalar grad_kl and writes grad_mean.
     """
-    GROUPS: tl.constexpr = BLOCK_SIZE // 4
-    groups = tl.program_id(0).to(tl.int64) * GROUPS + tl.arange(0, GROUPS)
-    lanes = tl.arange(0, 4)
-    index = groups[:, None] * 4 + lanes[None, :]
-    in_bounds = index < n_elements
+    groups, lanes, index, in_bounds = element_tile(n_elements, BLOCK_SIZE // 4)
     grad_z = tl.load(grad_z_ptr + index, mask=in_bounds, other=0.0)
     log_var = tl.load(log_var_ptr + index, mask=in_bounds, other=0.0)
     if log_var.dtype != tl.float64:
         grad_z = grad_z.to(tl.float32)
         log_var = log_var.to(tl.float32)
-    seed = tl.load(seed_ptr) if SEED_FROM_PTR else seed_int
-    n0, n1, n2, n3 = tl.randn4x(seed, offset + groups)
-    eps = select_lane(n0, n1, n2, n3, lanes)
+    eps = _tile_normals(seed_ptr, seed_int, offset + groups, lanes, SEED_FROM_PTR)
     # d z / d log_var = 0.5 * exp(0.5 * log_var) * eps
     grad_log_var = grad_z * 0.5 * tl.exp(0.5 * log_var) * eps
     if WITH_KL:
@@ -116,20 +120,26 @@ def _reparameterize_bwd_kernel(
     )
 
 
-def _reference_eps(n: int, seed, offset: int, like: torch.Tensor) -> torch.Tensor:
-    """The kernel's eps for ``like``'s elements, from the torch twin of ``tl.randn4x``."""
-    counters = offset + torch.arange((n + 3) // 4, device=like.device, dtype=torch.int64)
-    normals = torch.stack(_philox.normal4x(seed, counters), dim=1).reshape(-1)[:n]
-    return normals.reshape(like.shape).to(_compute_dtype(like))
-
-
 def _compute_dtype(tensor: torch.Tensor) -> torch.dtype:
     return torch.promote_types(tensor.dtype, torch.float32)
 
 
-def _reference_reparameterize(mean, log_var, seed, offset: int) -> torch.Tensor:
+def _reference_eps(seed_tensor, seed_int: int, offset: int, like: torch.Tensor) -> torch.Tensor:
+    """The kernel's eps for ``like``'s elements, from the torch twin of ``tl.randn4x``."""
+    seed = philox_seed(seed_tensor, seed_int)
+    normals = _philox.normal4x(seed, counters(like.numel(), offset, like.device))
+    return per_element(normals, like).to(_compute_dtype(like))
+
+
+def _reference_reparameterize(
+    mean: torch.Tensor,
+    log_var: torch.Tensor,
+    seed_tensor: torch.Tensor | None,
+    seed_int: int,
+    offset: int,
+) -> torch.Tensor:
     """``mean + exp(0.5 * log_var) * eps`` in float32 (float64 for float64 inputs)."""
-    eps = _reference_eps(mean.numel(), seed, offset, mean)
+    eps = _reference_eps(seed_tensor, seed_int, offset, mean)
     z = mean.to(eps.dtype) + torch.exp(0.5 * log_var.to(eps.dtype)) * eps
     return z.to(mean.dtype)
 
@@ -140,11 +150,22 @@ def _reference_kl(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
     return (-0.5 * torch.mean(1.0 + lv - m * m - torch.exp(lv))).to(mean.dtype)
 
 
-def _reference_grads(grad_z, grad_kl, mean, log_var, seed, offset: int):
+def _reference_reparameterize_with_kl(
+    mean: torch.Tensor,
+    log_var: torch.Tensor,
+    seed_tensor: torch.Tensor | None,
+    seed_int: int,
+    offset: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    z = _reference_reparameterize(mean, log_var, seed_tensor, seed_int, offset)
+    return z, _reference_kl(mean, log_var)
+
+
+def _reference_grads(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset):
     """(grad_mean, grad_log_var) by the formulas the backward kernel uses."""
     compute = _compute_dtype(mean)
     g, m, lv = grad_z.to(compute), mean.to(compute), log_var.to(compute)
-    eps = _reference_eps(mean.numel(), seed, offset, mean)
+    eps = _reference_eps(seed_tensor, seed_int, offset, mean)
     grad_mean = g
     grad_log_var = g * 0.5 * torch.exp(0.5 * lv) * eps
     if grad_kl is not None:
@@ -154,30 +175,37 @@ def _reference_grads(grad_z, grad_kl, mean, log_var, seed, offset: int):
     return grad_mean.to(mean.dtype), grad_log_var.to(mean.dtype)
 
 
-# Enough work per program to hide the Box-Muller transcendentals behind the loads; at
-# 4096 elements a float32 program moves 48 KiB.
-_MAX_BLOCK = 4096
-_USE_TRITON_OP = hasattr(torch.library, "triton_op") and not _dispatch.interpreting()
-_register_op = torch.library.triton_op if _USE_TRITON_OP else torch.library.custom_op
+def _reference_log_var_grad(
+    grad_z: torch.Tensor,
+    mean: torch.Tensor,
+    log_var: torch.Tensor,
+    seed_tensor: torch.Tensor | None,
+    seed_int: int,
+    offset: int,
+) -> torch.Tensor:
+    return _reference_grads(grad_z, None, mean, log_var, seed_tensor, seed_int, offset)[1]
 
 
-def _launcher(kernel):
-    return torch.library.wrap_triton(kernel) if _USE_TRITON_OP else kernel
-
-
-def _block_and_grid(n: int) -> tuple[int, int, int]:
-    block = max(64, min(_MAX_BLOCK, triton.next_power_of_2(n)))
-    return block, triton.cdiv(n, block), 8 if block >= 2048 else 4
+def _reference_with_kl_grads(
+    grad_z: torch.Tensor,
+    grad_kl: torch.Tensor,
+    mean: torch.Tensor,
+    log_var: torch.Tensor,
+    seed_tensor: torch.Tensor | None,
+    seed_int: int,
+    offset: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    return _reference_grads(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset)
 
 
 def _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, with_kl: bool):
     n = mean.numel()
     z = torch.empty_like(mean)
-    block, programs, warps = _block_and_grid(n)
+    block, programs, warps = launch_shape(n)
     partials = torch.zeros(programs, device=mean.device, dtype=_compute_dtype(mean))
     if n == 0:
         return z, partials
-    _launcher(_reparameterize_fwd_kernel)[(programs,)](
+    launcher(_reparameterize_fwd_kernel)[(programs,)](
         mean,
         log_var,
         z,
@@ -194,6 +222,29 @@ def _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, with_kl: bool):
     return z, partials
 
 
+def _launch_reparameterize(
+    mean: torch.Tensor,
+    log_var: torch.Tensor,
+    seed_tensor: torch.Tensor | None,
+    seed_int: int,
+    offset: int,
+) -> torch.Tensor:
+    return _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, with_kl=False)[0]
+
+
+def _launch_reparameterize_with_kl(
+    mean: torch.Tensor,
+    log_var: torch.Tensor,
+    seed_tensor: torch.Tensor | None,
+    seed_int: int,
+    offset: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    z, partials = _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, with_kl=True)
+    # The mean of nothing is NaN, as in torch.mean.
+    kl = partials.sum() * (-0.5 / mean.numel()) if mean.numel() else partials.sum() * torch.nan
+    return z, kl.to(mean.dtype)
+
+
 def _launch_bwd(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset):
     n = mean.numel()
     with_kl = grad_kl is not None
@@ -201,8 +252,8 @@ def _launch_bwd(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset):
     grad_log_var = torch.empty_like(log_var)
     if n == 0:
         return grad_mean, grad_log_var
-    block, programs, warps = _block_and_grid(n)
-    _launcher(_reparameterize_bwd_kernel)[(programs,)](
+    block, programs, warps = launch_shape(n)
+    launcher(_reparameterize_bwd_kernel)[(programs,)](
         grad_z,
         mean,
         log_var,
@@ -222,65 +273,18 @@ def _launch_bwd(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset):
     return grad_mean, grad_log_var
 
 
-def _seed(seed_tensor, seed_int):
-    return seed_tensor if seed_tensor is not None else seed_int
-
-
-@_register_op("tritonlayers::reparameterize", mutates_args=())
-def _reparameterize_op(
-    mean: torch.Tensor,
-    log_var: torch.Tensor,
-    seed_tensor: torch.Tensor | None,
-    seed_int: int,
-    offset: int,
-    use_kernel: bool,
-) -> torch.Tensor:
-    if use_kernel:
-        return _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, with_kl=False)[0]
-    return _reference_reparameterize(mean, log_var, _seed(seed_tensor, seed_int), offset)
-
-
-@_register_op("tritonlayers::reparameterize_with_kl", mutates_args=())
-def _reparameterize_with_kl_op(
-    mean: torch.Tensor,
-    log_var: torch.Tensor,
-    seed_tensor: torch.Tensor | None,
-    seed_int: int,
-    offset: int,
-    use_kernel: bool,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    if use_kernel:
-        z, partials = _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, with_kl=True)
-        kl = (-0.5 / max(mean.numel(), 1)) * partials.sum()
-        if mean.numel() == 0:
-            kl = torch.full_like(kl, float("nan"))
-        return z, kl.to(mean.dtype)
-    seed = _seed(seed_tensor, seed_int)
-    return (
-        _reference_reparameterize(mean, log_var, seed, offset),
-        _reference_kl(mean, log_var),
-    )
-
-
-@_register_op("tritonlayers::reparameterize_log_var_grad", mutates_args=())
-def _log_var_grad_op(
+def _launch_log_var_grad(
     grad_z: torch.Tensor,
     mean: torch.Tensor,
     log_var: torch.Tensor,
     seed_tensor: torch.Tensor | None,
     seed_int: int,
     offset: int,
-    use_kernel: bool,
 ) -> torch.Tensor:
-    """grad_log_var of ``reparameterize`` (its grad_mean is grad_z itself)."""
-    if use_kernel:
-        return _launch_bwd(grad_z, None, mean, log_var, seed_tensor, seed_int, offset)[1]
-    seed = _seed(seed_tensor, seed_int)
-    return _reference_grads(grad_z, None, mean, log_var, seed, offset)[1]
+    return _launch_bwd(grad_z, None, mean, log_var, seed_tensor, seed_int, offset)[1]
 
 
-@_register_op("tritonlayers::reparameterize_with_kl_grads", mutates_args=())
-def _with_kl_grads_op(
+def _launch_with_kl_grads(
     grad_z: torch.Tensor,
     grad_kl: torch.Tensor,
     mean: torch.Tensor,
@@ -288,65 +292,79 @@ def _with_kl_grads_op(
     seed_tensor: torch.Tensor | None,
     seed_int: int,
     offset: int,
-    use_kernel: bool,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(grad_mean, grad_log_var) of ``reparameterize_with_kl``."""
-    if use_kernel:
-        return _launch_bwd(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset)
-    seed = _seed(seed_tensor, seed_int)
-    return _reference_grads(grad_z, grad_kl, mean, log_var, seed, offset)
+    return _launch_bwd(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset)
 
 
-@_reparameterize_op.register_fake
-def _(mean, log_var, seed_tensor, seed_int, offset, use_kernel):
+def _fake_z(mean, log_var, seed_tensor, seed_int, offset):
     return torch.empty_like(mean)
 
 
-@_reparameterize_with_kl_op.register_fake
-def _(mean, log_var, seed_tensor, seed_int, offset, use_kernel):
+def _fake_z_and_kl(mean, log_var, seed_tensor, seed_int, offset):
     return torch.empty_like(mean), mean.new_empty(())
 
 
-@_log_var_grad_op.register_fake
-def _(grad_z, mean, log_var, seed_tensor, seed_int, offset, use_kernel):
+def _fake_log_var_grad(grad_z, mean, log_var, seed_tensor, seed_int, offset):
     return torch.empty_like(log_var)
 
 
-@_with_kl_grads_op.register_fake
-def _(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset, use_kernel):
+def _fake_with_kl_grads(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset):
     return torch.empty_like(mean), torch.empty_like(log_var)
 
 
-def _setup_context(ctx, inputs, output):
-    mean, log_var, seed_tensor, ctx.seed_int, ctx.offset, ctx.use_kernel = inputs
-    ctx.save_for_backward(mean, log_var, seed_tensor)
-
-
-def _backward_args(ctx):
-    mean, log_var, seed_tensor = ctx.saved_tensors
-    return mean, log_var, seed_tensor, ctx.seed_int, ctx.offset, ctx.use_kernel
-
-
-def _reparameterize_backward(ctx, grad_z):
-    grad_z = grad_z.contiguous()
-    grad_log_var = _log_var_grad_op(grad_z, *_backward_args(ctx))
-    return grad_z, grad_log_var, None, None, None, None
-
-
-def _reparameterize_with_kl_backward(ctx, grad_z, grad_kl):
-    grads = _with_kl_grads_op(grad_z.contiguous(), grad_kl, *_backward_args(ctx))
-    return *grads, None, None, None, None
-
-
-_reparameterize_op.register_autograd(_reparameterize_backward, setup_context=_setup_context)
-_reparameterize_with_kl_op.register_autograd(
-    _reparameterize_with_kl_backward, setup_context=_setup_context
+# Each pair is (kernel op, reference op); see dropout.register_twins.
+_REPARAMETERIZE_OPS = register_twins(
+    "reparameterize", _launch_reparameterize, _reference_reparameterize, _fake_z
+)
+_WITH_KL_OPS = register_twins(
+    "reparameterize_with_kl",
+    _launch_reparameterize_with_kl,
+    _reference_reparameterize_with_kl,
+    _fake_z_and_kl,
+)
+_LOG_VAR_GRAD_OPS = register_twins(
+    "reparameterize_log_var_grad",
+    _launch_log_var_grad,
+    _reference_log_var_grad,
+    _fake_log_var_grad,
+)
+_WITH_KL_GRADS_OPS = register_twins(
+    "reparameterize_with_kl_grads",
+    _launch_with_kl_grads,
+    _reference_with_kl_grads,
+    _fake_with_kl_grads,
 )
 
 
+def _setup_context(ctx, inputs, output):
+    mean, log_var, seed_tensor, ctx.seed_int, ctx.offset = inputs
+    ctx.save_for_backward(mean, log_var, seed_tensor)
+
+
+def _register_autograd(reparameterize_op, with_kl_op, log_var_grad_op, with_kl_grads_op):
+    def saved(ctx):
+        mean, log_var, seed_tensor = ctx.saved_tensors
+        return mean, log_var, seed_tensor, ctx.seed_int, ctx.offset
+
+    def backward(ctx, grad_z):
+        grad_z = grad_z.contiguous()
+        return grad_z, log_var_grad_op(grad_z, *saved(ctx)), None, None, None
+
+    def backward_with_kl(ctx, grad_z, grad_kl):
+        grads = with_kl_grads_op(grad_z.contiguous(), grad_kl, *saved(ctx))
+        return *grads, None, None, None
+
+    reparameterize_op.register_autograd(backward, setup_context=_setup_context)
+    with_kl_op.register_autograd(backward_with_kl, setup_context=_setup_context)
+
+
+for _ops in zip(_REPARAMETERIZE_OPS, _WITH_KL_OPS, _LOG_VAR_GRAD_OPS, _WITH_KL_GRADS_OPS):
+    _register_autograd(*_ops)
+
+
 def _checked_inputs(name: str, mean, log_var, seed, offset: int):
-    """Validated, contiguous op arguments: (mean, log_var, seed_tensor, seed_int, offset,
-    use_kernel)."""
+    """Which op of a (kernel, reference) pair to run, and its validated, contiguous
+    arguments."""
     for arg, tensor in (("mean", mean), ("log_var", log_var)):
         if not isinstance(tensor, torch.Tensor) or not tensor.dtype.is_floating_point:
             found = tensor.dtype if isinstance(tensor, torch.Tensor) else type(tensor).__name__
@@ -364,9 +382,9 @@ def _checked_inputs(name: str, mean, log_var, seed, offset: int):
             f"kernels.{name} expects `mean` and `log_var` of the same dtype; received "
             f"{mean.dtype} and {log_var.dtype}."
         )
-    use_kernel = _dispatch.use_triton(mean, log_var)
+    which = 0 if _dispatch.use_triton(mean, log_var) else 1
     seed_tensor, seed_int = _philox.kernel_seed(seed, mean.device)
-    return mean.contiguous(), log_var.contiguous(), seed_tensor, seed_int, int(offset), use_kernel
+    return which, (mean.contiguous(), log_var.contiguous(), seed_tensor, seed_int, int(offset))
 
 
 def reparameterize(
@@ -389,7 +407,8 @@ def reparameterize(
     >>> abs(z.mean().item()) < 0.02 and abs(z.std().item() - 1) < 0.02
     True
     """
-    return _reparameterize_op(*_checked_inputs("reparameterize", mean, log_var, seed, offset))
+    which, args = _checked_inputs("reparameterize", mean, log_var, seed, offset)
+    return _REPARAMETERIZE_OPS[which](*args)
 
 
 def reparameterize_with_kl(
@@ -407,5 +426,5 @@ def reparameterize_with_kl(
     >>> z.shape, round(kl.item(), 6)
     (torch.Size([4, 2]), 0.5)
     """
-    args = _checked_inputs("reparameterize_with_kl", mean, log_var, seed, offset)
-    return _reparameterize_with_kl_op(*args)
+    which, args = _checked_inputs("reparameterize_with_kl", mean, log_var, seed, offset)
+    return _WITH_KL_OPS[which](*args)
