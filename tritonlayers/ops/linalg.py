@@ -18,12 +18,16 @@ Tensor = torch.Tensor
 
 __all__ = [
     "cholesky",
+    "cholesky_inverse",
     "det",
     "eig",
     "eigh",
     "inv",
     "lstsq",
+    "logdet",
     "lu_factor",
+    "matrix_rank",
+    "pinv",
     "qr",
     "slogdet",
     "solve",
@@ -157,3 +161,35 @@ def lstsq(a: Any, b: Any, rcond: "float | None" = None) -> Tensor:
     driver = None if a.is_cuda else "gelsd"
     x = torch.linalg.lstsq(a, b, rcond=rcond, driver=driver).solution
     return x.squeeze(-1) if was_vector else x
+
+
+def cholesky_inverse(x: Any, upper: bool = False) -> Tensor:
+    """The inverse of ``L @ L.T`` from its Cholesky factor ``L`` (``U.T @ U`` if ``upper``).
+
+    Example: ``keras.ops.cholesky_inverse([[2.0, 0.0], [1.0, 1.0]])``
+    """
+    return torch.cholesky_inverse(floating(x), upper=upper)
+
+
+def logdet(x: Any) -> Tensor:
+    """The log of the determinant (NaN for a negative determinant).
+
+    Example: ``keras.ops.logdet([[2.0, 0.0], [0.0, 3.0]])``
+    """
+    return torch.logdet(floating(x))
+
+
+def pinv(x: Any, rcond: "float | None" = None) -> Tensor:
+    """The Moore-Penrose pseudo-inverse. Example: ``keras.ops.pinv([[1.0, 2.0]])``."""
+    x = floating(x)
+    return torch.linalg.pinv(x) if rcond is None else torch.linalg.pinv(x, rtol=rcond)
+
+
+def matrix_rank(x: Any, tol: "float | None" = None) -> Tensor:
+    """The rank (int32): how many singular values exceed ``tol`` (default: numpy's rule).
+
+    Example: ``keras.ops.matrix_rank([[1.0, 2.0], [2.0, 4.0]])``
+    """
+    x = floating(x)
+    rank = torch.linalg.matrix_rank(x, atol=tol, rtol=None if tol is None else 0.0)
+    return rank.to(torch.int32)

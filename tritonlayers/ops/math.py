@@ -16,6 +16,7 @@ Tensor = torch.Tensor
 
 __all__ = [
     "erf",
+    "erfc",
     "erfinv",
     "in_top_k",
     "logaddexp",
@@ -51,6 +52,11 @@ def erf(x: Any) -> Tensor:
     Example: ``keras.ops.erf([0.0, 1.0])``
     """
     return torch.erf(floating(x))
+
+
+def erfc(x: Any) -> Tensor:
+    """``1 - erf(x)``, accurate for large ``x``. Example: ``keras.ops.erfc([0.0, 3.0])``."""
+    return torch.erfc(floating(x))
 
 
 def erfinv(x: Any) -> Tensor:

@@ -165,6 +165,65 @@ def glu(x: Any, axis: int = -1) -> Tensor:
     return F.glu(floating(x), dim=axis)
 
 
+def hard_tanh(x: Any) -> Tensor:
+    """``x`` clipped to [-1, 1]. Example: ``keras.ops.hard_tanh([-3.0, 0.5, 2.0])``."""
+    return torch.clamp(floating(x), -1.0, 1.0)
+
+
+def hard_shrink(x: Any, threshold: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > threshold``, else 0. Example: ``keras.ops.hard_shrink([-1.0, 0.2])``."""
+    x = floating(x)
+    return torch.where(torch.abs(x) > threshold, x, torch.zeros_like(x))
+
+
+def soft_shrink(x: Any, threshold: float = 0.5) -> Tensor:
+    """``x`` moved towards 0 by ``threshold`` (0 inside it).
+
+    Example: ``keras.ops.soft_shrink([-1.0, 0.2, 2.0])``
+    """
+    x = floating(x)
+    return torch.sign(x) * torch.relu(torch.abs(x) - threshold)
+
+
+def tanh_shrink(x: Any) -> Tensor:
+    """``x - tanh(x)``. Example: ``keras.ops.tanh_shrink([0.0, 2.0])``."""
+    x = floating(x)
+    return x - torch.tanh(x)
+
+
+def threshold(x: Any, threshold: float, default_value: float) -> Tensor:
+    """``x`` where ``x > threshold``, else ``default_value``.
+
+    Example: ``keras.ops.threshold([0.5, 2.0], 1.0, -1.0)``
+    """
+    x = floating(x)
+    return torch.where(x > threshold, x, torch.full_like(x, default_value))
+
+
+def sparse_plus(x: Any) -> Tensor:
+    """0 for ``x <= -1``, ``(x + 1)**2 / 4`` for ``|x| < 1``, ``x`` for ``x >= 1``.
+
+    Example: ``keras.ops.sparse_plus([-2.0, 0.0, 2.0])``
+    """
+    x = floating(x)
+    middle = (x + 1.0) ** 2 / 4.0
+    return torch.where(x <= -1.0, torch.zeros_like(x), torch.where(x >= 1.0, x, middle))
+
+
+def sparse_sigmoid(x: Any) -> Tensor:
+    """0 for ``x <= -1``, ``(x + 1) / 2`` for ``|x| < 1``, 1 for ``x >= 1``.
+
+    Example: ``keras.ops.sparse_sigmoid([-2.0, 0.0, 2.0])``
+    """
+    return torch.clamp((floating(x) + 1.0) / 2.0, 0.0, 1.0)
+
+
+def squareplus(x: Any, b: float = 4) -> Tensor:
+    """``(x + sqrt(x**2 + b)) / 2``. Example: ``keras.ops.squareplus([-1.0, 1.0])``."""
+    x = floating(x)
+    return (x + torch.sqrt(x * x + b)) / 2.0
+
+
 def _over_axes(x: Tensor, axis: Any) -> "int | tuple[int, ...]":
     return axis if isinstance(axis, int) else reduce_dims(x, axis)
 
@@ -718,3 +777,121 @@ def _attention_with_masks(q, k, v, bias, mask, scale, is_causal, soft_cap) -> Te
         logits = logits.masked_fill(~keep, torch.finfo(torch.float32).min)
     weights = torch.softmax(logits, dim=-1)
     return torch.matmul(weights, v.to(compute)).to(q.dtype)
+
+
+_CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+
+
+def _transpose_pads(kernel: int, stride: int, dilation: int, padding: str, output_padding):
+    """Keras's (left, right) padding of the stride-dilated input for a transposed conv (the
+    JAX/TensorFlow rule), as the crop of torch's full output: negative values crop."""
+    extent = (kernel - 1) * dilation + 1
+    if padding == "valid":
+        extra = max(extent, stride) - extent if output_padding is None else output_padding
+        left, right = extent - 1, extent - 1 + extra
+    else:
+        if output_padding is None:
+            total = stride + extent - 2
+        else:
+            total = extent + extent % 2 - 2 + output_padding
+        left = min(total // 2 + total % 2, extent - 1)
+        right = total - left
+    return left - (extent - 1), right - (extent - 1)
+
+
+def conv_transpose(
+    inputs: Any,
+    kernel: Any,
+    strides: Any = 1,
+    padding: str = "valid",
+    output_padding: Any = None,
+    data_format: "str | None" = None,
+    dilation_rate: Any = 1,
+) -> Tensor:
+    """Transposed (fractionally strided) N-D convolution with a ``(*spatial, out_channels,
+    in_channels)`` kernel; output sizes follow Keras: ``input * stride`` for "same",
+    ``(input - 1) * stride + max(kernel, stride)`` for "valid", unless ``output_padding``.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> x, kernel = keras.ops.ones((1, 4, 4, 3)), keras.ops.ones((3, 3, 8, 3))
+    >>> tuple(keras.ops.conv_transpose(x, kernel, strides=2, padding="same").shape)
+    (1, 8, 8, 8)
+    """
+    inputs, kernel, rank = _conv_operands(inputs, kernel, "conv_transpose")
+    data_format = _data_format(data_format)
+    x = _channels_first(inputs, data_format)
+    if kernel.shape[-1] != x.shape[1]:
+        raise ValueError(
+            f"conv_transpose: the input has {x.shape[1]} channels but the kernel expects "
+            f"{kernel.shape[-1]} (kernel shape {tuple(kernel.shape)} is (*spatial, out, in))."
+        )
+    strides = _tuple(strides, rank, "strides")
+    dilation = _tuple(dilation_rate, rank, "dilation_rate")
+    padding = _padding(padding, "conv_transpose")
+    extra = (
+        (None,) * rank if output_padding is None else _tuple(output_padding, rank, "output_padding")
+    )
+    weight = kernel.permute(rank + 1, rank, *range(rank))
+    full = _CONV_TRANSPOSE[rank](x, weight, stride=strides, dilation=dilation)
+    pads = [
+        _transpose_pads(kernel.shape[d], strides[d], dilation[d], padding, extra[d])
+        for d in range(rank)
+    ]
+    out = F.pad(full, [v for before_after in reversed(pads) for v in before_after])
+    return _restore_layout(out, data_format)
+
+
+def layer_normalization(
+    x: Any,
+    gamma: Any = None,
+    beta: Any = None,
+    axis: Any = -1,
+    epsilon: "float | None" = None,
+    **kwargs: Any,
+) -> Tensor:
+    """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` over ``axis`` (int or tuple).
+
+    Example: ``keras.ops.layer_normalization([[1.0, 2.0, 3.0]])``
+    """
+    if kwargs:
+        raise TypeError(f"layer_normalization got unexpected arguments {sorted(kwargs)}.")
+    x = floating(x)
+    epsilon = config.epsilon() if epsilon is None else epsilon
+    dims = reduce_dims(x, axis)
+    variance, mean = torch.var_mean(x, dim=dims, correction=0, keepdim=True)
+    result = (x - mean) * torch.rsqrt(variance + epsilon)
+    if gamma is not None:
+        result = result * like(gamma, result)
+    if beta is not None:
+        result = result + like(beta, result)
+    return result
+
+
+def rms_normalization(
+    x: Any, scale: Any = None, axis: Any = -1, epsilon: "float | None" = None
+) -> Tensor:
+    """``x / sqrt(mean(x**2) + epsilon) * scale`` over ``axis``.
+
+    Example: ``keras.ops.rms_normalization([[3.0, 4.0]])``
+    """
+    x = floating(x)
+    epsilon = config.epsilon() if epsilon is None else epsilon
+    dims = reduce_dims(x, axis)
+    result = x * torch.rsqrt(torch.mean(x * x, dim=dims, keepdim=True) + epsilon)
+    return result if scale is None else result * like(scale, result)
+
+
+def psnr(x1: Any, x2: Any, max_val: float) -> Tensor:
+    """Peak signal-to-noise ratio in dB: ``20 log10(max_val) - 10 log10(mse)``.
+
+    Example: ``keras.ops.psnr([[0.0, 1.0]], [[0.0, 0.9]], 1.0)``
+    """
+    x1, x2 = pair(floating(x1), floating(x2))
+    if x1.shape != x2.shape:
+        raise ValueError(
+            "Input shapes must match for psnr. Received: "
+            f"x1.shape={tuple(x1.shape)}, x2.shape={tuple(x2.shape)}"
+        )
+    mse = torch.mean((x1 - x2) ** 2)
+    return 20.0 * torch.log10(torch.as_tensor(float(max_val))) - 10.0 * torch.log10(mse)

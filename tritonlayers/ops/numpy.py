@@ -982,6 +982,18 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
 # --------------------------------------------------------------------------------------
 
 
+def _quantile_over(torch_fn, x: Any, q: Any, axis: Any, method: str, keepdims: bool) -> Tensor:
+    x = floating(x)
+    q = like(q, x).to(x.dtype)
+    dims = reduce_dims(x, axis)
+    kept = [d for d in range(x.ndim) if d not in dims]
+    flat = x.permute(*kept, *dims).reshape(*[x.shape[d] for d in kept], -1)
+    result = torch_fn(flat, q, dim=-1, interpolation=method)
+    if keepdims:
+        result = result.reshape(*q.shape, *[1 if d in dims else n for d, n in enumerate(x.shape)])
+    return result
+
+
 def quantile(
     x: Any, q: Any, axis: Any = None, method: str = "linear", keepdims: bool = False
 ) -> Tensor:
@@ -993,16 +1005,7 @@ def quantile(
     >>> keras.ops.quantile([1.0, 2.0, 3.0, 4.0], 0.5).item()
     2.5
     """
-    x = floating(x)
-    q = like(q, x).to(x.dtype)
-    dims = reduce_dims(x, axis)
-    kept = [d for d in range(x.ndim) if d not in dims]
-    flat = x.permute(*kept, *dims).reshape(*[x.shape[d] for d in kept], -1)
-    result = torch.quantile(flat, q, dim=-1, interpolation=method)
-    if keepdims:
-        shape = [1 if d in dims else n for d, n in enumerate(x.shape)]
-        result = result.reshape(*q.shape, *shape)
-    return result
+    return _quantile_over(torch.quantile, x, q, axis, method, keepdims)
 
 
 def median(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -1123,3 +1126,311 @@ def logspace(
     exponents = linspace(start, stop, num, endpoint=endpoint, axis=axis)
     values = torch.pow(torch.as_tensor(base, dtype=exponents.dtype), exponents)
     return values if dtype is None else values.to(to_torch_dtype(dtype))
+
+
+# --------------------------------------------------------------------------------------
+# More numpy names
+# --------------------------------------------------------------------------------------
+
+deg2rad = _unary_float(torch.deg2rad, "deg2rad", "[180.0]")
+rad2deg = _unary_float(torch.rad2deg, "rad2deg", "[3.14159]")
+sinc = _unary_float(torch.sinc, "sinc")
+fabs = _unary_float(torch.abs, "fabs", "[-1, 2]")
+signbit = _unary(torch.signbit, "signbit")
+isneginf = _unary(torch.isneginf, "isneginf", '[float("-inf"), 1.0]')
+isposinf = _unary(torch.isposinf, "isposinf", '[float("inf"), 1.0]')
+bitwise_not = _unary(torch.bitwise_not, "bitwise_not", "[0, 5]")
+bitwise_invert = bitwise_not
+fmax = _binary(torch.fmax, "fmax")
+fmin = _binary(torch.fmin, "fmin")
+fmod = _binary(torch.fmod, "fmod")
+hypot = _binary(torch.hypot, "hypot", floats=True)
+logaddexp2 = _binary(torch.logaddexp2, "logaddexp2", floats=True)
+nextafter = _binary(torch.nextafter, "nextafter", floats=True)
+gcd = _binary(torch.gcd, "gcd", sample="[12, 18], [8, 27]")
+lcm = _binary(torch.lcm, "lcm", sample="[12, 18], [8, 27]")
+bitwise_and = _binary(torch.bitwise_and, "bitwise_and", sample="[12, 5], [10, 3]")
+bitwise_or = _binary(torch.bitwise_or, "bitwise_or", sample="[12, 5], [10, 3]")
+bitwise_xor = _binary(torch.bitwise_xor, "bitwise_xor", sample="[12, 5], [10, 3]")
+left_shift = _binary(torch.bitwise_left_shift, "left_shift", sample="[1, 3], [2, 1]")
+right_shift = _binary(torch.bitwise_right_shift, "right_shift", sample="[8, 3], [2, 1]")
+bitwise_left_shift = left_shift
+bitwise_right_shift = right_shift
+kron = _binary(torch.kron, "kron")
+inner = _binary(torch.inner, "inner")
+
+
+def cbrt(x: Any) -> Tensor:
+    """The real cube root, elementwise. Example: ``keras.ops.cbrt([-8.0, 27.0])``."""
+    x = floating(x)
+    return torch.sign(x) * torch.abs(x) ** (1.0 / 3.0)
+
+
+def heaviside(x1: Any, x2: Any) -> Tensor:
+    """0 where ``x1 < 0``, ``x2`` where ``x1 == 0``, 1 where ``x1 > 0``.
+
+    Example: ``keras.ops.heaviside([-1.0, 0.0, 2.0], 0.5)``
+    """
+    x1, x2 = pair(floating(x1), floating(x2))
+    dtype = torch.promote_types(x1.dtype, x2.dtype)
+    return torch.heaviside(x1.to(dtype), x2.to(dtype))
+
+
+def ldexp(x1: Any, x2: Any) -> Tensor:
+    """``x1 * 2 ** x2``. Example: ``keras.ops.ldexp([1.0, 3.0], [2, 1])``."""
+    x1, x2 = pair(floating(x1), x2)
+    return torch.ldexp(x1, x2)
+
+
+def divide_no_nan(x1: Any, x2: Any) -> Tensor:
+    """``x1 / x2``, with 0 where ``x2`` is 0. Example: ``keras.ops.divide_no_nan([1.0], [0.0])``."""
+    x1, x2 = pair(floating(x1), floating(x2))
+    safe = torch.where(x2 == 0, torch.ones_like(x2), x2)
+    return torch.where(x2 == 0, torch.zeros_like(x1 / safe), x1 / safe)
+
+
+def isin(x1: Any, x2: Any, assume_unique: bool = False, invert: bool = False) -> Tensor:
+    """Whether each element of ``x1`` occurs in ``x2``.
+
+    Example: ``keras.ops.isin([1, 4], [4, 5])``
+    """
+    x1, x2 = pair(x1, x2)
+    return torch.isin(x1, x2, assume_unique=assume_unique, invert=invert)
+
+
+def allclose(
+    x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> Tensor:
+    """Whether all elements are close (see ``isclose``), as a 0-d bool tensor.
+
+    Example: ``keras.ops.allclose([1.0, 2.0], [1.0, 2.0 + 1e-9])``
+    """
+    return torch.all(isclose(x1, x2, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def _nan_reduce(torch_fn, fill: float, x: Any, axis: Any, keepdims: bool) -> Tensor:
+    x = floating(x)
+    return _reduce(
+        torch_fn, torch.nan_to_num(x, nan=fill, posinf=torch.inf, neginf=-torch.inf), axis, keepdims
+    )
+
+
+def nansum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """``sum`` treating NaN as 0. Example: ``keras.ops.nansum([1.0, float("nan"), 2.0])``."""
+    return _nan_reduce(torch.sum, 0.0, x, axis, keepdims)
+
+
+def nanprod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """``prod`` treating NaN as 1. Example: ``keras.ops.nanprod([2.0, float("nan"), 3.0])``."""
+    x = floating(x)
+    return prod(torch.where(torch.isnan(x), torch.ones_like(x), x), axis=axis, keepdims=keepdims)
+
+
+def nanmax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """``max`` ignoring NaN (NaN where all are NaN).
+
+    Example: ``keras.ops.nanmax([1.0, float("nan")])``
+    """
+    x = floating(x)
+    result = _nan_reduce(torch.amax, -torch.inf, x, axis, keepdims)
+    return torch.where(_reduce(torch.all, torch.isnan(x), axis, keepdims), torch.nan, result)
+
+
+def nanmin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """``min`` ignoring NaN (NaN where all are NaN).
+
+    Example: ``keras.ops.nanmin([1.0, float("nan")])``
+    """
+    x = floating(x)
+    result = _nan_reduce(torch.amin, torch.inf, x, axis, keepdims)
+    return torch.where(_reduce(torch.all, torch.isnan(x), axis, keepdims), torch.nan, result)
+
+
+def nanmean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """``mean`` of the non-NaN values. Example: ``keras.ops.nanmean([1.0, float("nan"), 3.0])``."""
+    x = floating(x)
+    count = _reduce(torch.sum, (~torch.isnan(x)).to(x.dtype), axis, keepdims)
+    return nansum(x, axis, keepdims) / count
+
+
+def nanvar(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Population variance of the non-NaN values.
+
+    Example: ``keras.ops.nanvar([1.0, float("nan"), 3.0])``
+    """
+    x = floating(x)
+    centered = x - nanmean(x, axis, keepdims=True)
+    return nanmean(centered * centered, axis, keepdims)
+
+
+def nanstd(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Population standard deviation of the non-NaN values.
+
+    Example: ``keras.ops.nanstd([1.0, float("nan"), 3.0])``
+    """
+    return torch.sqrt(nanvar(x, axis, keepdims))
+
+
+def nanquantile(
+    x: Any, q: Any, axis: Any = None, method: str = "linear", keepdims: bool = False
+) -> Tensor:
+    """``quantile`` ignoring NaN.
+
+    Example: ``keras.ops.nanquantile([1.0, float("nan"), 3.0], 0.5)``
+    """
+    return _quantile_over(torch.nanquantile, x, q, axis, method, keepdims)
+
+
+def nanmedian(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """``median`` ignoring NaN. Example: ``keras.ops.nanmedian([1.0, float("nan"), 3.0])``."""
+    return nanquantile(x, 0.5, axis=axis, keepdims=keepdims)
+
+
+def percentile(
+    x: Any, q: Any, axis: Any = None, method: str = "linear", keepdims: bool = False
+) -> Tensor:
+    """``quantile`` with ``q`` in percent.
+
+    Example: ``keras.ops.percentile([1.0, 2.0, 3.0], 50)``
+    """
+    return quantile(x, like(q, floating(x)) / 100.0, axis=axis, method=method, keepdims=keepdims)
+
+
+def nanpercentile(
+    x: Any, q: Any, axis: Any = None, method: str = "linear", keepdims: bool = False
+) -> Tensor:
+    """``percentile`` ignoring NaN.
+
+    Example: ``keras.ops.nanpercentile([1.0, float("nan"), 3.0], 50)``
+    """
+    return nanquantile(x, like(q, floating(x)) / 100.0, axis, method, keepdims)
+
+
+def ptp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Range (max - min) over ``axis``. Example: ``keras.ops.ptp([[1, 5], [2, 9]], axis=1)``."""
+    return max(x, axis=axis, keepdims=keepdims) - min(x, axis=axis, keepdims=keepdims)
+
+
+def fliplr(x: Any) -> Tensor:
+    """Reverse axis 1. Example: ``keras.ops.fliplr(keras.ops.eye(2))``."""
+    return torch.fliplr(tensor(x))
+
+
+def flipud(x: Any) -> Tensor:
+    """Reverse axis 0. Example: ``keras.ops.flipud(keras.ops.eye(2))``."""
+    return torch.flipud(tensor(x))
+
+
+def rot90(array: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> Tensor:
+    """Rotate by 90 degrees ``k`` times in the plane of ``axes``.
+
+    Example: ``keras.ops.rot90([[1, 2], [3, 4]])``
+    """
+    return torch.rot90(tensor(array), k, list(axes))
+
+
+def dstack(xs: Sequence[Any]) -> Tensor:
+    """Join along axis 2 (after making inputs at least 3-D), as numpy's ``dstack``.
+
+    Example: ``keras.ops.dstack([keras.ops.ones((2,)), keras.ops.zeros((2,))])``
+    """
+    return torch.dstack(_same_device([tensor(t) for t in xs]))
+
+
+def array_split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
+    """Split into sections that may differ in size by one, or at given indices.
+
+    Example: ``keras.ops.array_split(keras.ops.arange(5), 2)``
+    """
+    x = tensor(x)
+    sections = indices_or_sections
+    if not isinstance(sections, int):
+        sections = [int(i) for i in sections]
+    return list(torch.tensor_split(x, sections, dim=axis))
+
+
+def hsplit(x: Any, indices_or_sections: Any) -> list[Tensor]:
+    """``split`` along axis 1 (axis 0 for 1-D inputs).
+
+    Example: ``keras.ops.hsplit(keras.ops.ones((2, 4)), 2)``
+    """
+    x = tensor(x)
+    return split(x, indices_or_sections, axis=1 if x.ndim > 1 else 0)
+
+
+def vsplit(x: Any, indices_or_sections: Any) -> list[Tensor]:
+    """``split`` along axis 0.
+
+    Example: ``keras.ops.vsplit(keras.ops.ones((4, 2)), [1])``
+    """
+    return split(x, indices_or_sections, axis=0)
+
+
+def dsplit(x: Any, indices_or_sections: Any) -> list[Tensor]:
+    """``split`` along axis 2.
+
+    Example: ``keras.ops.dsplit(keras.ops.ones((1, 2, 4)), 2)``
+    """
+    return split(x, indices_or_sections, axis=2)
+
+
+def diagflat(x: Any, k: int = 0) -> Tensor:
+    """A matrix with the flattened ``x`` on its ``k``-th diagonal.
+
+    Example: ``keras.ops.diagflat([1.0, 2.0])``
+    """
+    return torch.diagflat(tensor(x), k)
+
+
+def diff(a: Any, n: int = 1, axis: int = -1) -> Tensor:
+    """The ``n``-th discrete difference along ``axis``. Example: ``keras.ops.diff([1, 4, 9])``."""
+    return torch.diff(tensor(a), n=n, dim=axis)
+
+
+def empty_like(x: Any, dtype: Any = None) -> Tensor:
+    """An uninitialized tensor with the shape (and dtype, unless given) of ``x``.
+
+    Example: ``keras.ops.empty_like(keras.ops.ones((2, 3)))``
+    """
+    return torch.empty_like(tensor(x), dtype=None if dtype is None else to_torch_dtype(dtype))
+
+
+def array(x: Any, dtype: Any = None) -> Tensor:
+    """A tensor from ``x`` (as ``convert_to_tensor``). Example: ``keras.ops.array([1, 2])``."""
+    return convert_to_tensor(x, dtype)
+
+
+def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> Tensor:
+    """Per element, the choice of the first true condition, else ``default``.
+
+    Example: ``keras.ops.select([[True, False], [True, True]], [[1, 2], [3, 4]], 0)``
+    """
+    if len(condlist) != len(choicelist):
+        raise ValueError(
+            "select: condlist and choicelist must have the same length; received "
+            f"{len(condlist)} and {len(choicelist)}."
+        )
+    choices = [tensor(c) for c in choicelist]
+    result = like(default, choices[0]) if choices else tensor(default)
+    for condition, choice in reversed(list(zip(condlist, choices))):
+        result = torch.where(like(condition, choice).bool(), choice, result)
+    return result
+
+
+def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Tensor:
+    """The integral of ``y`` by the trapezoidal rule.
+
+    Example: ``keras.ops.trapezoid([1.0, 2.0, 3.0])``
+    """
+    y = floating(y)
+    if x is None:
+        return torch.trapezoid(y, dx=dx, dim=axis)
+    return torch.trapezoid(y, like(x, y).to(y.dtype), dim=axis)
+
+
+def corrcoef(x: Any) -> Tensor:
+    """Pearson correlation coefficients of the rows of ``x``.
+
+    Example: ``keras.ops.corrcoef([[1.0, 2.0, 3.0], [2.0, 4.0, 7.0]])``
+    """
+    return torch.corrcoef(floating(x))
