@@ -118,9 +118,7 @@ def test_tensor_seed_gives_the_stream_of_its_int_value():
     for dtype in (torch.int64, torch.int32):
         value = seed if dtype == torch.int64 else 1234
         tensor_seed = torch.tensor([value], dtype=dtype)
-        assert torch.equal(
-            _philox.randint(tensor_seed, OFFSETS), _philox.randint(value, OFFSETS)
-        )
+        assert torch.equal(_philox.randint(tensor_seed, OFFSETS), _philox.randint(value, OFFSETS))
     assert torch.equal(_philox.randint(torch.tensor(seed), OFFSETS), expected)
 
 
