@@ -107,6 +107,11 @@ def test_history_records_epoch_logs_as_floats():
     assert all(type(v) is float for v in history.history["loss"])
 
 
+def test_history_orders_metrics_by_name_as_keras_does():
+    history = run_fit(FakeModel(), [], [{"loss": 1.0, "accuracy": 0.5, "val_loss": 2.0}])
+    assert list(history.history) == ["accuracy", "loss", "val_loss"]
+
+
 def test_callback_list_passes_batch_logs_through_without_reading_them():
     seen = []
     recorder = callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(logs))
@@ -267,6 +272,12 @@ def test_progbar_verbose_2_prints_one_keras_line_per_epoch(capsys):
     assert re.fullmatch(r"938/938 - \d+s - \d+(s|ms|us)/step - loss: 0\.0748", lines[1])
     assert lines[2] == "Epoch 2/2"
     assert re.fullmatch(r"938/938 - \d+s - \d+(s|ms|us)/step - loss: 1\.2346e-04", lines[3])
+
+
+def test_progbar_prints_metrics_in_name_order(capsys):
+    run_fit(FakeModel(), [], [{"loss": 0.5, "accuracy": 0.25, "val_loss": 1.0}], verbose=2)
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line.endswith("- accuracy: 0.2500 - loss: 0.5000 - val_loss: 1.0000")
 
 
 def test_progbar_verbose_1_draws_a_live_bar_and_ends_the_line(capsys):

@@ -22,14 +22,17 @@ def to_python(value):
 
 
 def pythonify_logs(logs: dict | None) -> dict:
-    """`logs` with every tensor value turned into a Python number (epoch-level logs only).
+    """`logs` sorted by key, with every tensor value turned into a Python number.
+
+    Keras orders logs by name (so `accuracy` comes before `loss` in History and progress
+    lines). Used on epoch-level logs only: batch logs stay device tensors.
 
     Example:
     >>> import torch
-    >>> pythonify_logs({"loss": torch.tensor(0.25)})
-    {'loss': 0.25}
+    >>> pythonify_logs({"loss": torch.tensor(0.25), "accuracy": 1.0})
+    {'accuracy': 1.0, 'loss': 0.25}
     """
-    return {key: to_python(value) for key, value in (logs or {}).items()}
+    return {key: to_python(value) for key, value in sorted((logs or {}).items())}
 
 
 class Callback:

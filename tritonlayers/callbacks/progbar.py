@@ -237,7 +237,7 @@ class ProgbarLogger(Callback):
             self._reset()
         self.seen = batch + 1
         if self.verbose == 1:
-            self.progbar.update(self.seen, list((logs or {}).items()), finalize=False)
+            self.progbar.update(self.seen, sorted((logs or {}).items()), finalize=False)
 
     def _finalize(self, logs) -> None:
         if self.progbar is None:
@@ -245,4 +245,4 @@ class ProgbarLogger(Callback):
         if self.target is None:
             self.target = self.seen
             self.progbar.target = self.seen
-        self.progbar.update(self.target, list((logs or {}).items()), finalize=True)
+        self.progbar.update(self.target, sorted((logs or {}).items()), finalize=True)
