@@ -40,6 +40,13 @@ FORMULAS = {
     "gelu": lambda x: 0.5 * x * (1 + np.vectorize(__import__("math").erf)(x / np.sqrt(2))),
     "softmax": lambda x: np.exp(x - x.max()) / np.exp(x - x.max()).sum(),
     "log_softmax": lambda x: x - x.max() - np.log(np.exp(x - x.max()).sum()),
+    "hard_tanh": lambda x: np.clip(x, -1, 1),
+    "hard_shrink": lambda x: np.where(np.abs(x) > 0.5, x, 0.0),
+    "soft_shrink": lambda x: np.sign(x) * np.maximum(np.abs(x) - 0.5, 0.0),
+    "tanh_shrink": lambda x: x - np.tanh(x),
+    "sparse_plus": lambda x: np.where(x <= -1, 0.0, np.where(x >= 1, x, (x + 1) ** 2 / 4)),
+    "sparse_sigmoid": lambda x: np.clip((x + 1) / 2, 0, 1),
+    "squareplus": lambda x: (x + np.sqrt(x * x + 4)) / 2,
 }
 
 
@@ -63,6 +70,30 @@ def test_activation_matches_formula(name):
 )
 def test_relu_options_follow_keras(kwargs, formula):
     assert_matches(activations.relu(X, **kwargs), formula(X64))
+
+
+def test_threshold_activation_replaces_values_at_or_below_it():
+    assert_matches(activations.threshold(X, 1.0, -5.0), np.where(X64 > 1.0, X64, -5.0))
+
+
+def _sparsemax_reference(z):
+    ordered = np.sort(z)[::-1]
+    totals = np.cumsum(ordered)
+    k = np.arange(1, len(z) + 1)
+    size = k[1 + k * ordered > totals].max()
+    tau = (totals[size - 1] - 1) / size
+    return np.maximum(z - tau, 0.0)
+
+
+def test_sparsemax_projects_rows_onto_the_simplex():
+    rows = np.array([[1.0, 2.0, 3.0], [0.1, 0.2, 0.15], [-1.0, 0.5, 0.4]])
+    result = activations.sparsemax(rows.astype(np.float32))
+    assert_matches(result, np.stack([_sparsemax_reference(r) for r in rows]))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(result).sum(-1), 1.0, rtol=1e-6)
+    assert_matches(
+        activations.sparsemax(rows.T.astype(np.float32), axis=0),
+        keras.ops.convert_to_numpy(result).T,
+    )
 
 
 def test_activations_accept_numpy_and_return_tensors():

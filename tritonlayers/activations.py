@@ -30,9 +30,11 @@ __all__ = [
     "gelu",
     "get",
     "glu",
+    "hard_shrink",
     "hard_sigmoid",
     "hard_silu",
     "hard_swish",
+    "hard_tanh",
     "leaky_relu",
     "linear",
     "log_sigmoid",
@@ -44,11 +46,18 @@ __all__ = [
     "serialize",
     "sigmoid",
     "silu",
+    "soft_shrink",
     "softmax",
     "softplus",
     "softsign",
+    "sparse_plus",
+    "sparse_sigmoid",
+    "sparsemax",
+    "squareplus",
     "swish",
     "tanh",
+    "tanh_shrink",
+    "threshold",
 ]
 
 
@@ -236,6 +245,78 @@ def exponential(x: Any) -> Tensor:
     return ops.exp(x)
 
 
+def hard_tanh(x: Any) -> Tensor:
+    """``x`` clipped to [-1, 1].
+
+    Example: ``keras.activations.hard_tanh([-3.0, 0.5])``
+    """
+    return ops.hard_tanh(x)
+
+
+def hard_shrink(x: Any, threshold: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > threshold``, else 0.
+
+    Example: ``keras.activations.hard_shrink([-1.0, 0.2])``
+    """
+    return ops.hard_shrink(x, threshold)
+
+
+def soft_shrink(x: Any, threshold: float = 0.5) -> Tensor:
+    """``x`` moved towards 0 by ``threshold`` (0 inside it).
+
+    Example: ``keras.activations.soft_shrink([-1.0, 0.2])``
+    """
+    return ops.soft_shrink(x, threshold)
+
+
+def tanh_shrink(x: Any) -> Tensor:
+    """``x - tanh(x)``.
+
+    Example: ``keras.activations.tanh_shrink([0.0, 2.0])``
+    """
+    return ops.tanh_shrink(x)
+
+
+def threshold(x: Any, threshold: float, default_value: float) -> Tensor:
+    """``x`` where ``x > threshold``, else ``default_value``.
+
+    Example: ``keras.activations.threshold([0.5, 2.0], 1.0, 0.0)``
+    """
+    return ops.threshold(x, threshold, default_value)
+
+
+def sparse_plus(x: Any) -> Tensor:
+    """A smooth ReLU: 0, then ``(x + 1)**2 / 4`` on (-1, 1), then ``x``.
+
+    Example: ``keras.activations.sparse_plus([-2.0, 0.0, 2.0])``
+    """
+    return ops.sparse_plus(x)
+
+
+def sparse_sigmoid(x: Any) -> Tensor:
+    """0 below -1, 1 above 1, linear between.
+
+    Example: ``keras.activations.sparse_sigmoid([-2.0, 0.0, 2.0])``
+    """
+    return ops.sparse_sigmoid(x)
+
+
+def squareplus(x: Any, b: float = 4) -> Tensor:
+    """``(x + sqrt(x**2 + b)) / 2``.
+
+    Example: ``keras.activations.squareplus([-1.0, 1.0])``
+    """
+    return ops.squareplus(x, b)
+
+
+def sparsemax(x: Any, axis: int = -1) -> Tensor:
+    """Projection onto the probability simplex along ``axis`` (a softmax with exact zeros).
+
+    Example: ``keras.activations.sparsemax([[1.0, 2.0, 3.0]])``
+    """
+    return ops.sparsemax(x, axis=axis)
+
+
 def linear(x: Any) -> Any:
     """The identity: returns ``x`` unchanged.
 
@@ -252,8 +333,10 @@ _BUILTINS: dict[str, Callable] = {
         exponential,
         gelu,
         glu,
+        hard_shrink,
         hard_sigmoid,
         hard_silu,
+        hard_tanh,
         leaky_relu,
         linear,
         log_sigmoid,
@@ -264,10 +347,17 @@ _BUILTINS: dict[str, Callable] = {
         selu,
         sigmoid,
         silu,
+        soft_shrink,
         softmax,
         softplus,
         softsign,
+        sparse_plus,
+        sparse_sigmoid,
+        sparsemax,
+        squareplus,
         tanh,
+        tanh_shrink,
+        threshold,
     )
 }
 _BUILTINS.update({"swish": silu, "hard_swish": hard_silu})

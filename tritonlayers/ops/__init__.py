@@ -102,6 +102,7 @@ from .nn import (
     sparse_categorical_crossentropy,
     sparse_plus,
     sparse_sigmoid,
+    sparsemax,
     squareplus,
     swish,
     tanh_shrink,

@@ -224,6 +224,22 @@ def squareplus(x: Any, b: float = 4) -> Tensor:
     return (x + torch.sqrt(x * x + b)) / 2.0
 
 
+def sparsemax(x: Any, axis: int = -1) -> Tensor:
+    """The Euclidean projection of ``x`` onto the probability simplex along ``axis``
+    (Martins & Astudillo, 2016): like softmax, but with exact zeros.
+
+    Example: ``keras.ops.sparsemax([[1.0, 2.0, 3.0]])``
+    """
+    x = torch.movedim(floating(x), axis, -1)
+    ordered = torch.sort(x, dim=-1, descending=True).values
+    ranks = torch.arange(1, x.shape[-1] + 1, dtype=x.dtype, device=x.device)
+    totals = torch.cumsum(ordered, dim=-1)
+    support = (1.0 + ranks * ordered > totals).to(x.dtype)
+    size = torch.sum(support, dim=-1, keepdim=True)
+    tau = (torch.gather(totals, -1, size.long() - 1) - 1.0) / size
+    return torch.movedim(torch.relu(x - tau), -1, axis)
+
+
 def _over_axes(x: Tensor, axis: Any) -> "int | tuple[int, ...]":
     return axis if isinstance(axis, int) else reduce_dims(x, axis)
 
