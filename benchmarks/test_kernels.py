@@ -8,6 +8,9 @@ function once per (op, pass, dtype) with ``dynamic=True``, so one compilation se
 shape (the GPU run must fit in minutes; torch's default would compile twice: static for the
 first shape, then dynamic). The matmuls are cuBLAS calls either way.
 
+The three impls of one case run one after another (impl is the fastest-varying parameter),
+so that drifts in machine load or clock speed hit them alike.
+
 Run: ``pytest benchmarks/test_kernels.py --benchmark-only`` (add ``--benchmark-json=F``
 and ``python benchmarks/summarize.py F RESULTS.md`` for the table).
 """
@@ -106,11 +109,11 @@ def _fused_linear_torch(x, w, b):
 
 
 @pytest.mark.usefixtures("kernel_mode_for_impl", "float32_matmul_precision")
+@pytest.mark.parametrize("impl", IMPLS)
 @pytest.mark.parametrize(
     ("dtype", "shape"), LINEAR_CASES, ids=[f"{d}-{_shape_id(s)}" for d, s in LINEAR_CASES]
 )
 @pytest.mark.parametrize("pass_", PASSES)
-@pytest.mark.parametrize("impl", IMPLS)
 def test_fused_linear(measure, input_sets, impl, pass_, dtype, shape):
     m, k, n = shape
     training = pass_ == "fwd+bwd"
@@ -144,9 +147,9 @@ def _dropout_torch(x, seed):
 
 
 @pytest.mark.usefixtures("kernel_mode_for_impl")
+@pytest.mark.parametrize("impl", IMPLS)
 @pytest.mark.parametrize("shape", ELEMENTWISE_SHAPES, ids=_shape_id)
 @pytest.mark.parametrize("pass_", PASSES)
-@pytest.mark.parametrize("impl", IMPLS)
 def test_dropout(measure, input_sets, impl, pass_, shape):
     training = pass_ == "fwd+bwd"
     numel = math.prod(shape)
@@ -180,9 +183,9 @@ def _reparameterize_torch(mean, log_var, seed):
 
 
 @pytest.mark.usefixtures("kernel_mode_for_impl")
+@pytest.mark.parametrize("impl", IMPLS)
 @pytest.mark.parametrize("shape", ELEMENTWISE_SHAPES, ids=_shape_id)
 @pytest.mark.parametrize("pass_", PASSES)
-@pytest.mark.parametrize("impl", IMPLS)
 def test_reparameterize_with_kl(measure, input_sets, impl, pass_, shape):
     training = pass_ == "fwd+bwd"
     numel = math.prod(shape)
