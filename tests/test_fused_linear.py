@@ -49,7 +49,8 @@ def _inputs(x_shape, n, dtype, bias=True, device="cpu"):
 
 
 def _float64_reference(x, w, b, activation):
-    """Forward output and gradients of act(x @ w + b) in float64, for upstream gradient g."""
+    """act(x @ w + b) by the torch reference in float64, and its float64 leaves (whose .grad
+    the caller fills with a backward pass)."""
     leaves = [t.detach().double().requires_grad_() if t is not None else None for t in (x, w, b)]
     y = fl._reference_fused_linear(*leaves, activation or "linear")
     return y, leaves
