@@ -52,17 +52,9 @@ from .nest import flatten, map_structure
 from .variables import Variable, _rebuild_variable
 
 _PLAIN_TYPES = (str, int, float, bool, type(None))
-# Bumped whenever any layer gains or loses a sublayer; invalidates `_flatten_layers` caches.
-_structure_version = [0]
-
-_STATE_LOCKED_MESSAGE = (
-    "You cannot add new elements of state (variables or sub-layers) to a layer that is "
-    "already built. All state must be created in the `__init__()` method or in the "
-    "`build()` method."
-)
 
 
-class Layer(torch.nn.Module):
+class Layer(tracking.Tracker, torch.nn.Module):
     """The base class of all layers: weights (`add_weight`), `build`, `call`, config.
 
     Args:
@@ -412,10 +404,10 @@ class Layer(torch.nn.Module):
 
         Example:
         >>> import tritonlayers as keras
-        >>> layer = keras.Layer()
+        >>> layer = keras.Layer(name="block")
         >>> w = layer.add_weight(shape=(2, 3), initializer="ones", name="kernel")
         >>> w.path, layer.weights[0] is w
-        ('layer/kernel', True)
+        ('block/kernel', True)
         """
         self._check_super_called()
         self._check_can_add_state()
@@ -727,26 +719,7 @@ class Layer(torch.nn.Module):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.__dict__.get('name')}, built={self.built}>"
 
-    # ---------------------------------------------------------------- tracking
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        value = tracking.wrap(self, value)
-        parameters = self.__dict__["_parameters"]
-        self._vacate_auto_key(name, value)
-        if isinstance(value, Variable):
-            self._track_variable(value)
-            self._drop_auto_key(value)
-        elif tracking.is_layer(value):
-            self._track_layer(value)
-            self._drop_auto_key(value)
-        else:
-            if not isinstance(value, (tracking.TrackedList, tracking.TrackedDict)):
-                tracking.track(self, value)
-            if value is not None and name in parameters:
-                del parameters[name]
-            if value is not None and name in self.__dict__["_modules"]:
-                del self.__dict__["_modules"][name]
-        torch.nn.Module.__setattr__(self, name, value)
+    # ------------------------------------------------- attribute reads, conversions
 
     def __getattr__(self, name: str) -> Any:
         parameters = self.__dict__["_parameters"]
@@ -766,13 +739,6 @@ class Layer(torch.nn.Module):
             # The property raised AttributeError (never called): keep its message.
             raise AttributeError(_never_called_message(self, name))
         return torch.nn.Module.__getattr__(self, name)
-
-    def __delattr__(self, name: str) -> None:
-        if name in self.__dict__["_parameters"] or name in self.__dict__["_modules"]:
-            tracking.untrack(self, getattr(self, name))
-        elif name in self.__dict__:
-            tracking.untrack(self, self.__dict__[name])
-        torch.nn.Module.__delattr__(self, name)
 
     def _apply(self, fn: Any, recurse: bool = True) -> "Layer":
         """torch's `.to()` / `.half()` / ...: Variables stay Variables.
@@ -797,107 +763,6 @@ class Layer(torch.nn.Module):
         if self._device_anchor is old:
             self.__dict__["_device_anchor"] = variable
         return variable
-
-    def _check_can_add_state(self) -> None:
-        if self._locked:
-            raise ValueError(f"Layer '{self.name}': {_STATE_LOCKED_MESSAGE}")
-
-    def _track_variable(self, variable: Variable) -> None:
-        own = self._trainable_variables + self._non_trainable_variables
-        if any(v is variable for v in own):
-            return
-        self._check_can_add_state()
-        if variable.trainable:
-            self._trainable_variables.append(variable)
-        else:
-            self._non_trainable_variables.append(variable)
-        if not self._trainable:
-            variable.trainable = False
-        if self._device_anchor is None:
-            self.__dict__["_device_anchor"] = variable
-        self._register_auto(self.__dict__["_parameters"], variable, variable.name)
-
-    def _untrack_variable(self, variable: Variable) -> None:
-        for store in (self._trainable_variables, self._non_trainable_variables):
-            store[:] = [v for v in store if v is not variable]
-        if self._device_anchor is variable:
-            own = self._trainable_variables + self._non_trainable_variables
-            self.__dict__["_device_anchor"] = own[0] if own else None
-        self._unregister_auto(self.__dict__["_parameters"], variable)
-
-    def _track_layer(self, layer: "Layer") -> None:
-        if layer is self or any(existing is layer for existing in self._layers):
-            return
-        self._check_can_add_state()
-        self._layers.append(layer)
-        _structure_version[0] += 1
-        self._register_auto(self.__dict__["_modules"], layer, layer.__dict__.get("name", "layer"))
-
-    def _untrack_layer(self, layer: "Layer") -> None:
-        self._layers[:] = [existing for existing in self._layers if existing is not layer]
-        _structure_version[0] += 1
-        self._unregister_auto(self.__dict__["_modules"], layer)
-
-    def _track_state_owner(self, owner: Any) -> None:
-        if any(existing is owner for existing in self._state_owners):
-            return
-        self._check_can_add_state()
-        self._state_owners.append(owner)
-        for variable in owner.variables:
-            self._register_auto(self.__dict__["_parameters"], variable, variable.name)
-
-    def _untrack_state_owner(self, owner: Any) -> None:
-        self._state_owners[:] = [o for o in self._state_owners if o is not owner]
-        for variable in owner.variables:
-            self._unregister_auto(self.__dict__["_parameters"], variable)
-
-    def _register_auto(self, store: dict, value: Any, name: str, reserved: str = "") -> None:
-        """Register `value` with torch under a free key so `.to()` and `state_dict` see it."""
-        if any(existing is value for existing in store.values()):
-            return
-        key = base = name.replace(".", "_") or "item"
-        index = 0
-        taken = (store, self.__dict__, self.__dict__["_modules"], self.__dict__["_parameters"])
-        while key == reserved or any(key in names for names in taken) or hasattr(type(self), key):
-            index += 1
-            key = f"{base}_{index}"
-        store[key] = value
-        self._auto_keys.add(key)
-
-    def _unregister_auto(self, store: dict, value: Any) -> None:
-        for key in [k for k, v in store.items() if v is value and k in self._auto_keys]:
-            del store[key]
-            self._auto_keys.discard(key)
-
-    def _vacate_auto_key(self, name: str, value: Any) -> None:
-        """An attribute takes the name of an auto key held by another object: re-key that one."""
-        if name not in self._auto_keys:
-            return
-        for store in (self.__dict__["_parameters"], self.__dict__["_modules"]):
-            held = store.get(name)
-            if held is not None and held is not value:
-                del store[name]
-                self._auto_keys.discard(name)
-                self._register_auto(store, held, name, reserved=name)
-
-    def _drop_auto_key(self, value: Any) -> None:
-        """`value` is about to be registered under its attribute name: drop its auto key."""
-        for store in (self.__dict__["_parameters"], self.__dict__["_modules"]):
-            self._unregister_auto(store, value)
-
-    def _flatten_layers(self, include_self: bool = True, recursive: bool = True) -> "list[Layer]":
-        """This layer (optionally) and its sublayers, depth first in tracking order."""
-        if not recursive:
-            return ([self] if include_self else []) + list(self._layers)
-        layers = list(self._flat_layers())
-        return layers if include_self else layers[1:]
-
-    def _flat_layers(self) -> "tuple[Layer, ...]":
-        version, layers = self._flat_cache
-        if version != _structure_version[0]:
-            layers = tuple(_depth_first(self))
-            self.__dict__["_flat_cache"] = (_structure_version[0], layers)
-        return layers
 
     def _check_super_called(self) -> None:
         if not self.__dict__.get("_initialized"):
@@ -939,18 +804,6 @@ Layer.build = _build_then_lock(Layer.build)
 
 def _never_called_message(layer: Layer, what: str) -> str:
     return f"The layer {layer.name} has never been called and thus has no defined {what}."
-
-
-def _depth_first(layer: Layer) -> "list[Layer]":
-    found, seen, stack = [], set(), [layer]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        found.append(current)
-        stack.extend(reversed(current._layers))
-    return found
 
 
 def _unique(*groups: "list[Variable]") -> "list[Variable]":
