@@ -27,6 +27,28 @@ def test_elementwise_merge_matches_torch(layer, reference):
     torch.testing.assert_close(layer()([a, b]), reference(a, b))
 
 
+@pytest.mark.parametrize(
+    "function, layer",
+    [
+        (layers.add, layers.Add),
+        (layers.subtract, layers.Subtract),
+        (layers.multiply, layers.Multiply),
+        (layers.average, layers.Average),
+        (layers.maximum, layers.Maximum),
+        (layers.minimum, layers.Minimum),
+    ],
+)
+def test_functional_merge_applies_a_new_layer(function, layer):
+    a, b = _pair()
+    torch.testing.assert_close(function([a, b], name="merged"), layer()([a, b]))
+
+
+def test_functional_concatenate_and_dot_take_the_layer_arguments():
+    a, b = torch.randn(2, 3, 4), torch.randn(2, 5, 4)
+    torch.testing.assert_close(layers.concatenate([a, b], axis=1), torch.cat([a, b], 1))
+    torch.testing.assert_close(layers.dot([a, b], axes=2), a @ b.transpose(1, 2))
+
+
 def test_add_broadcasts_size_one_axes():
     a, b = torch.randn(3, 1, 4), torch.randn(3, 5, 4)
     torch.testing.assert_close(layers.Add()([a, b]), a + b)

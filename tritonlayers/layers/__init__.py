@@ -16,7 +16,24 @@ __all__ = ["InputSpec", "Layer", "Variable"]
 from .activation_layers import ELU, Activation, LeakyReLU, ReLU, Softmax
 from .convolutional import Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
 from .core import Dense, Embedding, Identity, InputLayer, Lambda, Masking
-from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
+from .merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from .normalization import (
     BatchNormalization,
     GroupNormalization,
@@ -115,4 +132,12 @@ __all__ += [
     "UnitNormalization",
     "UpSampling2D",
     "ZeroPadding2D",
+    "add",
+    "average",
+    "concatenate",
+    "dot",
+    "maximum",
+    "minimum",
+    "multiply",
+    "subtract",
 ]

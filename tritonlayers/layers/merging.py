@@ -1,5 +1,6 @@
 """Merge layers: combine a list of tensors (Add, Subtract, Multiply, Average, Maximum,
-Minimum, Concatenate, Dot). The output mask is the AND of the input masks.
+Minimum, Concatenate, Dot) and their functional forms (`add`, `concatenate`, ...). The output
+mask is the AND of the input masks.
 """
 
 import functools
@@ -275,3 +276,50 @@ class Dot(_Merge):
 
     def get_config(self):
         return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
+
+
+def _merge_function(layer_class: type, name: str):
+    """Keras's functional form of a merge layer: `name(inputs, **kwargs)` applies a new one."""
+
+    def merge(inputs, **kwargs):
+        return layer_class(**kwargs)(inputs)
+
+    merge.__name__ = merge.__qualname__ = name
+    merge.__doc__ = f"""Functional interface to the `{layer_class.__name__}` layer.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> tuple(keras.layers.{name}([keras.ops.ones((2, 3)), keras.ops.ones((2, 3))]).shape)
+    (2, 3)
+    """
+    return merge
+
+
+add = _merge_function(Add, "add")
+subtract = _merge_function(Subtract, "subtract")
+multiply = _merge_function(Multiply, "multiply")
+average = _merge_function(Average, "average")
+maximum = _merge_function(Maximum, "maximum")
+minimum = _merge_function(Minimum, "minimum")
+
+
+def concatenate(inputs, axis: int = -1, **kwargs):
+    """Functional interface to the `Concatenate` layer.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> tuple(keras.layers.concatenate([keras.ops.ones((2, 3)), keras.ops.ones((2, 4))]).shape)
+    (2, 7)
+    """
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs, axes=-1, normalize: bool = False, **kwargs):
+    """Functional interface to the `Dot` layer.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.layers.dot([keras.ops.ones((2, 3)), keras.ops.ones((2, 3))], axes=1).tolist()
+    [[3.0], [3.0]]
+    """
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)
