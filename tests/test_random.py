@@ -207,6 +207,13 @@ def test_seed_generator_state_is_int64_variable_and_next_advances_counter():
     assert generator.next().item() != seed.item()
 
 
+def test_seed_generators_get_unique_names_for_their_state_variables():
+    first, second = random.SeedGenerator(1), random.SeedGenerator(1)
+    assert first.name != second.name
+    assert first.state.name == f"{first.name}_state"
+    assert first.state.name != second.state.name
+
+
 def test_seed_generator_round_trips_through_serialization():
     generator = random.SeedGenerator(5)
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(generator))

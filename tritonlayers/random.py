@@ -41,7 +41,6 @@ __all__ = [
     "uniform",
 ]
 
-Seed = "int | SeedGenerator | torch.Tensor | None"
 _MAX_SEED = 2**62
 
 
@@ -59,7 +58,8 @@ class SeedGenerator:
 
     Args:
         seed: the starting seed (an int); None draws one from torch's global generator.
-        name: a name for the state variable.
+        name: the generator's name (unique by default: "seed_generator", "seed_generator_1",
+            ...); its state variable is "<name>_state".
 
     Example:
     >>> import tritonlayers as keras
@@ -72,6 +72,7 @@ class SeedGenerator:
     """
 
     def __init__(self, seed: "int | None" = None, name: "str | None" = None, **kwargs: Any):
+        from .layers.naming import unique_name
         from .layers.variables import Variable
 
         if kwargs:
@@ -81,7 +82,7 @@ class SeedGenerator:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"Argument `seed` must be an integer. Received: seed={seed!r}")
         self._initial_seed = seed
-        self.name = name or "seed_generator"
+        self.name = name or unique_name("seed_generator")
         self.state = Variable(
             torch.tensor([seed % 2**63, 0], dtype=torch.int64),
             shape=(2,),
@@ -96,7 +97,10 @@ class SeedGenerator:
         return [self.state]
 
     def next(self, ordered: bool = True) -> torch.Tensor:
-        """A new 0-d int64 seed tensor; advances the state in place (no host sync)."""
+        """A new 0-d int64 seed tensor; advances the state in place (no host sync).
+
+        ``ordered`` is accepted for Keras compatibility; draws are always in order.
+        """
         state = self.state.detach()
         words = _philox.randint4x(state[0], state[1:2])
         seed = (words[1] & 0x7FFFFFFF) * 2**32 + words[0]
