@@ -1,0 +1,250 @@
+"""Reparameterization sampling: eps against the Philox twin, distribution checks (moments,
+Kolmogorov-Smirnov), gradients and KL against float64 references, interpreted Triton
+against the torch fallback, errors, gradcheck and a bounded shape fuzz."""
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tritonlayers.kernels import (
+    _philox,
+    reparameterize,
+    reparameterize_with_kl,
+    set_kernel_mode,
+)
+
+
+def _twin_eps(seed, offset, n):
+    """eps by the documented layout: element i is normal i % 4 of randn4x(offset + i // 4)."""
+    normals = _philox.normal4x(seed, offset + torch.arange((n + 3) // 4))
+    return torch.stack(normals, dim=1).reshape(-1)[:n]
+
+
+def _ks_statistic(samples: torch.Tensor) -> float:
+    """Kolmogorov-Smirnov distance between the samples and the N(0, 1) CDF."""
+    x, _ = torch.sort(samples.double())
+    n = x.numel()
+    cdf = torch.special.ndtr(x)
+    above = torch.arange(1, n + 1, dtype=torch.float64) / n - cdf
+    below = cdf - torch.arange(0, n, dtype=torch.float64) / n
+    return max(above.max().item(), below.max().item())
+
+
+def _ks_critical(n: int, alpha: float = 0.001) -> float:
+    return math.sqrt(-0.5 * math.log(alpha / 2)) / math.sqrt(n)
+
+
+def _reference(mean, log_var, seed, offset):
+    """(z, kl) in float64 with eps from the twin, differentiable in mean and log_var."""
+    eps = _twin_eps(seed, offset, mean.numel()).double().reshape(mean.shape)
+    m, lv = mean.double(), log_var.double()
+    z = m + torch.exp(0.5 * lv) * eps
+    kl = -0.5 * torch.mean(1 + lv - m**2 - torch.exp(lv))
+    return z, kl
+
+
+def _inputs(shape, dtype=torch.float32):
+    mean = torch.randn(shape, dtype=dtype, requires_grad=True)
+    log_var = (0.5 * torch.randn(shape, dtype=dtype)).requires_grad_()
+    return mean, log_var
+
+
+def _run(mode, fn, mean, log_var, seed, offset=0):
+    """Outputs and input gradients of ``fn`` in kernel mode ``mode`` for a fixed loss."""
+    set_kernel_mode(mode)
+    mean.grad = log_var.grad = None
+    out = fn(mean, log_var, seed, offset)
+    z, kl = out if isinstance(out, tuple) else (out, None)
+    weights = torch.linspace(-1, 1, z.numel(), device=z.device).reshape(z.shape)
+    loss = (z.float() * weights).sum() + (3.0 * kl.float() if kl is not None else 0.0)
+    loss.backward()
+    return z.detach(), None if kl is None else kl.detach(), mean.grad, log_var.grad
+
+
+@pytest.mark.interpret
+@pytest.mark.parametrize("seed", [0, 2**40 + 9, "tensor"])
+def test_interpreted_eps_matches_the_twin_to_float_rounding(seed):
+    seed = torch.tensor(-(2**50)) if seed == "tensor" else seed
+    n, offset = 4 * 300 + 2, 2**32 - 17
+    set_kernel_mode("triton")
+    z = reparameterize(torch.zeros(n), torch.zeros(n), seed, offset)
+    torch.testing.assert_close(z, _twin_eps(seed, offset, n), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.interpret
+@pytest.mark.parametrize("fn", [reparameterize, reparameterize_with_kl])
+@pytest.mark.parametrize(
+    ("dtype", "tol"), [(torch.float32, 1e-5), (torch.float16, 2e-3), (torch.float64, 1e-5)]
+)
+def test_interpreted_outputs_and_gradients_match_the_fallback(fn, dtype, tol):
+    mean, log_var = _inputs((23, 45), dtype)
+    kernel = _run("triton", fn, mean, log_var, torch.tensor(31), offset=5)
+    fallback = _run("torch", fn, mean, log_var, torch.tensor(31), offset=5)
+    for got, expected in zip(kernel, fallback):
+        if expected is not None:
+            assert got.dtype == dtype
+            torch.testing.assert_close(got, expected, rtol=tol, atol=tol)
+
+
+def test_eps_moments_match_a_standard_normal():
+    n = 200_000
+    z = reparameterize(torch.zeros(n), torch.zeros(n), seed=123).double()
+    assert abs(z.mean().item()) < 4 / n**0.5
+    assert abs(z.var().item() - 1) < 4 * (2 / n) ** 0.5
+
+
+def test_eps_passes_kolmogorov_smirnov_against_a_standard_normal():
+    n = 200_000
+    z = reparameterize(torch.zeros(n), torch.zeros(n), seed=7)
+    assert _ks_statistic(z) < _ks_critical(n)
+
+
+@pytest.mark.interpret
+def test_interpreted_eps_passes_kolmogorov_smirnov():
+    n = 16_384
+    set_kernel_mode("triton")
+    z = reparameterize(torch.zeros(n), torch.zeros(n), seed=torch.tensor(11))
+    assert _ks_statistic(z) < _ks_critical(n)
+
+
+def test_samples_have_the_requested_mean_and_standard_deviation():
+    n = 200_000
+    z = reparameterize(torch.full((n,), 3.0), torch.full((n,), math.log(4.0)), seed=5).double()
+    assert abs(z.mean().item() - 3.0) < 4 * 2 / n**0.5
+    assert abs(z.std().item() - 2.0) < 4 * 2 * (1 / (2 * n)) ** 0.5
+
+
+def test_neighbouring_elements_draw_uncorrelated_eps():
+    n = 100_000
+    z = reparameterize(torch.zeros(4 * n), torch.zeros(4 * n), seed=2).double().reshape(n, 4)
+    correlation = torch.corrcoef(z.t()) - torch.eye(4, dtype=torch.float64)
+    assert correlation.abs().max().item() < 4 / n**0.5
+
+
+def test_different_seeds_draw_uncorrelated_eps():
+    n = 100_000
+    a = reparameterize(torch.zeros(n), torch.zeros(n), seed=1).double()
+    b = reparameterize(torch.zeros(n), torch.zeros(n), seed=torch.tensor(2)).double()
+    assert abs(torch.corrcoef(torch.stack([a, b]))[0, 1].item()) < 4 / n**0.5
+
+
+@pytest.mark.parametrize("mode", ["torch", pytest.param("triton", marks=pytest.mark.interpret)])
+def test_gradients_and_kl_match_the_float64_reference(mode):
+    mean, log_var = _inputs((17, 31))
+    z, kl, grad_mean, grad_log_var = _run(mode, reparameterize_with_kl, mean, log_var, 4, 9)
+    m64 = mean.detach().double().requires_grad_()
+    lv64 = log_var.detach().double().requires_grad_()
+    z_ref, kl_ref = _reference(m64, lv64, 4, 9)
+    weights = torch.linspace(-1, 1, z.numel(), dtype=torch.float64).reshape(z.shape)
+    ((z_ref * weights).sum() + 3.0 * kl_ref).backward()
+    torch.testing.assert_close(z.double(), z_ref.detach(), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(kl.double(), kl_ref.detach(), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(grad_mean.double(), m64.grad, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(grad_log_var.double(), lv64.grad, rtol=1e-5, atol=1e-6)
+
+
+def test_with_kl_draws_the_same_z_as_reparameterize():
+    mean, log_var = _inputs((8, 9))
+    z, _ = reparameterize_with_kl(mean, log_var, 3, 100)
+    assert torch.equal(z, reparameterize(mean, log_var, 3, 100))
+
+
+@pytest.mark.interpret
+def test_interpreted_kl_is_deterministic():
+    mean, log_var = _inputs((70, 130))
+    set_kernel_mode("triton")
+    first = reparameterize_with_kl(mean, log_var, 1)[1]
+    assert torch.equal(first, reparameterize_with_kl(mean, log_var, 1)[1])
+
+
+def test_backward_saves_only_the_inputs():
+    mean, log_var = _inputs((5, 6))
+    seed = torch.tensor(8)
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+        z, kl = reparameterize_with_kl(mean, log_var, seed)
+    pointers = {mean.data_ptr(), log_var.data_ptr(), seed.data_ptr()}
+    assert {t.data_ptr() for t in saved} <= pointers
+
+
+@pytest.mark.parametrize("mode", ["torch", pytest.param("triton", marks=pytest.mark.interpret)])
+def test_empty_inputs_give_empty_z_and_nan_kl(mode):
+    set_kernel_mode(mode)
+    z, kl = reparameterize_with_kl(torch.empty(0, 3), torch.empty(0, 3), 1)
+    assert z.shape == (0, 3)
+    assert math.isnan(kl.item())
+
+
+@pytest.mark.interpret
+def test_non_contiguous_inputs_use_their_logical_element_order():
+    mean, log_var = torch.randn(20, 13), torch.randn(20, 13)
+    set_kernel_mode("triton")
+    z = reparameterize(mean.t(), log_var.t(), 6)
+    expected = reparameterize(mean.t().contiguous(), log_var.t().contiguous(), 6)
+    assert torch.equal(z, expected)
+
+
+def test_gradcheck_float64_torch_path():
+    set_kernel_mode("torch")
+    mean, log_var = _inputs((4, 5), torch.float64)
+    assert torch.autograd.gradcheck(lambda m, lv: reparameterize(m, lv, 3, 1), (mean, log_var))
+    assert torch.autograd.gradcheck(
+        lambda m, lv: reparameterize_with_kl(m, lv, 3, 1), (mean, log_var)
+    )
+
+
+def test_mismatched_shapes_are_rejected():
+    with pytest.raises(ValueError, match=r"same shape; received \(2, 3\) and \(3, 2\)"):
+        reparameterize(torch.zeros(2, 3), torch.zeros(3, 2), 0)
+
+
+def test_integer_inputs_are_rejected():
+    with pytest.raises(TypeError, match="`log_var` to be a floating-point tensor"):
+        reparameterize_with_kl(torch.zeros(3), torch.zeros(3, dtype=torch.int32), 0)
+
+
+def test_mismatched_dtypes_are_rejected():
+    with pytest.raises(TypeError, match="same dtype"):
+        reparameterize(torch.zeros(3), torch.zeros(3, dtype=torch.float64), 0)
+
+
+def test_inputs_on_different_devices_are_rejected():
+    with pytest.raises(ValueError, match="same device"):
+        reparameterize(torch.zeros(3), torch.zeros(3, device="meta"), 0)
+
+
+@pytest.mark.interpret
+@settings(max_examples=10, deadline=None)
+@given(
+    shape=st.lists(st.integers(0, 30), min_size=1, max_size=3),
+    seed=st.integers(-(2**63), 2**64 - 1),
+    offset=st.integers(0, 2**40),
+)
+def test_fuzzed_shapes_match_the_fallback(shape, seed, offset):
+    mean, log_var = torch.randn(shape), 0.5 * torch.randn(shape)
+    set_kernel_mode("triton")
+    z, kl = reparameterize_with_kl(mean, log_var, seed, offset)
+    set_kernel_mode("torch")
+    z_ref, kl_ref = reparameterize_with_kl(mean, log_var, seed, offset)
+    torch.testing.assert_close(z, z_ref, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(kl, kl_ref, rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize(
+    ("dtype", "tol"), [(torch.float32, 2e-5), (torch.float16, 2e-3), (torch.bfloat16, 2e-2)]
+)
+def test_cuda_outputs_and_gradients_match_the_cpu_twin(dtype, tol):
+    # eps goes through log/cos/sin, whose last bits differ between CUDA and the CPU.
+    mean, log_var = _inputs((513, 259), dtype)
+    seed = torch.tensor(2**40 + 1)
+    set_kernel_mode("torch")
+    expected = _run("torch", reparameterize_with_kl, mean, log_var, seed, 2**32 - 3)
+    cuda_mean = mean.detach().cuda().requires_grad_()
+    cuda_log_var = log_var.detach().cuda().requires_grad_()
+    got = _run("triton", reparameterize_with_kl, cuda_mean, cuda_log_var, seed.cuda(), 2**32 - 3)
+    for g, e in zip(got, expected):
+        torch.testing.assert_close(g.cpu(), e, rtol=tol, atol=tol)
