@@ -115,7 +115,8 @@ def segment_sum(
     data: Any, segment_ids: Any, num_segments: "int | None" = None, sorted: bool = False
 ) -> Tensor:
     """Sums of the rows of ``data`` that share a segment id (ids outside
-    ``[0, num_segments)`` are dropped; empty segments are 0).
+    ``[0, num_segments)`` are dropped; empty segments are 0). Without ``num_segments`` the
+    largest id is read on the host to size the result.
 
     Example:
     >>> import tritonlayers as keras

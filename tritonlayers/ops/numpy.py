@@ -1018,7 +1018,7 @@ def median(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 def bincount(x: Any, weights: Any = None, minlength: int = 0, sparse: bool = False) -> Tensor:
     """How often each non-negative int occurs (summing ``weights`` when given); a 2-D ``x``
-    counts each row. The length is ``max(minlength, max(x) + 1)``.
+    counts each row. The length is ``max(minlength, max(x) + 1)`` (read on the host).
 
     Example:
     >>> import tritonlayers as keras
