@@ -36,6 +36,7 @@ class CallSpec:
         "has_training",
         "has_var_kwargs",
         "init_params",
+        "init_signature",
         "mask_args",
         "training_default",
     )
@@ -56,7 +57,8 @@ class CallSpec:
         self.build_default = cls.build is base.build
         self.build_params = tuple(inspect.signature(cls.build).parameters)[1:]
         self.compute_mask_default = cls.compute_mask is base.compute_mask
-        self.init_params = inspect.signature(cls.__init__).parameters
+        self.init_signature = inspect.signature(cls.__init__)
+        self.init_params = self.init_signature.parameters
 
     def __reduce__(self):
         # Shared per class: copies and pickles of a layer look the spec up again.

@@ -43,15 +43,13 @@ import numpy as np
 import torch
 
 from .. import dtype_policies
-from . import symbolic, tracking
+from . import constructor_args, symbolic, tracking
 from .call_context import STATE, name_scope
 from .call_spec import call_spec_of
 from .input_spec import InputSpec, assert_input_compatibility
 from .naming import to_snake_case, unique_name
 from .nest import flatten, map_structure
 from .variables import Variable, _rebuild_variable
-
-_PLAIN_TYPES = (str, int, float, bool, type(None))
 
 
 class Layer(tracking.Tracker, torch.nn.Module):
@@ -108,7 +106,7 @@ class Layer(tracking.Tracker, torch.nn.Module):
             "_build_shapes_dict": None,
             "_flat_cache": (-1, ()),
             "_mask_warned": False,
-            "_auto_config": _auto_config(spec, args, kwargs),
+            "_auto_config": constructor_args.auto_config(spec, args, kwargs),
             "_build_depth": 0,
         }
         self.__dict__.update(initial_state)
@@ -129,7 +127,7 @@ class Layer(tracking.Tracker, torch.nn.Module):
         name: "str | None" = None,
         **kwargs: Any,
     ):
-        self._input_shape_arg = _pop_input_shape_hint(kwargs)
+        self._input_shape_arg = constructor_args.pop_input_shape_hint(kwargs)
         self._batch_size_arg = kwargs.pop("batch_size", None)
         if kwargs:
             raise ValueError(
@@ -849,68 +847,6 @@ def _shapes_for_build(layer: Layer, shapes: dict) -> dict:
             f"call input shapes {list(shapes)}."
         )
     return {p: shapes[p] for p in params}
-
-
-def _auto_config(spec: Any, args: tuple, kwargs: dict) -> "dict | None":
-    """The constructor arguments, when all are plain values (Keras 3's automatic config)."""
-    params = spec.init_params
-    try:
-        bound = _bind_init(params, args, kwargs)
-    except TypeError:
-        return None
-    config = {}
-    for name, value in bound.items():
-        param = params[name]
-        if param.kind == param.VAR_POSITIONAL:
-            if value:
-                return None
-        elif param.kind == param.VAR_KEYWORD:
-            config.update(value)
-        elif name != "name":
-            config[name] = value
-    dtype = config.get("dtype")
-    if dtype is not None and not isinstance(dtype, (str, dict)):
-        try:
-            config["dtype"] = dtype_policies.serialize(dtype_policies.get(dtype))
-        except ValueError:
-            return None  # `__init__` reports the bad dtype.
-    config.pop("name", None)
-    plain = [v for k, v in config.items() if k != "dtype"]
-    if not all(isinstance(leaf, _PLAIN_TYPES) for leaf in flatten(plain)):
-        return None
-    return config
-
-
-def _bind_init(params: Any, args: tuple, kwargs: dict) -> dict:
-    """`params` (an `__init__` signature's parameters, self first) bound to args, defaults in."""
-    import inspect
-
-    signature = inspect.Signature(list(params.values()))
-    bound = signature.bind(None, *args, **kwargs)
-    bound.apply_defaults()
-    arguments = dict(bound.arguments)
-    arguments.pop(next(iter(params)))
-    return arguments
-
-
-def _pop_input_shape_hint(kwargs: dict) -> "tuple | None":
-    input_dim = kwargs.pop("input_dim", None)
-    input_shape = kwargs.pop("input_shape", None)
-    batch_input_shape = kwargs.pop("batch_input_shape", None)
-    if input_dim is not None:
-        input_shape = (input_dim,)
-    elif batch_input_shape is not None:
-        kwargs.setdefault("batch_size", batch_input_shape[0])
-        input_shape = tuple(batch_input_shape[1:])
-    if input_shape is None:
-        return None
-    warnings.warn(
-        "Do not pass an `input_shape`/`input_dim` argument to a layer. When using Sequential "
-        "models, prefer using an `Input(shape)` object as the first layer in the model "
-        "instead.",
-        stacklevel=3,
-    )
-    return tuple(input_shape) if isinstance(input_shape, (list, tuple)) else (input_shape,)
 
 
 def _lookup(namespace: str, identifier: Any) -> Any:
