@@ -1,5 +1,6 @@
 """Dense, Embedding, Masking, Identity, InputLayer, Lambda against plain torch."""
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -126,6 +127,12 @@ def test_embedding_mask_zero_marks_padding():
     ids = torch.tensor([[4, 2, 0, 0], [1, 0, 0, 0]])
     out = layers.Embedding(5, 2, mask_zero=True)(ids)
     assert torch.equal(out._keras_mask, ids != 0)
+
+
+def test_embedding_compute_mask_accepts_a_numpy_array():
+    ids = np.array([[4, 2, 0], [1, 0, 0]])
+    mask = layers.Embedding(5, 2, mask_zero=True).compute_mask(ids)
+    assert mask.cpu().tolist() == [[True, True, False], [True, False, False]]
 
 
 def test_embedding_without_mask_zero_gives_no_mask():

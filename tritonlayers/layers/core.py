@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import torch
 
-from .. import activations, constraints, initializers, kernels, regularizers
+from .. import activations, constraints, initializers, kernels, ops, regularizers
 from ..dtype_policies import to_torch_dtype
 from ..saving.serialization_lib import (
     deserialize_keras_object,
@@ -187,7 +187,7 @@ class Embedding(Layer):
         return outputs.to(to_torch_dtype(self.compute_dtype))
 
     def compute_mask(self, inputs, mask=None):
-        return torch.ne(inputs, 0) if self.mask_zero else None
+        return ops.not_equal(inputs, 0) if self.mask_zero else None
 
     def compute_output_shape(self, input_shape):
         return (*input_shape, self.output_dim)
