@@ -495,3 +495,18 @@ def test_gpu_auto_mode_uses_triton_kernel():
         torch.testing.assert_close(y, F.gelu(x @ w + b), atol=1e-4, rtol=1e-4)
     finally:
         torch.set_float32_matmul_precision(previous)
+
+
+@pytest.mark.gpu
+def test_gpu_torch_compile_traces_into_the_kernels_and_matches_eager(triton_mode):
+    # Inductor sees the triton_op's kernels through wrap_triton, the path a compiled training
+    # step takes; forward and gradients must equal the eager kernels'.
+    x, w, b = [t.requires_grad_() for t in _inputs((171, 784), 300, torch.float16, device="cuda")]
+    compiled = torch.compile(lambda *a: fused_linear(*a, activation="gelu_tanh"), fullgraph=True)
+    y = compiled(x, w, b)
+    grads = torch.autograd.grad(y.float().square().sum(), (x, w, b))
+    y_eager = fused_linear(x, w, b, activation="gelu_tanh")
+    eager_grads = torch.autograd.grad(y_eager.float().square().sum(), (x, w, b))
+    torch.testing.assert_close(y, y_eager, **TOLERANCES[torch.float16])
+    for got, want in zip(grads, eager_grads):
+        _assert_close(got, want.double(), TOLERANCES[torch.float16], "gradient")
