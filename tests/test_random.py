@@ -39,6 +39,7 @@ DRAWS = {
     "dropout_noise_shape": lambda seed: random.dropout(torch.ones(4, 8), 0.5, (4, 1), seed),
     "gamma": lambda seed: random.gamma((3, 5), 0.7, seed=seed),
     "beta": lambda seed: random.beta((3, 5), 2.0, 3.0, seed=seed),
+    "binomial": lambda seed: random.binomial((3, 5), 20, 0.4, seed=seed),
 }
 
 
@@ -122,6 +123,22 @@ def test_beta_mean_and_variance():
     assert x.mean().item() == pytest.approx(a / (a + b), rel=0.035)  # about 4 standard errors
     variance = a * b / ((a + b) ** 2 * (a + b + 1))
     assert x.var().item() == pytest.approx(variance, rel=0.1)
+
+
+def test_binomial_counts_follow_the_binomial_pmf():
+    n, p, samples = 10, 0.3, 5000
+    x = random.binomial((samples,), n, p, seed=10)
+    counts = torch.bincount(x.long().cpu(), minlength=n + 1).double()
+    pmf = torch.tensor([math.comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(n + 1)])
+    expected = samples * pmf
+    pooled = expected >= 5  # chi-square needs expected counts of at least 5 per cell
+    chi_square = (((counts[pooled] - expected[pooled]) ** 2) / expected[pooled]).sum().item()
+    assert chi_square < 29.6  # chi-square, at most 9 degrees of freedom, alpha = 0.001
+
+
+def test_binomial_broadcasts_counts_and_probabilities_beyond_one_pass():
+    x = random.binomial((2, 3), [[0.0], [300.0]], [1.0, 0.0, 1.0], seed=11)
+    assert x.tolist() == [[0.0, 0.0, 0.0], [300.0, 0.0, 300.0]]
 
 
 def test_gamma_rejects_non_positive_alpha():

@@ -31,6 +31,7 @@ from .kernels import _philox
 __all__ = [
     "SeedGenerator",
     "beta",
+    "binomial",
     "categorical",
     "dropout",
     "gamma",
@@ -393,3 +394,45 @@ def beta(shape: Any, alpha: Any, beta: Any, dtype: Any = None, seed: Any = None)
     second_stream = _GAMMA_ROUNDS * math.prod(shape)
     y = _gamma_draws(seed_value, shape, _alpha(beta, shape, "beta"), second_stream)
     return (x / (x + y)).to(target)
+
+
+# Bernoulli trials drawn per pass of binomial(); bounds its memory to this many per element.
+_BINOMIAL_CHUNK = 256
+
+
+def binomial(
+    shape: Any, counts: Any, probabilities: Any, dtype: Any = None, seed: Any = None
+) -> torch.Tensor:
+    """Draws from binomial distributions: successes in ``counts`` trials of probability
+    ``probabilities`` (both broadcast to ``shape``).
+
+    Exact: every trial is drawn (trial t of element i uses Philox counter ``t * n + i``), in
+    passes of 256 trials, so the cost grows with the largest count, which is read on the host.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> x = keras.random.binomial((4,), counts=10, probabilities=0.5, seed=0)
+    >>> bool(((x >= 0) & (x <= 10)).all())
+    True
+    """
+    shape = _shape(shape)
+    target = _float_dtype(dtype, "binomial")
+    counts = torch.broadcast_to(torch.as_tensor(counts, dtype=torch.float64), shape)
+    probabilities = torch.broadcast_to(torch.as_tensor(probabilities, dtype=torch.float64), shape)
+    counts, probabilities = counts.to(config.device()), probabilities.to(config.device())
+    if bool((counts < 0).any()) or bool(((probabilities < 0) | (probabilities > 1)).any()):
+        raise ValueError("binomial needs counts >= 0 and probabilities in [0, 1].")
+    seed_value = draw_seed(seed)
+    n = math.prod(shape)
+    successes = torch.zeros(shape, dtype=torch.float64, device=counts.device)
+    largest = int(counts.max()) if n else 0
+    for start in range(0, largest, _BINOMIAL_CHUNK):
+        trials = min(_BINOMIAL_CHUNK, largest - start)
+        offsets = start * n + torch.arange(trials * n, dtype=torch.int64, device=counts.device)
+        u = _philox.uniform(seed_value, offsets).reshape(trials, *shape).double()
+        index = torch.arange(start, start + trials, device=counts.device).reshape(
+            trials, *([1] * len(shape))
+        )
+        hits = (u < probabilities) & (index < counts)
+        successes = successes + hits.sum(0)
+    return successes.to(target)
