@@ -149,9 +149,12 @@ def launch_shape(n: int) -> tuple[int, int, int]:
 
     4096 elements per program (1024 Philox calls); 8 warps give each thread 4 groups, i.e.
     16 elements in independent loads, enough in flight to cover HBM latency. Small inputs
-    get a smaller power-of-two block (at least 64) instead of masked-off lanes.
+    get a smaller power-of-two block (at least 64) instead of masked-off lanes. Only
+    comparisons touch n, so a symbolic size under torch.compile just adds guards.
     """
-    block = max(64, min(4096, triton.next_power_of_2(n)))
+    block = 64
+    while block < n and block < 4096:
+        block *= 2
     return block, triton.cdiv(n, block), 8 if block >= 2048 else 4
 
 

@@ -9,10 +9,11 @@ The torch twin ``_philox.normal4x`` draws the same eps to float rounding (log, c
 round differently across libraries, so not bit for bit).
 
 Backward: ``d z / d mean = 1`` and ``d z / d log_var = 0.5 * exp(0.5 * log_var) * eps``.
-eps is regenerated from (seed, offset) rather than saved, or recovered as ``(z - mean) /
-std``: the backward then reads grad_z and log_var (2 reads, 1 write per element) instead
-of grad_z, z and mean (3 reads), stores nothing extra in the forward, and stays exact
-where std is tiny against mean (``z - mean`` would cancel).
+eps is neither saved nor recovered as ``(z - mean) / std``; the backward kernel
+regenerates it from (seed, offset). It then reads grad_z and log_var (2 reads, 1 write per
+element) instead of grad_z, z and mean (3 reads), the forward saves nothing but its
+inputs, and the gradient stays exact where std is tiny against mean (``z - mean`` would
+cancel).
 """
 
 import torch
@@ -58,8 +59,8 @@ def _reparameterize_fwd_kernel(
 
     Reads mean and log_var once, writes z once: 3 * itemsize bytes per element (12 for
     float32, 6 for float16/bfloat16). With WITH_KL it also writes this program's sum of
-    ``1 + log_var - mean**2 - exp(log_var)`` to ``kl_partial_ptr[program]``; the host side
-    adds the partials in a fixed order, so the KL is deterministic.
+    ``1 + log_var - mean**2 - exp(log_var)`` to ``kl_partial_ptr[program]``; one torch sum
+    over the partials then finishes the KL in a fixed order, so it is deterministic.
     """
     groups, lanes, index, in_bounds = element_tile(n_elements, BLOCK_SIZE // 4)
     mean = tl.load(mean_ptr + index, mask=in_bounds, other=0.0)
@@ -84,7 +85,6 @@ def _reparameterize_bwd_kernel(
     grad_mean_ptr,
     grad_log_var_ptr,
     n_elements,
-    inv_n,
     seed_ptr,
     seed_int,
     offset,
@@ -109,6 +109,7 @@ def _reparameterize_bwd_kernel(
     if WITH_KL:
         mean = tl.load(mean_ptr + index, mask=in_bounds, other=0.0).to(log_var.dtype)
         grad_kl = tl.load(grad_kl_ptr).to(log_var.dtype)
+        inv_n = 1.0 / n_elements
         # d kl / d mean = mean / n;  d kl / d log_var = -0.5 * (1 - exp(log_var)) / n
         grad_mean = grad_z + grad_kl * mean * inv_n
         grad_log_var += grad_kl * (-0.5 * inv_n) * (1.0 - tl.exp(log_var))
@@ -202,14 +203,15 @@ def _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, with_kl: bool):
     n = mean.numel()
     z = torch.empty_like(mean)
     block, programs, warps = launch_shape(n)
-    partials = torch.zeros(programs, device=mean.device, dtype=_compute_dtype(mean))
+    # Every program writes its own partial sum, so the buffer needs no zeroing.
+    partials = torch.empty(programs if with_kl else 0, device=z.device, dtype=_compute_dtype(z))
     if n == 0:
         return z, partials
     launcher(_reparameterize_fwd_kernel)[(programs,)](
         mean,
         log_var,
         z,
-        partials,
+        partials if with_kl else z,
         n,
         seed_tensor if seed_tensor is not None else mean,
         seed_int,
@@ -240,9 +242,9 @@ def _launch_reparameterize_with_kl(
     offset: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     z, partials = _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, with_kl=True)
-    # The mean of nothing is NaN, as in torch.mean.
-    kl = partials.sum() * (-0.5 / mean.numel()) if mean.numel() else partials.sum() * torch.nan
-    return z, kl.to(mean.dtype)
+    if mean.numel() == 0:  # the mean of nothing is NaN, as in torch.mean
+        return z, torch.full((), torch.nan, dtype=mean.dtype, device=mean.device)
+    return z, (partials.sum() * (-0.5 / mean.numel())).to(mean.dtype)
 
 
 def _launch_bwd(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset):
@@ -261,7 +263,6 @@ def _launch_bwd(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset):
         grad_mean,
         grad_log_var,
         n,
-        1.0 / n,
         seed_tensor if seed_tensor is not None else mean,
         seed_int,
         offset,
