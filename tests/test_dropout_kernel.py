@@ -187,6 +187,19 @@ def test_gradcheck_float64_torch_path():
     assert torch.autograd.gradcheck(lambda t: dropout(t, 0.4, 9, 3), (x,))
 
 
+@pytest.mark.parametrize(
+    "op",
+    [
+        dropout_module._dropout_reference_op,
+        pytest.param(dropout_module._dropout_kernel_op, marks=pytest.mark.interpret),
+    ],
+)
+@pytest.mark.parametrize("seed", [torch.tensor(3), None])
+def test_registered_op_passes_opcheck(op, seed):
+    x = torch.randn(5, 7, requires_grad=True)
+    torch.library.opcheck(op, (x, seed, 5, 2**32 - 2, 2**31, 2.0))
+
+
 @pytest.mark.interpret
 @settings(max_examples=12, deadline=None)
 @given(
@@ -233,3 +246,21 @@ def test_cuda_kernel_indexes_past_two_to_the_31_elements():
     assert torch.equal(y[-8192:].cpu() != 0, expected)
     del x, y
     torch.cuda.empty_cache()
+
+
+@pytest.mark.gpu
+def test_compiled_cuda_dropout_matches_eager_with_no_graph_break():
+    x = torch.randn(300, 70, device="cuda", requires_grad=True)
+    seed = torch.tensor(4, device="cuda")
+    set_kernel_mode("triton")
+
+    def step(t, s):
+        return dropout(t * 2.0, 0.3, s).sum(dim=1)
+
+    compiled = torch.compile(step, fullgraph=True)
+    eager_out = step(x, seed)
+    (eager_grad,) = torch.autograd.grad(eager_out.sum(), x)
+    compiled_out = compiled(x, seed)
+    (compiled_grad,) = torch.autograd.grad(compiled_out.sum(), x)
+    torch.testing.assert_close(compiled_out, eager_out)
+    assert torch.equal(compiled_grad, eager_grad)

@@ -2,6 +2,7 @@
 Kolmogorov-Smirnov), gradients and KL against float64 references, interpreted Triton
 against the torch fallback, errors, gradcheck and a bounded shape fuzz."""
 
+import importlib
 import math
 
 import pytest
@@ -15,6 +16,8 @@ from tritonlayers.kernels import (
     reparameterize_with_kl,
     set_kernel_mode,
 )
+
+sampling_module = importlib.import_module("tritonlayers.kernels.sampling")
 
 
 def _twin_eps(seed, offset, n):
@@ -216,6 +219,30 @@ def test_inputs_on_different_devices_are_rejected():
         reparameterize(torch.zeros(3), torch.zeros(3, device="meta"), 0)
 
 
+def _pairs_with_args():
+    """(op, example args) for every registered op, reference and interpreted kernel."""
+    mean = torch.randn(5, 7, requires_grad=True)
+    log_var = torch.randn(5, 7, requires_grad=True)
+    seed = torch.tensor(3)
+    grad_z, grad_kl = torch.randn(5, 7), torch.tensor(0.5)
+    forward = (mean, log_var, seed, 0, 2**32 - 1)
+    backward = (mean.detach(), log_var.detach(), None, -7, 4)
+    cases = [
+        (sampling_module._REPARAMETERIZE_OPS, forward),
+        (sampling_module._WITH_KL_OPS, forward),
+        (sampling_module._LOG_VAR_GRAD_OPS, (grad_z, *backward)),
+        (sampling_module._WITH_KL_GRADS_OPS, (grad_z, grad_kl, *backward)),
+    ]
+    for (kernel_op, reference_op), args in cases:
+        yield pytest.param(reference_op, args, id=f"{reference_op._name}")
+        yield pytest.param(kernel_op, args, id=f"{kernel_op._name}", marks=pytest.mark.interpret)
+
+
+@pytest.mark.parametrize(("op", "args"), list(_pairs_with_args()))
+def test_registered_op_passes_opcheck(op, args):
+    torch.library.opcheck(op, args)
+
+
 @pytest.mark.interpret
 @settings(max_examples=10, deadline=None)
 @given(
@@ -248,3 +275,21 @@ def test_cuda_outputs_and_gradients_match_the_cpu_twin(dtype, tol):
     got = _run("triton", reparameterize_with_kl, cuda_mean, cuda_log_var, seed.cuda(), 2**32 - 3)
     for g, e in zip(got, expected):
         torch.testing.assert_close(g.cpu(), e, rtol=tol, atol=tol)
+
+
+@pytest.mark.gpu
+def test_compiled_cuda_sampling_matches_eager_with_no_graph_break():
+    mean = torch.randn(256, 33, device="cuda", requires_grad=True)
+    log_var = torch.randn(256, 33, device="cuda", requires_grad=True)
+    seed = torch.tensor(9, device="cuda")
+    set_kernel_mode("triton")
+
+    def step(m, lv, s):
+        z, kl = reparameterize_with_kl(m * 1.5, lv, s)
+        return (z**2).sum() + kl + reparameterize(m, lv, s, offset=10**6).sum()
+
+    compiled = torch.compile(step, fullgraph=True)
+    eager_grads = torch.autograd.grad(step(mean, log_var, seed), (mean, log_var))
+    compiled_grads = torch.autograd.grad(compiled(mean, log_var, seed), (mean, log_var))
+    for got, expected in zip(compiled_grads, eager_grads):
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
