@@ -250,3 +250,88 @@ def test_conv_transpose_is_the_gradient_of_conv():
     (ops.conv(x, kernel, 2, "same") * upstream).sum().backward()
     transposed = ops.conv_transpose(upstream, kernel, 2, "same")
     torch.testing.assert_close(transposed, x.grad)
+
+
+# ---- remaining numpy names, segments, windows, space/depth, adaptive pooling ------------------
+
+
+def test_nan_aware_arg_and_cumulative_ops_match_numpy():
+    finite = WITH_NAN[1:]  # numpy refuses all-NaN slices; row 0 of WITH_NAN has one
+    assert_matches(ops.nanargmax(finite, axis=2), np.nanargmax(finite, axis=2))
+    assert_matches(ops.nanargmin(finite, axis=1), np.nanargmin(finite, axis=1))
+    assert_matches(ops.nancumsum(WITH_NAN, axis=2), np.nancumsum(WITH_NAN, axis=2))
+    assert_matches(ops.nancumprod(WITH_NAN[0]), np.nancumprod(WITH_NAN[0]))
+
+
+def test_argpartition_places_the_kth_element():
+    order = ops.convert_to_numpy(ops.argpartition(X[0, 0], 2))
+    values = X[0, 0][order]
+    assert values[2] == np.sort(X[0, 0])[2]
+    assert (values[:2] <= values[2]).all() and (values[3:] >= values[2]).all()
+
+
+def test_geomspace_unravel_index_saturate_cast_cdist_match_numpy():
+    assert_matches(ops.geomspace(1.0, 1000.0, 4), np.geomspace(1, 1000, 4), atol=1e-3)
+    assert_matches(ops.geomspace(-1.0, -100.0, 3), np.geomspace(-1, -100, 3), atol=1e-4)
+    for result, expected in zip(
+        ops.unravel_index([5, 7], (2, 4)), np.unravel_index([5, 7], (2, 4))
+    ):
+        assert_matches(result, expected)
+    assert ops.saturate_cast([300.0, -5.0, 20.5], "uint8").tolist() == [255, 0, 20]
+    distances = np.sqrt(((X[0][:, None] - X[1][None]) ** 2).sum(-1))
+    assert_matches(ops.cdist(X[0], X[1]), distances, atol=1e-5)
+    assert_matches(ops.get_item(X, (1, slice(None), 2)), X[1, :, 2])
+
+
+def test_real_imag_conj_angle_of_complex_and_real_inputs():
+    z = np.array([1 + 2j, -3 - 1j], np.complex64)
+    assert_matches(ops.real(z), z.real)
+    assert_matches(ops.imag(z), z.imag)
+    assert_matches(ops.conj(z), np.conj(z))
+    assert_matches(ops.angle(X[0]), np.angle(X[0]))
+    assert_matches(ops.imag(X[0]), np.zeros_like(X[0]))
+    assert_matches(ops.i0(X[0]), np.i0(X[0]), atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["bartlett", "blackman", "hamming", "hanning"])
+def test_window_functions_match_numpy(name):
+    assert_matches(getattr(ops, name)(7), getattr(np, name)(7), atol=1e-6)
+
+
+def test_kaiser_window_matches_numpy():
+    assert_matches(ops.kaiser(7, 5.0), np.kaiser(7, 5.0), atol=1e-5)
+
+
+def test_segment_min_and_prod_fill_empty_segments():
+    ids = np.array([0, 0, 2, -1])
+    expected_min = np.stack([np.minimum(X[0, 0], X[0, 1]), np.full(5, np.inf), X[0, 2]])
+    assert_matches(ops.segment_min(X[0], ids, num_segments=3), expected_min)
+    expected_prod = np.stack([X[0, 0] * X[0, 1], np.ones(5), X[0, 2]])
+    assert_matches(ops.segment_prod(X[0], ids, num_segments=3), expected_prod)
+
+
+def test_depth_to_space_uses_keras_channel_orders_and_inverts():
+    image = np.arange(2 * 2 * 2 * 8, dtype=np.float32).reshape(2, 2, 2, 8)
+    last = ops.convert_to_numpy(ops.depth_to_space(image, 2))
+    # channels_last: tile (i, j) of output pixel (h, w) holds channel (i * 2 + j) * 2 + c
+    assert last[0, 1, 0, 1] == image[0, 0, 0, (1 * 2 + 0) * 2 + 1]
+    assert_matches(ops.space_to_depth(last, 2), image)
+    channels_first = np.moveaxis(image, -1, 1)
+    first = ops.convert_to_numpy(ops.depth_to_space(channels_first, 2, "channels_first"))
+    # channels_first: channel c * 4 + i * 2 + j (pixel shuffle)
+    assert first[0, 1, 1, 0] == channels_first[0, 1 * 4 + 1 * 2 + 0, 0, 0]
+    assert_matches(ops.space_to_depth(first, 2, "channels_first"), channels_first)
+
+
+def test_adaptive_pools_average_and_max_over_bins():
+    x = np.arange(10, dtype=np.float32).reshape(1, 10, 1)
+    assert ops.adaptive_average_pool(x, 3).reshape(-1).tolist() == [1.5, 4.5, 7.5]
+    assert ops.adaptive_max_pool(x, 3).reshape(-1).tolist() == [3.0, 6.0, 9.0]
+    assert tuple(ops.adaptive_average_pool(np.ones((2, 9, 7, 3)), (2, 4)).shape) == (2, 2, 4, 3)
+
+
+def test_switch_calls_the_indexed_branch_and_clips_the_index():
+    branches = [lambda v: v + 1, lambda v: v * 10]
+    assert ops.switch(1, branches, 3) == 30
+    assert ops.switch(7, branches, 3) == 30
+    assert ops.switch(-2, branches, 3) == 4

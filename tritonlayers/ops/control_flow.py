@@ -18,7 +18,7 @@ from ._utils import tensor
 
 Tensor = torch.Tensor
 
-__all__ = ["cond", "fori_loop", "map", "scan", "vectorized_map", "while_loop"]
+__all__ = ["cond", "fori_loop", "map", "scan", "switch", "vectorized_map", "while_loop"]
 
 
 def cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
@@ -30,6 +30,15 @@ def cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> 
     'yes'
     """
     return true_fn() if bool(pred) else false_fn()
+
+
+def switch(index: Any, branches: "list[Callable[..., Any]]", *operands: Any) -> Any:
+    """``branches[index](*operands)``, with ``index`` clipped to the valid range.
+
+    Example: ``keras.ops.switch(1, [lambda x: x + 1, lambda x: x * 10], 3)`` gives 30.
+    """
+    chosen = min(max(int(index), 0), len(branches) - 1)
+    return branches[chosen](*operands)
 
 
 def fori_loop(lower: int, upper: int, body_fun: Callable[[int, Any], Any], init_val: Any) -> Any:

@@ -23,6 +23,8 @@ __all__ = [
     "logsumexp",
     "rsqrt",
     "segment_max",
+    "segment_min",
+    "segment_prod",
     "segment_sum",
     "top_k",
 ]
@@ -128,6 +130,21 @@ def segment_sum(
     return out.index_add(0, ids, data)[:n]
 
 
+def _segment_reduce(data: Any, segment_ids: Any, num_segments, reduce: str, empty) -> Tensor:
+    data, ids, n = _segments(data, segment_ids, num_segments)
+    out = torch.full((n + 1, *data.shape[1:]), empty, dtype=data.dtype, device=data.device)
+    index = ids.reshape(-1, *([1] * (data.ndim - 1))).expand_as(data)
+    return out.scatter_reduce(0, index, data, reduce)[:n]
+
+
+def _lowest(data: Tensor) -> float:
+    return -torch.inf if data.is_floating_point() else torch.iinfo(data.dtype).min
+
+
+def _highest(data: Tensor) -> float:
+    return torch.inf if data.is_floating_point() else torch.iinfo(data.dtype).max
+
+
 def segment_max(
     data: Any, segment_ids: Any, num_segments: "int | None" = None, sorted: bool = False
 ) -> Tensor:
@@ -136,8 +153,26 @@ def segment_max(
 
     Example: ``keras.ops.segment_max([1.0, 5.0, 3.0], [0, 0, 1], num_segments=2)``
     """
-    data, ids, n = _segments(data, segment_ids, num_segments)
-    lowest = -torch.inf if data.is_floating_point() else torch.iinfo(data.dtype).min
-    out = torch.full((n + 1, *data.shape[1:]), lowest, dtype=data.dtype, device=data.device)
-    index = ids.reshape(-1, *([1] * (data.ndim - 1))).expand_as(data)
-    return out.scatter_reduce(0, index, data, "amax")[:n]
+    data = tensor(data)
+    return _segment_reduce(data, segment_ids, num_segments, "amax", _lowest(data))
+
+
+def segment_min(
+    data: Any, segment_ids: Any, num_segments: "int | None" = None, sorted: bool = False
+) -> Tensor:
+    """Minima per segment (empty segments are the dtype's highest value: inf for floats).
+
+    Example: ``keras.ops.segment_min([1.0, 5.0, 3.0], [0, 0, 1], num_segments=2)``
+    """
+    data = tensor(data)
+    return _segment_reduce(data, segment_ids, num_segments, "amin", _highest(data))
+
+
+def segment_prod(
+    data: Any, segment_ids: Any, num_segments: "int | None" = None, sorted: bool = False
+) -> Tensor:
+    """Products per segment (empty segments are 1).
+
+    Example: ``keras.ops.segment_prod([2.0, 5.0, 3.0], [0, 0, 1], num_segments=2)``
+    """
+    return _segment_reduce(data, segment_ids, num_segments, "prod", 1)

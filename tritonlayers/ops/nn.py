@@ -911,3 +911,76 @@ def psnr(x1: Any, x2: Any, max_val: float) -> Tensor:
         )
     mse = torch.mean((x1 - x2) ** 2)
     return 20.0 * torch.log10(torch.as_tensor(float(max_val))) - 10.0 * torch.log10(mse)
+
+
+def depth_to_space(x: Any, block_size: int, data_format: str = "channels_last") -> Tensor:
+    """Move channel blocks into ``block_size x block_size`` spatial tiles. As in Keras,
+    channels_last takes channel ``(i * b + j) * C + c`` for tile position ``(i, j)``
+    (TensorFlow's order) and channels_first channel ``c * b * b + i * b + j`` (pixel shuffle).
+
+    Example: ``keras.ops.depth_to_space(keras.ops.ones((1, 2, 2, 8)), 2)``
+    """
+    x, b = tensor(x), int(block_size)
+    depth = x.shape[1] if _data_format(data_format) == "channels_first" else x.shape[-1]
+    if x.ndim != 4 or depth % (b * b):
+        raise ValueError(
+            f"depth_to_space expects a 4-D input whose {depth} channels split into {b}x{b} "
+            f"blocks; received shape {tuple(x.shape)}."
+        )
+    if _data_format(data_format) == "channels_first":
+        return F.pixel_shuffle(x, b)
+    n, h, w, _ = x.shape
+    tiles = x.reshape(n, h, w, b, b, depth // (b * b)).permute(0, 1, 3, 2, 4, 5)
+    return tiles.reshape(n, h * b, w * b, depth // (b * b))
+
+
+def space_to_depth(x: Any, block_size: int, data_format: str = "channels_last") -> Tensor:
+    """The inverse of ``depth_to_space``: ``block_size x block_size`` tiles become channels.
+
+    Example: ``keras.ops.space_to_depth(keras.ops.ones((1, 4, 4, 2)), 2)``
+    """
+    x, b = tensor(x), int(block_size)
+    first = _data_format(data_format) == "channels_first"
+    h, w = (x.shape[2], x.shape[3]) if first else (x.shape[1], x.shape[2])
+    if x.ndim != 4 or h % b or w % b:
+        raise ValueError(
+            f"space_to_depth expects a 4-D input whose spatial size is a multiple of "
+            f"block_size {b}; received shape {tuple(x.shape)}."
+        )
+    if first:
+        return F.pixel_unshuffle(x, b)
+    n, _, _, c = x.shape
+    blocks = x.reshape(n, h // b, b, w // b, b, c).permute(0, 1, 3, 2, 4, 5)
+    return blocks.reshape(n, h // b, w // b, b * b * c)
+
+
+_ADAPTIVE_AVG = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}
+_ADAPTIVE_MAX = {1: F.adaptive_max_pool1d, 2: F.adaptive_max_pool2d, 3: F.adaptive_max_pool3d}
+
+
+def _adaptive_pool(table, name: str, inputs: Any, output_size: Any, data_format) -> Tensor:
+    inputs = floating(inputs)
+    rank = _spatial_rank(inputs, name)
+    data_format = _data_format(data_format)
+    pooled = table[rank](
+        _channels_first(inputs, data_format), _tuple(output_size, rank, "output_size")
+    )
+    return _restore_layout(pooled, data_format)
+
+
+def adaptive_average_pool(
+    inputs: Any, output_size: Any, data_format: "str | None" = None
+) -> Tensor:
+    """Average pooling into ``output_size`` bins per spatial axis (bins may overlap).
+
+    Example: ``keras.ops.adaptive_average_pool(keras.ops.ones((1, 10, 10, 3)), 4)``
+    """
+    return _adaptive_pool(_ADAPTIVE_AVG, "adaptive_average_pool", inputs, output_size, data_format)
+
+
+def adaptive_max_pool(inputs: Any, output_size: Any, data_format: "str | None" = None) -> Tensor:
+    """Max pooling into ``output_size`` bins per spatial axis (bins may overlap).
+
+    Example: ``keras.ops.adaptive_max_pool(keras.ops.ones((1, 10, 10, 3)), 4)``
+    """
+    return _adaptive_pool(_ADAPTIVE_MAX, "adaptive_max_pool", inputs, output_size, data_format)

@@ -1434,3 +1434,155 @@ def corrcoef(x: Any) -> Tensor:
     Example: ``keras.ops.corrcoef([[1.0, 2.0, 3.0], [2.0, 4.0, 7.0]])``
     """
     return torch.corrcoef(floating(x))
+
+
+def nanargmax(x: Any, axis: "int | None" = None, keepdims: bool = False) -> Tensor:
+    """``argmax`` ignoring NaN. Example: ``keras.ops.nanargmax([float("nan"), 1.0, 3.0])``."""
+    x = floating(x)
+    return argmax(torch.where(torch.isnan(x), -torch.inf, x), axis=axis, keepdims=keepdims)
+
+
+def nanargmin(x: Any, axis: "int | None" = None, keepdims: bool = False) -> Tensor:
+    """``argmin`` ignoring NaN. Example: ``keras.ops.nanargmin([float("nan"), 1.0, 3.0])``."""
+    x = floating(x)
+    return argmin(torch.where(torch.isnan(x), torch.inf, x), axis=axis, keepdims=keepdims)
+
+
+def nancumsum(x: Any, axis: "int | None" = None, dtype: Any = None) -> Tensor:
+    """``cumsum`` treating NaN as 0. Example: ``keras.ops.nancumsum([1.0, float("nan"), 2.0])``."""
+    x = tensor(x)
+    if x.is_floating_point():
+        x = torch.nan_to_num(x, nan=0.0, posinf=torch.inf, neginf=-torch.inf)
+    return cumsum(x, axis=axis, dtype=dtype)
+
+
+def nancumprod(x: Any, axis: "int | None" = None, dtype: Any = None) -> Tensor:
+    """``cumprod`` treating NaN as 1.
+
+    Example: ``keras.ops.nancumprod([2.0, float("nan"), 3.0])``
+    """
+    x = tensor(x)
+    if x.is_floating_point():
+        x = torch.where(torch.isnan(x), torch.ones_like(x), x)
+    return cumprod(x, axis=axis, dtype=dtype)
+
+
+def argpartition(x: Any, kth: int, axis: int = -1) -> Tensor:
+    """Indices that put the ``kth`` element in its sorted place, smaller ones before it and
+    larger ones after (this returns a full stable sort, one valid answer).
+
+    Example: ``keras.ops.argpartition([3.0, 1.0, 2.0], 1)``
+    """
+    return argsort(x, axis=axis)
+
+
+def geomspace(
+    start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0
+) -> Tensor:
+    """``num`` values evenly spaced on a log scale from ``start`` to ``stop`` (same sign).
+
+    Example: ``keras.ops.geomspace(1.0, 1000.0, 4)``
+    """
+    start, stop = floating(start), floating(stop)
+    sign = torch.sign(start)
+    exponents = linspace(
+        torch.log10(torch.abs(start)), torch.log10(torch.abs(stop)), num, endpoint, axis=axis
+    )
+    values = sign * torch.pow(10.0, exponents)
+    return values if dtype is None else values.to(to_torch_dtype(dtype))
+
+
+def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
+    """The coordinates in ``shape`` of flat ``indices``.
+
+    Example: ``keras.ops.unravel_index([5, 7], (2, 4))``
+    """
+    indices = tensor(indices).to(torch.int64)
+    coordinates = torch.unravel_index(indices, _shape_tuple(shape))
+    return tuple(c.to(torch.int32) for c in coordinates)
+
+
+def saturate_cast(x: Any, dtype: Any) -> Tensor:
+    """``x`` cast to ``dtype`` with values clipped to its range first.
+
+    Example: ``keras.ops.saturate_cast([300.0, -5.0], "uint8")``
+    """
+    x = tensor(x)
+    target = to_torch_dtype(dtype)
+    info = torch.finfo(target) if target.is_floating_point else torch.iinfo(target)
+    if not x.is_floating_point() and target.is_floating_point:
+        return x.to(target)
+    return torch.clamp(x, info.min, info.max).to(target)
+
+
+def get_item(x: Any, key: Any) -> Tensor:
+    """``x[key]``. Example: ``keras.ops.get_item(keras.ops.arange(5), 2)``."""
+    return tensor(x)[key]
+
+
+def cdist(x: Any, y: Any) -> Tensor:
+    """Euclidean distances between the rows of ``x`` and of ``y`` (batched over leading axes).
+
+    Example: ``keras.ops.cdist([[0.0, 0.0]], [[3.0, 4.0]])``
+    """
+    x, y = pair(floating(x), floating(y))
+    return torch.cdist(x, y)
+
+
+i0 = _unary_float(torch.i0, "i0")
+isreal = _unary(torch.isreal, "isreal")
+angle = _unary_float(torch.angle, "angle")
+
+
+def real(x: Any) -> Tensor:
+    """The real part (``x`` itself for real tensors). Example: ``keras.ops.real([1.0, 2.0])``."""
+    return torch.real(tensor(x))
+
+
+def imag(x: Any) -> Tensor:
+    """The imaginary part (zeros for real tensors). Example: ``keras.ops.imag([1.0, 2.0])``."""
+    x = tensor(x)
+    return torch.imag(x) if x.is_complex() else torch.zeros_like(x)
+
+
+def conj(x: Any) -> Tensor:
+    """The complex conjugate (``x`` itself for real tensors). Example: ``keras.ops.conj([1.0])``."""
+    x = tensor(x)
+    return torch.conj_physical(x) if x.is_complex() else x
+
+
+conjugate = conj
+
+
+def _window(torch_window, x: Any, **kwargs: Any) -> Tensor:
+    return torch_window(
+        int(x), periodic=False, dtype=_default_float(), device=config.device(), **kwargs
+    )
+
+
+def bartlett(x: Any) -> Tensor:
+    """The Bartlett (triangular) window of ``x`` points. Example: ``keras.ops.bartlett(5)``."""
+    return _window(torch.bartlett_window, x)
+
+
+def blackman(x: Any) -> Tensor:
+    """The Blackman window of ``x`` points. Example: ``keras.ops.blackman(5)``."""
+    return _window(torch.blackman_window, x)
+
+
+def hamming(x: Any) -> Tensor:
+    """The Hamming window of ``x`` points. Example: ``keras.ops.hamming(5)``."""
+    return _window(torch.hamming_window, x)
+
+
+def hanning(x: Any) -> Tensor:
+    """The Hann window of ``x`` points. Example: ``keras.ops.hanning(5)``."""
+    return _window(torch.hann_window, x)
+
+
+def kaiser(x: Any, beta: float) -> Tensor:
+    """The Kaiser window of ``x`` points with shape ``beta``.
+
+    Example: ``keras.ops.kaiser(5, 14.0)``
+    """
+    return _window(torch.kaiser_window, x, beta=float(beta))

@@ -26,7 +26,9 @@ from ..layers.symbolic import is_keras_tensor, symbolic_call
 from ..saving import serialization_lib
 
 # Ops that take Python callables: they cannot become graph nodes.
-_NOT_SYMBOLIC = frozenset({"cond", "fori_loop", "map", "scan", "vectorized_map", "while_loop"})
+_NOT_SYMBOLIC = frozenset(
+    {"cond", "fori_loop", "map", "scan", "switch", "vectorized_map", "while_loop"}
+)
 
 
 def _op(name: str):
