@@ -264,3 +264,11 @@ def test_compiled_cuda_dropout_matches_eager_with_no_graph_break():
     (compiled_grad,) = torch.autograd.grad(compiled_out.sum(), x)
     torch.testing.assert_close(compiled_out, eager_out)
     assert torch.equal(compiled_grad, eager_grad)
+
+
+@pytest.mark.gpu
+def test_cuda_seed_with_cpu_input_draws_the_mask_of_its_value():
+    x = torch.ones(4096)
+    set_kernel_mode("torch")
+    from_cuda_seed = dropout(x, 0.5, torch.tensor(2**40 + 5, device="cuda"))
+    assert torch.equal(from_cuda_seed, dropout(x, 0.5, 2**40 + 5))

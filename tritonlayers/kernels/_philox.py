@@ -63,7 +63,11 @@ def kernel_seed(seed: int | torch.Tensor, device: torch.device) -> tuple:
                 "A Philox seed must be an int or an integer tensor with one element; received "
                 f"a {seed.dtype} tensor of shape {tuple(seed.shape)}."
             )
-        return seed.reshape(()).to(device=device, dtype=torch.int64, non_blocking=True), 0
+        # A copy onto an accelerator is stream-ordered, so it need not block the host; a copy
+        # back to the CPU must finish before torch ops read it there.
+        to_accelerator = torch.device(device).type != "cpu"
+        seed = seed.reshape(()).to(device=device, dtype=torch.int64, non_blocking=to_accelerator)
+        return seed, 0
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"A Philox seed must be an int or an int64 tensor; received {seed!r}.")
     seed %= 2**64
