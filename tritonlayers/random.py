@@ -59,8 +59,9 @@ class SeedGenerator:
 
     Args:
         seed: the starting seed (an int); None draws one from torch's global generator.
-        name: the generator's name (unique by default: "seed_generator", "seed_generator_1",
-            ...); its state variable is "<name>_state".
+        name: the generator's name, "seed_generator" by default; its state variable is
+            "<name>_state". The default is fixed (not numbered) so that a rebuilt layer's
+            variable paths match a saved file; give two generators in one layer two names.
 
     Example:
     >>> import tritonlayers as keras
@@ -73,7 +74,6 @@ class SeedGenerator:
     """
 
     def __init__(self, seed: "int | None" = None, name: "str | None" = None, **kwargs: Any):
-        from .layers.naming import unique_name
         from .layers.variables import Variable
 
         if kwargs:
@@ -83,7 +83,7 @@ class SeedGenerator:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"Argument `seed` must be an integer. Received: seed={seed!r}")
         self._initial_seed = seed
-        self.name = name or unique_name("seed_generator")
+        self.name = name or "seed_generator"
         self.state = Variable(
             torch.tensor([seed % 2**63, 0], dtype=torch.int64),
             shape=(2,),
