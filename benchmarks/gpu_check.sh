@@ -42,7 +42,7 @@ print("python", platform.python_version(), "| torch", torch.__version__,
 record "versions" "${PIPESTATUS[0]}"
 
 # A test file that fails to import must not hide the other files' GPU tests.
-python3 -m pytest -m gpu tests/ -q -p no:cacheprovider --continue-on-collection-errors \
+python3 -m pytest -m gpu tests/ -q -p no:cacheprovider --continue-on-collection-errors --durations=15 \
   --junitxml="$OUT/gpu_tests.xml" 2>&1 |
   tee "$OUT/gpu_tests.log"
 record "pytest -m gpu tests/" "${PIPESTATUS[0]}"
