@@ -32,6 +32,7 @@ _NAMESPACES = (
     "random",
     "regularizers",
     "saving",
+    "utils",
 )
 _NAMES = {
     "Layer": "layers",

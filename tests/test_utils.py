@@ -1,0 +1,71 @@
+"""`keras.utils`: to_categorical, pad_sequences, set_random_seed, clear_session."""
+
+import numpy as np
+import pytest
+import torch
+
+import tritonlayers as keras
+
+
+def test_to_categorical_one_hot_encodes_numpy_labels_as_float32():
+    out = keras.utils.to_categorical(np.array([2, 0, 1]), num_classes=4)
+    np.testing.assert_array_equal(out, np.eye(4, dtype="float32")[[2, 0, 1]])
+    assert out.dtype == np.float32
+
+
+def test_to_categorical_drops_a_trailing_unit_axis_and_infers_classes():
+    assert keras.utils.to_categorical([[1], [2]]).shape == (2, 3)
+
+
+def test_to_categorical_keeps_torch_tensors_as_tensors():
+    out = keras.utils.to_categorical(torch.tensor([1, 0]), num_classes=2)
+    torch.testing.assert_close(out, torch.tensor([[0.0, 1.0], [1.0, 0.0]]))
+
+
+def test_to_categorical_rejects_labels_outside_num_classes():
+    with pytest.raises(ValueError, match=r"labels in \[0, 2\)"):
+        keras.utils.to_categorical([0, 3], num_classes=2)
+
+
+@pytest.mark.parametrize(
+    "padding, truncating, expected",
+    [
+        ("pre", "pre", [[2, 3, 4], [0, 0, 5]]),
+        ("post", "post", [[1, 2, 3], [5, 0, 0]]),
+    ],
+)
+def test_pad_sequences_pads_and_truncates_at_the_chosen_end(padding, truncating, expected):
+    out = keras.utils.pad_sequences(
+        [[1, 2, 3, 4], [5]], maxlen=3, padding=padding, truncating=truncating
+    )
+    assert out.tolist() == expected and out.dtype == np.int32
+
+
+def test_pad_sequences_defaults_to_the_longest_sequence():
+    assert keras.utils.pad_sequences([[1], [2, 3]], value=9).tolist() == [[9, 1], [2, 3]]
+
+
+def test_pad_sequences_rejects_an_unknown_side():
+    with pytest.raises(ValueError, match="`padding` must be"):
+        keras.utils.pad_sequences([[1]], padding="middle")
+
+
+def test_set_random_seed_makes_weight_initialization_repeatable():
+    keras.utils.set_random_seed(123)
+    first = keras.layers.Dense(3)
+    first.build((None, 4))
+    keras.utils.set_random_seed(123)
+    second = keras.layers.Dense(3)
+    second.build((None, 4))
+    np.testing.assert_array_equal(first.kernel.numpy(), second.kernel.numpy())
+
+
+def test_set_random_seed_rejects_non_integers():
+    with pytest.raises(ValueError, match="Expected `seed` argument to be an integer"):
+        keras.utils.set_random_seed(1.5)
+
+
+def test_clear_session_restarts_automatic_names():
+    keras.layers.Dense(1)
+    keras.utils.clear_session(free_memory=False)
+    assert keras.layers.Dense(1).name == "dense"

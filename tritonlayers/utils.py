@@ -1,0 +1,118 @@
+"""`keras.utils` helpers that ported programs call: one-hot labels, padding, seeding, session reset.
+
+Example:
+>>> import tritonlayers as keras
+>>> keras.utils.to_categorical([0, 2], num_classes=3).tolist()
+[[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+"""
+
+import gc
+import random
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from .layers.naming import clear_uids
+
+
+def to_categorical(x: Any, num_classes: "int | None" = None) -> Any:
+    """One-hot encode integer class labels (a trailing axis of size 1 is dropped first).
+
+    NumPy arrays and lists give a float32 NumPy array, torch tensors a float32 tensor on the
+    same device. `num_classes` defaults to `max(x) + 1`.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.utils.to_categorical([[1], [0]]).tolist()
+    [[0.0, 1.0], [1.0, 0.0]]
+    """
+    if isinstance(x, torch.Tensor):
+        labels = x.long()
+        if labels.ndim > 1 and labels.shape[-1] == 1:
+            labels = labels.squeeze(-1)
+        classes = int(labels.max()) + 1 if num_classes is None else num_classes
+        return torch.nn.functional.one_hot(labels, classes).float()
+    labels = np.asarray(x, dtype="int64")
+    if labels.ndim > 1 and labels.shape[-1] == 1:
+        labels = labels.reshape(labels.shape[:-1])
+    classes = int(labels.max()) + 1 if num_classes is None else num_classes
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(
+            f"`to_categorical` expects labels in [0, {classes}) for num_classes={classes}. "
+            f"Received labels from {labels.min()} to {labels.max()}."
+        )
+    return np.eye(classes, dtype="float32")[labels]
+
+
+def pad_sequences(
+    sequences: Sequence,
+    maxlen: "int | None" = None,
+    dtype: str = "int32",
+    padding: str = "pre",
+    truncating: str = "pre",
+    value: float = 0.0,
+) -> np.ndarray:
+    """Pad (or cut) a list of sequences to one length, as a `(len(sequences), maxlen)` array.
+
+    `padding`/`truncating` ("pre" or "post") say at which end values are added or removed;
+    `maxlen` defaults to the longest sequence.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.utils.pad_sequences([[1, 2, 3], [4]], maxlen=2, padding="post").tolist()
+    [[2, 3], [4, 0]]
+    """
+    for name, side in (("padding", padding), ("truncating", truncating)):
+        if side not in ("pre", "post"):
+            raise ValueError(f'`{name}` must be "pre" or "post". Received: {name}={side!r}')
+    rows = [list(s) for s in sequences]
+    length = max((len(r) for r in rows), default=0) if maxlen is None else maxlen
+    out = np.full((len(rows), length), value, dtype=dtype)
+    for i, row in enumerate(rows):
+        row = row[-length:] if truncating == "pre" else row[:length]
+        if not row or not length:
+            continue
+        if padding == "post":
+            out[i, : len(row)] = row
+        else:
+            out[i, -len(row) :] = row
+    return out
+
+
+def set_random_seed(seed: int) -> None:
+    """Seed Python's `random`, NumPy and torch (which also seeds unseeded tritonlayers draws).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.utils.set_random_seed(7)
+    >>> a = keras.random.normal((2,))
+    >>> keras.utils.set_random_seed(7)
+    >>> bool((a == keras.random.normal((2,))).all())
+    True
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ValueError(
+            "Expected `seed` argument to be an integer. "
+            f"Received: seed={seed} (of type {type(seed)})"
+        )
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def clear_session(free_memory: bool = True) -> None:
+    """Restart automatic layer names (`dense`, `dense_1`, ...) and free unused memory.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.utils.clear_session()
+    >>> keras.layers.Dense(2).name
+    'dense'
+    """
+    clear_uids()
+    if free_memory:
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
