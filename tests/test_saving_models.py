@@ -196,6 +196,11 @@ def test_save_model_requires_the_keras_extension(tmp_path):
         keras.saving.save_model(make_sequential(), tmp_path / "model.zip")
 
 
+def test_load_model_of_a_missing_file_is_keras_value_error(tmp_path):
+    with pytest.raises(ValueError, match=r"File not found: filepath=.*missing\.keras"):
+        keras.saving.load_model(tmp_path / "missing.keras")
+
+
 @pytest.mark.parametrize("kind", sorted(BUILDERS))
 def test_weights_file_loads_into_a_second_instance_built_in_the_same_process(tmp_path, kind):
     source, target = BUILDERS[kind](), BUILDERS[kind]()

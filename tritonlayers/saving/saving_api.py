@@ -106,6 +106,7 @@ def load_model(
             files you trust.
 
     Raises:
+        ValueError: the path does not name an existing `.keras` file (Keras's wording).
         ArchiveError: the file is malformed, hostile, or does not describe a loadable model.
 
     Example:
@@ -122,6 +123,11 @@ def load_model(
         raise ValueError(
             f"File format not supported: filepath={filepath}. tritonlayers loads `.keras` "
             "archives (weights alone: `model.load_weights`)."
+        )
+    if not os.path.isfile(filepath):
+        raise ValueError(
+            f"File not found: filepath={filepath}. Please ensure the file is an accessible "
+            "`.keras` zip file."
         )
     entries = read_archive(filepath, required=_REQUIRED, optional=_OPTIONAL)
     return model_from_entries(entries, filepath, custom_objects, compile, safe_mode)
