@@ -3,6 +3,10 @@ the documented counter layout, keep statistics, mask independence, the regenerat
 backward mask, edge rates, errors, gradcheck and a bounded shape fuzz."""
 
 import importlib
+import os
+import pathlib
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -272,3 +276,29 @@ def test_cuda_seed_with_cpu_input_draws_the_mask_of_its_value():
     set_kernel_mode("torch")
     from_cuda_seed = dropout(x, 0.5, torch.tensor(2**40 + 5, device="cuda"))
     assert torch.equal(from_cuda_seed, dropout(x, 0.5, 2**40 + 5))
+
+
+def test_ops_register_and_compile_outside_the_interpreter():
+    # Without TRITON_INTERPRET the kernel ops are triton_ops (the GPU configuration); on CPU
+    # tensors torch.compile must still trace the reference ops with no graph break.
+    script = """
+import torch
+from tritonlayers.kernels import dropout, reparameterize_with_kl
+
+def step(x, seed):
+    z, kl = reparameterize_with_kl(x, x * 0.1, seed)
+    return dropout(z, 0.5, seed, offset=64).sum() + kl
+
+x, seed = torch.randn(4, 8), torch.tensor(5)
+torch.testing.assert_close(torch.compile(step, fullgraph=True)(x, seed), step(x, seed))
+"""
+    env = {**os.environ, "TRITON_INTERPRET": "0", "TRITONLAYERS_KERNELS": "auto"}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        cwd=pathlib.Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
