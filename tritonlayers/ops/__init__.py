@@ -3,7 +3,9 @@
 
 Inputs may be torch tensors, numpy arrays, lists or numbers; results are torch tensors
 (new ones on ``config.device()``). Axes are ``axis=`` (int, tuple or None) with
-``keepdims=``.
+``keepdims=``. Called on the symbolic tensors of the functional API, an op becomes a node
+of the graph (``ops/symbolic.py``). Modules: ``core`` (conversion, dtypes, slicing,
+scatter), ``numpy``, ``math``, ``linalg``, ``nn``, ``control_flow``.
 
 Example:
 >>> import numpy as np
