@@ -149,6 +149,16 @@ def test_gradients_and_kl_match_the_float64_reference(mode):
     torch.testing.assert_close(grad_log_var.double(), lv64.grad, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("mode", ["torch", pytest.param("triton", marks=pytest.mark.interpret)])
+def test_kl_alone_backpropagates_its_closed_form_gradient(mode):
+    set_kernel_mode(mode)
+    mean, log_var = _inputs((3, 4))
+    _, kl = reparameterize_with_kl(mean, log_var, 1)
+    kl.backward()
+    torch.testing.assert_close(mean.grad, mean.detach() / 12)
+    torch.testing.assert_close(log_var.grad, -0.5 * (1 - log_var.detach().exp()) / 12)
+
+
 def test_with_kl_draws_the_same_z_as_reparameterize():
     mean, log_var = _inputs((8, 9))
     z, _ = reparameterize_with_kl(mean, log_var, 3, 100)
