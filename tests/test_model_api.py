@@ -131,3 +131,16 @@ def test_functional_model_saves_and_loads(tmp_path):
     np.testing.assert_array_equal(
         restored.predict(probe, verbose=0), model.predict(probe, verbose=0)
     )
+
+
+def test_model_from_config_rebuilds_a_functional_graph_or_a_subclass():
+    x = keras.Input(shape=(2,))
+    functional = keras.Model(x, keras.layers.Dense(1)(x))
+    assert type(keras.Model.from_config(functional.get_config())) is Functional
+
+    class Sized(keras.Model):
+        def __init__(self, units=3, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+
+    assert Sized.from_config({"units": 5, "name": "s"}).units == 5

@@ -122,6 +122,28 @@ class Model(Trainer, Layer):
             layer_range=layer_range,
         )
 
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: "dict | None" = None) -> "Model":
+        """Rebuild a model from `get_config()`: a functional graph when the config describes
+        one (`layers`, `input_layers`, `output_layers`), else `cls(**config)`.
+
+        Example:
+        >>> import tritonlayers as keras
+        >>> x = keras.Input(shape=(2,))
+        >>> model = keras.Model(x, keras.layers.Dense(1)(x))
+        >>> type(keras.Model.from_config(model.get_config())).__name__
+        'Functional'
+        """
+        from ..saving import custom_object_scope
+
+        with custom_object_scope(custom_objects or {}):
+            if {"layers", "input_layers", "output_layers"} <= set(config):
+                from .functional import Functional
+
+                functional_cls = cls if issubclass(cls, Functional) else Functional
+                return functional_cls.from_config(config)
+            return super().from_config(config)
+
     # ------------------------------------------------------------------ compile config
 
     def get_compile_config(self) -> "dict | None":
