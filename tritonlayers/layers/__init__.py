@@ -50,6 +50,7 @@ from .pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from .preprocessing import Normalization, Rescaling
 from .recurrent import GRU, LSTM, RNN, Bidirectional, SimpleRNN
 from .regularization import (
     ActivityRegularization,
@@ -117,9 +118,11 @@ __all__ += [
     "Maximum",
     "Minimum",
     "Multiply",
+    "Normalization",
     "Permute",
     "ReLU",
     "RepeatVector",
+    "Rescaling",
     "Reshape",
     "Sampling",
     "SeparableConv2D",
@@ -141,3 +144,13 @@ __all__ += [
     "multiply",
     "subtract",
 ]
+
+
+def __getattr__(name):
+    # `keras.layers.Input` is the functional `Input`, which lives with `Model` (imported on
+    # first use: `models` imports `layers`).
+    if name == "Input":
+        from ..models import Input
+
+        return Input
+    raise AttributeError(f"module 'tritonlayers.layers' has no attribute {name!r}")
