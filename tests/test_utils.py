@@ -1,8 +1,10 @@
-"""`keras.utils`: to_categorical, pad_sequences, set_random_seed, clear_session."""
+"""`keras.utils` (to_categorical, pad_sequences, normalize, seeding, clear_session, aliases),
+`keras.backend` and the top-level base classes."""
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 import tritonlayers as keras
 
@@ -69,3 +71,33 @@ def test_clear_session_restarts_automatic_names():
     keras.layers.Dense(1)
     keras.utils.clear_session(free_memory=False)
     assert keras.layers.Dense(1).name == "dense"
+
+
+def test_normalize_divides_by_the_l2_norm_and_keeps_zero_rows():
+    out = keras.utils.normalize(np.array([[3, 4], [0, 0]]))
+    np.testing.assert_allclose(out, [[0.6, 0.8], [0.0, 0.0]])
+
+
+def test_normalize_of_a_tensor_matches_torch_normalize():
+    x = torch.randn(3, 4)
+    torch.testing.assert_close(keras.utils.normalize(x, axis=0), F.normalize(x, dim=0))
+
+
+def test_utils_re_exports_the_saving_registry_and_progbar():
+    assert keras.utils.register_keras_serializable is keras.saving.register_keras_serializable
+    assert keras.utils.custom_object_scope is keras.saving.custom_object_scope
+    assert keras.utils.Progbar is keras.callbacks.Progbar
+
+
+def test_backend_namespace_answers_as_keras_backend_does():
+    assert keras.backend.backend() == "torch"
+    assert keras.backend.floatx() == keras.config.floatx()
+    keras.layers.Dense(1)
+    keras.backend.clear_session()
+    assert keras.layers.Dense(1).name == "dense"
+
+
+def test_base_classes_are_reachable_from_the_top_level_as_in_keras():
+    assert keras.Loss is keras.losses.Loss and keras.Metric is keras.metrics.Metric
+    assert keras.Optimizer is keras.optimizers.Optimizer
+    assert keras.InputSpec is keras.layers.InputSpec

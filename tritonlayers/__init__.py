@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 
 _NAMESPACES = (
     "activations",
+    "backend",
     "callbacks",
     "config",
     "constraints",
@@ -35,6 +36,14 @@ _NAMESPACES = (
     "utils",
 )
 _NAMES = {
+    "Constraint": "constraints",
+    "DTypePolicy": "dtype_policies",
+    "Initializer": "initializers",
+    "InputSpec": "layers",
+    "Loss": "losses",
+    "Metric": "metrics",
+    "Optimizer": "optimizers",
+    "Regularizer": "regularizers",
     "Layer": "layers",
     "Variable": "layers",
     "Input": "models",

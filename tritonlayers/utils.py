@@ -1,4 +1,5 @@
-"""`keras.utils` helpers that ported programs call: one-hot labels, padding, seeding, session reset.
+"""`keras.utils` helpers that ported programs call: one-hot labels, padding, normalizing,
+seeding, session reset; plus Keras's aliases of the saving registry and `Progbar`.
 
 Example:
 >>> import tritonlayers as keras
@@ -14,7 +15,33 @@ from typing import Any
 import numpy as np
 import torch
 
+from .callbacks import Progbar
 from .layers.naming import clear_uids
+from .saving import (
+    custom_object_scope,
+    deserialize_keras_object,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+    serialize_keras_object,
+)
+
+__all__ = [
+    "Progbar",
+    "clear_session",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
+    "normalize",
+    "pad_sequences",
+    "register_keras_serializable",
+    "serialize_keras_object",
+    "set_random_seed",
+    "to_categorical",
+]
 
 
 def to_categorical(x: Any, num_classes: "int | None" = None) -> Any:
@@ -79,6 +106,25 @@ def pad_sequences(
         else:
             out[i, -len(row) :] = row
     return out
+
+
+def normalize(x: Any, axis: int = -1, order: int = 2) -> Any:
+    """`x` divided by its `order`-norm along `axis` (zero vectors stay zero).
+
+    NumPy in, NumPy out; a tensor gives a tensor.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.utils.normalize([[3.0, 4.0]]).tolist()
+    [[0.6, 0.8]]
+    """
+    if isinstance(x, torch.Tensor):
+        return torch.nn.functional.normalize(x, p=order, dim=axis)
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype("float32")
+    norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
+    return x / np.where(norm == 0, 1, norm)
 
 
 def set_random_seed(seed: int) -> None:
