@@ -2,9 +2,10 @@
 # One command for the GPU machine: versions, every team's `gpu` tests, the kernel benchmarks,
 # and a markdown summary. Usage: benchmarks/gpu_check.sh OUT_DIR
 #
-# Writes into OUT_DIR: versions.txt, gpu_tests.xml (JUnit) and gpu_tests.log, bench.json
-# (pytest-benchmark) and bench.log, RESULTS.md (the table, then the exit status of each step)
-# and dispatch_table.json (proposed fused_linear dispatch entries). A failing step does not
+# Writes four files into OUT_DIR (a lent GPU machine hands back at most eight): gpu_check.log
+# (all output: versions, GPU tests, benchmarks), bench.json (every benchmark, pytest-benchmark
+# format), RESULTS.md (the table, then the exit status of each step) and dispatch_table.json
+# (proposed fused_linear dispatch entries). A failing step does not
 # stop the later ones; the script exits non-zero when any step failed.
 set -uo pipefail
 
@@ -38,25 +39,47 @@ print("python", platform.python_version(), "| torch", torch.__version__,
       "| triton", triton.__version__, "| CUDA", torch.version.cuda)'
   nvidia-smi -L
   date -u
-} 2>&1 | tee "$OUT/versions.txt"
+} 2>&1 | tee -a "$OUT/gpu_check.log"
 record "versions" "${PIPESTATUS[0]}"
 
+# Each step has a time limit (seconds, overridable) so that one slow step cannot take the
+# others' share of a short GPU lease.
+bounded() {
+  local limit=$1
+  shift
+  timeout -s INT -k 15 "$limit" "$@"
+}
+
 # A test file that fails to import must not hide the other files' GPU tests.
-python3 -m pytest -m gpu tests/ -q -p no:cacheprovider --continue-on-collection-errors --durations=15 \
-  --junitxml="$OUT/gpu_tests.xml" 2>&1 |
-  tee "$OUT/gpu_tests.log"
+bounded "${GPU_TESTS_LIMIT:-120}" python3 -m pytest -m gpu tests/ -q -p no:cacheprovider \
+  --continue-on-collection-errors --durations=15 2>&1 | tee -a "$OUT/gpu_check.log"
 record "pytest -m gpu tests/" "${PIPESTATUS[0]}"
 
-python3 -m pytest benchmarks/ --benchmark-only -q -p no:cacheprovider --continue-on-collection-errors \
-  --benchmark-json="$OUT/bench.json" 2>&1 | tee "$OUT/bench.log"
-record "pytest benchmarks/ --benchmark-only" "${PIPESTATUS[0]}"
+# One pytest run per benchmark group, each writing its own JSON: pytest-benchmark writes no
+# JSON at all for a run that is interrupted, so a group that overruns loses only itself.
+parts="$(mktemp -d)"
+bench_group() {  # bench_group NAME LIMIT PYTEST_ARGS...
+  local name=$1 limit=$2
+  shift 2
+  bounded "$limit" python3 -m pytest "$@" --benchmark-only -q -s -p no:cacheprovider \
+    --benchmark-json="$parts/$name.json" 2>&1 | tee -a "$OUT/gpu_check.log"
+  record "benchmark $name" "${PIPESTATUS[0]}"
+}
+bench_group fused_linear "${LINEAR_BENCH_LIMIT:-80}" benchmarks/test_kernels.py -k "fused_linear or memcpy"
+bench_group dropout "${DROPOUT_BENCH_LIMIT:-35}" benchmarks/test_kernels.py -k dropout
+bench_group reparameterize "${SAMPLING_BENCH_LIMIT:-35}" benchmarks/test_kernels.py -k reparameterize
+bench_group vae_training "${VAE_BENCH_LIMIT:-90}" benchmarks/test_vae_training.py
 
-if [ -s "$OUT/bench.json" ]; then
-  python3 benchmarks/summarize.py "$OUT/bench.json" "$OUT/RESULTS.md"
+jsons=()
+for f in "$parts"/*.json; do
+  [ -s "$f" ] && jsons+=("$f")
+done
+if [ "${#jsons[@]}" -gt 0 ]; then
+  python3 benchmarks/summarize.py "$OUT/RESULTS.md" "${jsons[@]}" --joined-json "$OUT/bench.json"
   record "benchmarks/summarize.py" "$?"
 else
-  echo "# Kernel benchmarks"$'\n\n'"No bench.json was written; see bench.log." >"$OUT/RESULTS.md"
-  record "benchmarks/summarize.py (no bench.json)" 1
+  echo "# Kernel benchmarks"$'\n\n'"No benchmark JSON was written; see gpu_check.log." >"$OUT/RESULTS.md"
+  record "benchmarks/summarize.py (no benchmark JSON)" 1
 fi
 
 failed=0

@@ -1,6 +1,9 @@
 """Turn a pytest-benchmark JSON file from ``test_kernels.py`` into a markdown report.
 
-Usage: ``python benchmarks/summarize.py BENCH_JSON RESULTS_MD``
+Usage: ``python benchmarks/summarize.py RESULTS_MD BENCH_JSON [BENCH_JSON ...]``
+
+Several JSON files (one per benchmark run) are read as one: their benchmarks are joined and
+the machine information is taken from the first.
 
 The report gives the card, library versions and date; the device copy bandwidth; one row per
 (op, pass, shape, dtype) with the median time of one step for tritonlayers, torch eager and
@@ -198,12 +201,21 @@ def report(data: dict) -> tuple[str, dict]:
     return "\n".join(lines), proposal
 
 
+def _joined(runs: list[dict]) -> dict:
+    """One pytest-benchmark document from several runs: the first run's machine and date."""
+    return {**runs[0], "benchmarks": [bench for run in runs for bench in run.get("benchmarks", [])]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("bench_json", type=Path)
     parser.add_argument("results_md", type=Path)
+    parser.add_argument("bench_json", type=Path, nargs="+")
+    parser.add_argument("--joined-json", type=Path, help="also write the joined runs here")
     args = parser.parse_args()
-    markdown, proposal = report(json.loads(args.bench_json.read_text()))
+    data = _joined([json.loads(path.read_text()) for path in args.bench_json])
+    if args.joined_json:
+        args.joined_json.write_text(json.dumps(data, indent=1))
+    markdown, proposal = report(data)
     args.results_md.write_text(markdown)
     table = args.results_md.parent / "dispatch_table.json"
     table.write_text(json.dumps(proposal, indent=2) + "\n")

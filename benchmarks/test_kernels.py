@@ -12,7 +12,7 @@ The three impls of one case run one after another (impl is the fastest-varying p
 so that drifts in machine load or clock speed hit them alike.
 
 Run: ``pytest benchmarks/test_kernels.py --benchmark-only`` (add ``--benchmark-json=F``
-and ``python benchmarks/summarize.py F RESULTS.md`` for the table).
+and ``python benchmarks/summarize.py RESULTS.md F`` for the table).
 """
 
 import functools
