@@ -354,7 +354,7 @@ def test_torch_custom_training_loop_matches_torch_sgd_with_momentum():
         torch_optimizer.zero_grad()
         ref_loss.backward()
         torch_optimizer.step()
-        expected.append(float(ref_loss))
+        expected.append(float(ref_loss.detach()))
     np.testing.assert_allclose(losses, expected, rtol=1e-5)
     assert int(optimizer.iterations) == 3
     predicted = model(x).argmax(-1)
