@@ -1,5 +1,5 @@
 """`keras.utils` (to_categorical, pad_sequences, normalize, seeding, clear_session, aliases),
-`keras.backend` and the top-level base classes."""
+`keras.backend`, `keras.mixed_precision` and the top-level base classes."""
 
 import numpy as np
 import pytest
@@ -101,3 +101,14 @@ def test_base_classes_are_reachable_from_the_top_level_as_in_keras():
     assert keras.Loss is keras.losses.Loss and keras.Metric is keras.metrics.Metric
     assert keras.Optimizer is keras.optimizers.Optimizer
     assert keras.InputSpec is keras.layers.InputSpec
+
+
+def test_mixed_precision_global_policy_sets_layer_compute_dtype():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        layer = keras.layers.Dense(2)
+        out = layer(torch.ones(1, 3))
+        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+        assert (out.dtype, layer.kernel.dtype) == (torch.bfloat16, torch.float32)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -27,6 +27,7 @@ _NAMESPACES = (
     "layers",
     "losses",
     "metrics",
+    "mixed_precision",
     "models",
     "ops",
     "optimizers",
