@@ -9,13 +9,13 @@ Example:
 >>> class TwoLayers(keras.Model):
 ...     def __init__(self, **kwargs):
 ...         super().__init__(**kwargs)
-...         self.hidden = keras.layers.Dense(4, activation="relu")
-...         self.out = keras.layers.Dense(1)
+...         self.hidden = keras.layers.Dense(4, activation="relu", name="hidden")
+...         self.out = keras.layers.Dense(1, name="out")
 ...     def call(self, inputs):
 ...         return self.out(self.hidden(inputs))
 >>> model = TwoLayers()
->>> tuple(model(keras.ops.ones((2, 3))).shape), [layer.name for layer in model.layers][:1]
-((2, 1), ['dense'])
+>>> tuple(model(keras.ops.ones((2, 3))).shape), [layer.name for layer in model.layers]
+((2, 1), ['hidden', 'out'])
 """
 
 import json

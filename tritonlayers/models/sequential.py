@@ -7,9 +7,10 @@ then run the layers one after the other on real tensors.
 
 Example:
 >>> import tritonlayers as keras
->>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(1)])
->>> model.built, [layer.name for layer in model.layers]
-(True, ['dense', 'dense_1'])
+>>> hidden, head = keras.layers.Dense(4, name="hidden"), keras.layers.Dense(1, name="head")
+>>> model = keras.Sequential([keras.Input((3,)), hidden, head])
+>>> model.built, [layer.name for layer in model.layers], model.output_shape
+(True, ['hidden', 'head'], (None, 1))
 """
 
 from typing import Any
