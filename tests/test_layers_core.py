@@ -109,6 +109,16 @@ def test_dense_triton_mode_in_interpreter_gradients_equal_torch_mode():
         torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
 
 
+def test_dense_promotes_integer_inputs_to_float():
+    layer = layers.Dense(2)
+    out = layer(np.array([[1, 2, 3]]))
+    expected = (
+        torch.tensor([[1.0, 2.0, 3.0]]) @ layer.kernel.detach().cpu() + layer.bias.detach().cpu()
+    )
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out.cpu(), expected)
+
+
 def test_embedding_matches_torch_embedding_lookup():
     layer = layers.Embedding(10, 4)
     ids = torch.tensor([[1, 9, 0], [3, 3, 2]])

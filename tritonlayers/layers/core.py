@@ -110,6 +110,8 @@ class Dense(Layer):
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
 
     def call(self, inputs):
+        if not inputs.is_floating_point():  # integer features promote, as in Keras's matmul
+            inputs = inputs.to(self.kernel.dtype)
         if self._fused:
             return kernels.fused_linear(inputs, self.kernel, self.bias, self._fused_activation)
         return self.activation(kernels.fused_linear(inputs, self.kernel, self.bias))
