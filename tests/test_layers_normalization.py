@@ -58,6 +58,16 @@ def test_batch_norm_inference_uses_moving_stats_and_leaves_them_alone():
         torch.testing.assert_close(now.detach(), then)
 
 
+@pytest.mark.parametrize(
+    "layer", [layers.BatchNormalization, layers.LayerNormalization, layers.UnitNormalization]
+)
+def test_normalization_of_integer_inputs_computes_in_float32(layer):
+    pixels = torch.arange(24, dtype=torch.uint8).reshape(2, 3, 4)
+    out = layer()(pixels)
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, layer()(pixels.float()))
+
+
 def test_batch_norm_moving_stats_are_non_trainable_weights():
     layer = layers.BatchNormalization()
     layer(torch.zeros(2, 3))

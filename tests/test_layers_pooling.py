@@ -47,6 +47,12 @@ def test_average_pooling1d_matches_torch():
     torch.testing.assert_close(out, F.avg_pool1d(x.transpose(1, 2), 3).transpose(1, 2))
 
 
+def test_global_average_pooling_of_integer_images_is_a_float_mean():
+    images = torch.arange(16, dtype=torch.uint8).reshape(1, 2, 2, 4)
+    out = layers.GlobalAveragePooling2D()(images)
+    torch.testing.assert_close(out, images.float().mean(dim=(1, 2)))
+
+
 def test_global_average_pooling1d_mask_excludes_masked_steps():
     x = torch.randn(2, 5, 3)
     mask = torch.tensor([[True, True, False, True, False], [True, False, False, False, False]])

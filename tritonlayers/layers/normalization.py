@@ -7,6 +7,7 @@ Statistics are computed in float32 when the inputs are float16/bfloat16, as in K
 import torch
 
 from .. import constraints, initializers, regularizers
+from ..dtype_policies import to_torch_dtype
 from .input_spec import InputSpec
 from .layer import Layer
 
@@ -14,7 +15,12 @@ _HALF_TYPES = (torch.float16, torch.bfloat16)
 
 
 def _float32_at_least(x: torch.Tensor) -> torch.Tensor:
-    return x.float() if x.dtype in _HALF_TYPES else x
+    return x.float() if x.dtype in _HALF_TYPES or not x.is_floating_point() else x
+
+
+def _output_dtype(layer: Layer, inputs: torch.Tensor) -> torch.dtype:
+    """The input's float dtype; integer inputs (e.g. uint8 images) give the compute dtype."""
+    return inputs.dtype if inputs.is_floating_point() else to_torch_dtype(layer.compute_dtype)
 
 
 def _broadcast_shape(ndim: int, axes: "tuple[int, ...]", shape) -> list:
@@ -240,7 +246,7 @@ class BatchNormalization(_AffineNormalization):
         else:
             mean, variance = self.moving_mean, self.moving_variance
         normalized = (x - mean.reshape(shape)) * torch.rsqrt(variance.reshape(shape) + self.epsilon)
-        return self._affine(normalized, shape, gamma, beta).to(inputs.dtype)
+        return self._affine(normalized, shape, gamma, beta).to(_output_dtype(self, inputs))
 
     def _renormalize(self, mean, variance) -> tuple:
         """Batch renormalization: the (gamma, beta) that apply the corrections
@@ -329,7 +335,9 @@ class LayerNormalization(_AffineNormalization):
         variance, mean = torch.var_mean(x, dim=axes, correction=0, keepdim=True)
         centered = x if self.rms_scaling else x - mean
         normalized = centered * torch.rsqrt(variance + self.epsilon)
-        return self._affine(normalized, _broadcast_shape(x.ndim, axes, x.shape)).to(inputs.dtype)
+        return self._affine(normalized, _broadcast_shape(x.ndim, axes, x.shape)).to(
+            _output_dtype(self, inputs)
+        )
 
     def get_config(self):
         return {**super().get_config(), "rms_scaling": self.rms_scaling}
@@ -386,7 +394,9 @@ class GroupNormalization(_AffineNormalization):
             channels_last.shape
         )
         normalized = torch.movedim(normalized, -1, axis)
-        return self._affine(normalized, _broadcast_shape(x.ndim, (axis,), x.shape)).to(inputs.dtype)
+        return self._affine(normalized, _broadcast_shape(x.ndim, (axis,), x.shape)).to(
+            _output_dtype(self, inputs)
+        )
 
     def get_config(self):
         return {**super().get_config(), "groups": self.groups}
@@ -410,7 +420,7 @@ class UnitNormalization(Layer):
         axes = tuple(self.axis) if isinstance(self.axis, list) else (self.axis,)
         x = _float32_at_least(inputs)
         inv_norm = torch.rsqrt(torch.sum(x.square(), dim=axes, keepdim=True)).clamp(max=1e12)
-        return (x * inv_norm).to(inputs.dtype)
+        return (x * inv_norm).to(_output_dtype(self, inputs))
 
     def compute_output_shape(self, input_shape):
         return input_shape

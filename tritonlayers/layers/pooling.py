@@ -9,6 +9,7 @@ backend pads unevenly by repeating edge values, which averages them in).
 import torch
 import torch.nn.functional as F
 
+from ..dtype_policies import to_torch_dtype
 from ._arguments import (
     conv_output_length,
     from_channels_first,
@@ -158,6 +159,8 @@ class _GlobalPooling(Layer):
     def call(self, inputs):
         if self.mode == "max":
             return torch.amax(inputs, dim=self._spatial_axes, keepdim=self.keepdims)
+        if not inputs.is_floating_point():  # integer inputs average in the compute dtype
+            inputs = inputs.to(to_torch_dtype(self.compute_dtype))
         return torch.mean(inputs, dim=self._spatial_axes, keepdim=self.keepdims)
 
     def compute_mask(self, inputs, mask=None):
