@@ -218,6 +218,17 @@ def test_model_checkpoint_save_best_only_saves_on_improvement_only(tmp_path):
         assert json.load(f)["w"] == [3.0, 3.0]
 
 
+def test_model_checkpoint_verbose_messages_match_keras(tmp_path, capsys):
+    path = str(tmp_path / "best.keras")
+    checkpoint = callbacks.ModelCheckpoint(path, save_best_only=True, verbose=1)
+    run_fit(FakeModel(), [checkpoint], [{"val_loss": 0.5}, {"val_loss": 0.7}])
+    assert capsys.readouterr().out.split("\n\n") == [
+        f"\nEpoch 1: val_loss improved from None to 0.50000, saving model to {path}",
+        f"Epoch 1: finished saving model to {path}",
+        "Epoch 2: val_loss did not improve from 0.50000\n",
+    ]
+
+
 def test_model_checkpoint_saves_every_n_batches(tmp_path):
     model = FakeModel()
     checkpoint = callbacks.ModelCheckpoint(str(tmp_path / "m.keras"), save_freq=3)

@@ -84,16 +84,14 @@ class ModelCheckpoint(MonitorCallback):
                     stacklevel=2,
                 )
                 return
+            best = "None" if self.best is None else f"{self.best:.5f}"
             if not self._is_improvement(current, self.best):
                 if self.verbose > 0:
-                    print(
-                        f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}"
-                    )
+                    print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
                 return
             if self.verbose > 0:
-                previous = "inf" if self.best is None else f"{self.best:.5f}"
                 print(
-                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {previous} to "
+                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
                     f"{current:.5f}, saving model to {filepath}"
                 )
             self.best = current
@@ -106,6 +104,8 @@ class ModelCheckpoint(MonitorCallback):
             self.model.save_weights(filepath, overwrite=True)
         else:
             self.model.save(filepath, overwrite=True)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
 
     def _get_file_path(self, epoch: int, batch: int | None, logs: dict) -> str:
         fields = {**logs, "epoch": epoch + 1}
