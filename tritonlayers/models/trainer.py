@@ -91,22 +91,22 @@ def _to_numpy(structure: Any) -> Any:
 
 
 def _floats(logs: dict) -> dict:
-    """Logs of device scalars as Python floats, read back in one transfer."""
-    if not logs:
-        return {}
-    values = (
-        torch.stack(
-            [
-                torch.as_tensor(v, dtype=torch.float32).reshape(()).cpu()
-                if not isinstance(v, torch.Tensor)
-                else v.detach().float().reshape(())
-                for v in logs.values()
-            ]
-        )
-        .cpu()
-        .tolist()
-    )
-    return dict(zip(logs, values))
+    """Logs as Python numbers: device scalars are read back together in one transfer;
+    a non-scalar metric result becomes a list."""
+    scalars = {
+        k: v.detach().float().reshape(())
+        for k, v in logs.items()
+        if isinstance(v, torch.Tensor) and v.numel() == 1
+    }
+    out = {}
+    if scalars:
+        device = next(iter(scalars.values())).device
+        values = torch.stack([v.to(device) for v in scalars.values()]).tolist()
+        out.update(zip(scalars, values))
+    for key, value in logs.items():
+        if key not in out:
+            out[key] = value.tolist() if isinstance(value, torch.Tensor) else float(value)
+    return {key: out[key] for key in logs}
 
 
 class Trainer:
