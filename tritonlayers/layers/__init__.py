@@ -14,6 +14,7 @@ __all__ = ["InputSpec", "Layer", "Variable"]
 
 # Built-in layers (LAYERS).
 from .activation_layers import ELU, Activation, LeakyReLU, ReLU, Softmax
+from .attention import MultiHeadAttention
 from .convolutional import Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
 from .core import Dense, Embedding, Identity, InputLayer, Lambda, Masking
 from .merging import (
@@ -117,6 +118,7 @@ __all__ += [
     "MaxPooling2D",
     "Maximum",
     "Minimum",
+    "MultiHeadAttention",
     "Multiply",
     "Normalization",
     "Permute",
