@@ -73,6 +73,7 @@ from .reshaping import (
 )
 from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from .sampling import Sampling
+from .time_distributed import TimeDistributed
 
 __all__ += [
     "GRU",
@@ -134,6 +135,7 @@ __all__ += [
     "SpatialDropout1D",
     "SpatialDropout2D",
     "Subtract",
+    "TimeDistributed",
     "UnitNormalization",
     "UpSampling2D",
     "ZeroPadding2D",
