@@ -33,14 +33,49 @@ def test_model_with_inputs_and_outputs_becomes_functional():
     assert type(keras.Model(inputs=x, outputs=keras.layers.Dense(1)(x))) is Functional
 
 
-def test_subclass_passing_inputs_and_outputs_up_explains_the_functional_route():
-    class Forwarding(keras.Model):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
+def test_subclass_built_from_inputs_and_outputs_is_functional_and_keeps_its_methods():
+    class Tagged(keras.Model):
+        def tag(self):
+            return "mine"
 
     x = keras.Input(shape=(2,))
-    with pytest.raises(TypeError, match="to build a functional model call `keras.Model"):
-        Forwarding(x, keras.layers.Dense(1)(x))
+    model = Tagged(x, keras.layers.Dense(1)(x))
+    assert isinstance(model, Functional) and isinstance(model, Tagged)
+    assert model.tag() == "mine"
+    assert tuple(model(torch.ones(3, 2)).shape) == (3, 1)
+
+
+def test_overridden_train_step_drives_fit_without_a_compiled_loss():
+    class Custom(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = keras.layers.Dense(1, kernel_initializer="zeros")
+            self.calls = 0
+
+        def call(self, x):
+            return self.dense(x)
+
+        def train_step(self, data):
+            x, y = data
+            self.calls += 1
+            loss = keras.ops.mean(keras.ops.square(self(x, training=True) - y))
+            loss.backward()
+            self.optimizer.step(self.trainable_variables)
+            return {"custom_loss": loss.detach()}
+
+    model = Custom()
+    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    history = model.fit(np.ones((8, 2)), np.ones((8, 1)), batch_size=4, epochs=2, verbose=0)
+    assert model.calls == 4
+    assert list(history.history) == ["custom_loss"]
+    assert history.history["custom_loss"][1] < history.history["custom_loss"][0]
+
+
+def test_evaluate_dict_is_ordered_by_name_like_keras():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    logs = model.evaluate(np.ones((4, 3)), np.zeros(4), verbose=0, return_dict=True)
+    assert list(logs) == ["accuracy", "loss"]
 
 
 def test_layers_lists_direct_sublayers_in_assignment_order():

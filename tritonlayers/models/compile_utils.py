@@ -153,6 +153,8 @@ class CompileMetrics:
     """The compiled metrics, each bound to one output; names get the output's prefix when
     the model has several outputs (`a_mae`)."""
 
+    name = "compile_metrics"
+
     def __init__(
         self,
         metrics: Any,
@@ -222,3 +224,7 @@ class CompileMetrics:
     def reset_state(self) -> None:
         for metric in self.metrics:
             metric.reset_state()
+
+    def result(self) -> dict:
+        """Each compiled metric's result by name (the logs flatten this dict)."""
+        return {metric.name: metric.result() for metric in self.metrics}

@@ -53,6 +53,19 @@ def unpack_x_y_sample_weight(data: Any) -> tuple:
     )
 
 
+def pack_x_y_sample_weight(x: Any, y: Any = None, sample_weight: Any = None) -> Any:
+    """One batch as Keras hands it to `train_step`: `x`, `(x, y)` or `(x, y, sample_weight)`
+    (a list or tuple `x` alone becomes `(x,)`, so it is not mistaken for `(x, y)`).
+
+    Example:
+    >>> pack_x_y_sample_weight(1, 2), pack_x_y_sample_weight([1, 2])
+    ((1, 2), ([1, 2],))
+    """
+    if y is None:
+        return (x,) if isinstance(x, (list, tuple)) else x
+    return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+
 def to_device_tensor(value: Any, device: torch.device) -> torch.Tensor:
     """`value` (numpy, torch, Python number or list) as a tensor on `device`.
 

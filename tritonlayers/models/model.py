@@ -33,11 +33,26 @@ def _is_functional_call(args: tuple, kwargs: dict) -> bool:
     )
 
 
+def _inject_functional(cls: type) -> type:
+    """Swap `Model` for `Functional` in the bases of a Model subclass whose `__init__` passes
+    `(inputs, outputs)` up, so that it becomes a functional model that keeps its own methods
+    (Keras's `inject_functional_model_class`)."""
+    from .functional import Functional
+
+    if cls is Model:
+        return Functional
+    if not issubclass(cls, Model) or issubclass(cls, Functional):
+        return cls
+    cls.__bases__ = tuple(_inject_functional(base) for base in cls.__bases__)
+    return cls
+
+
 class Model(Trainer, Layer):
     """A Layer that trains, evaluates, predicts, saves and summarizes itself.
 
     Args (keyword): `name`, `trainable`, `dtype`, as for `Layer`. Positional
-    `(inputs, outputs)` make a functional model.
+    `(inputs, outputs)` make a functional model, also when a subclass passes them up (it
+    keeps its own methods, e.g. a custom `train_step`).
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "Model":
@@ -48,6 +63,12 @@ class Model(Trainer, Layer):
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args: Any, **kwargs: Any):
+        if _is_functional_call(args, kwargs):
+            from .functional import Functional
+
+            _inject_functional(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         if args or "inputs" in kwargs or "outputs" in kwargs:
             raise TypeError(
                 f"{type(self).__name__}.__init__ received inputs/outputs: to build a functional "

@@ -29,7 +29,13 @@ from .. import config
 from . import tree
 from .compile_utils import CompileLoss, CompileMetrics
 from .cuda_graphs import GraphedTrainStep
-from .data_adapters import get_data_adapter, train_validation_split, unpack_x_y_sample_weight
+from .data_adapters import (
+    get_data_adapter,
+    pack_x_y_sample_weight,
+    to_device_tensor,
+    train_validation_split,
+    unpack_x_y_sample_weight,
+)
 
 
 class LossTracker:
@@ -48,7 +54,7 @@ class LossTracker:
         self._total = None
         self._count = 0
 
-    def update_state(self, value: torch.Tensor, batch_size: int) -> None:
+    def update_state(self, value: torch.Tensor, batch_size: int = 1) -> None:
         self.add_total(value, batch_size)
         self.add_count(batch_size)
 
@@ -74,6 +80,18 @@ class LossTracker:
         self._count = 0
 
 
+def _device_batch(x: Any, y: Any, sample_weight: Any) -> tuple:
+    """A batch handed to a step directly (NumPy or tensors) as tensors on the model's device."""
+    device = config.device()
+
+    def convert(value):
+        if value is None:
+            return None
+        return tree.map_structure(lambda leaf: to_device_tensor(leaf, device), value)
+
+    return convert(x), convert(y), convert(sample_weight)
+
+
 def _resolve_verbose(verbose: Any) -> int:
     if verbose == "auto":
         return 1 if sys.stdout.isatty() else 2
@@ -90,9 +108,19 @@ def _to_numpy(structure: Any) -> Any:
     return tree.map_structure(lambda t: t.detach().cpu().numpy(), structure)
 
 
+def _flat_logs(logs: dict) -> dict:
+    """`logs` ordered by name with nested dicts flattened in place (Keras's pythonify_logs)."""
+    flat = {}
+    for key, value in sorted(logs.items()):
+        flat.update(_flat_logs(value) if isinstance(value, dict) else {key: value})
+    return flat
+
+
 def _floats(logs: dict) -> dict:
-    """Logs as Python numbers: device scalars are read back together in one transfer;
-    a non-scalar metric result becomes a list."""
+    """Logs as Python numbers, ordered by name as Keras orders them: device scalars are read
+    back together in one transfer; a non-scalar metric result becomes a list; nested dicts (a
+    custom `train_step` returning a dict-valued result) are flattened."""
+    logs = _flat_logs(logs)
     scalars = {
         k: v.detach().float().reshape(())
         for k, v in logs.items()
@@ -216,7 +244,15 @@ class Trainer:
     @property
     def metrics(self) -> list:
         """The loss tracker(s) and the compiled metrics, in log order."""
-        compiled = [] if self._compile_metrics is None else self._compile_metrics.metrics
+        compiled = self._compile_metrics
+        if compiled is None:
+            compiled = []
+        elif compiled.entries is None and (compiled.metrics_arg or compiled.weighted_metrics_arg):
+            # Not built yet: listed whole, as Keras lists `compile_metrics`, so that a custom
+            # train_step's `metric.update_state(y, y_pred)` builds it.
+            compiled = [compiled]
+        else:
+            compiled = compiled.metrics
         return [self._loss_tracker, *self._output_loss_trackers, *compiled]
 
     @property
@@ -259,6 +295,45 @@ class Trainer:
         if total is None:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         return total
+
+    def train_step(self, data: Any) -> dict:
+        """One training step on one batch; returns the logs. Override it to customize `fit`.
+
+        `data` is the batch as Keras passes it: `x`, `(x, y)` or `(x, y, sample_weight)`.
+        The default runs the compiled loss, the optimizer and the compiled metrics.
+
+        Example:
+        >>> import numpy as np, tritonlayers as keras
+        >>> model = keras.Sequential([keras.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> float(model.train_step((np.ones((2, 3), "float32"), np.ones((2, 1))))["loss"])
+        1.0
+        """
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        if self._trainable_params is None:
+            self._prepare_training()
+        self._train_step(*_device_batch(x, y, sample_weight))
+        return self._metrics_result()
+
+    def test_step(self, data: Any) -> dict:
+        """One evaluation step on one batch; returns the logs. Override it to customize
+        `evaluate` and `fit`'s validation (`data` as in `train_step`)."""
+        self._test_step(*_device_batch(*unpack_x_y_sample_weight(data)))
+        return self._metrics_result()
+
+    def predict_step(self, data: Any) -> Any:
+        """The model's outputs on one batch. Override it to customize `predict`."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def _overrides(self, name: str) -> bool:
+        """Whether the model's class replaces the step `name`, as Keras users do."""
+        return getattr(type(self), name) is not getattr(Trainer, name)
+
+    def _user_step(self, name: str):
+        """An overridden `train_step`/`test_step` called the way the loop calls its own."""
+        step = getattr(self, name)
+        return lambda x, y, sample_weight: step(pack_x_y_sample_weight(x, y, sample_weight))
 
     def _forward_and_loss(self, x: Any, y: Any, sample_weight: Any) -> tuple:
         y_pred = self(x, training=True)
@@ -372,7 +447,9 @@ class Trainer:
         self.stop_training = False
         self._prepare_training()
         train_step = self._train_step
-        if self._cuda_graphs and config.device().type == "cuda":
+        if self._overrides("train_step"):
+            train_step = self._user_step("train_step")
+        elif self._cuda_graphs and config.device().type == "cuda":
             train_step = GraphedTrainStep(self)
         callback_list.on_train_begin()
         # BackupAndRestore (in on_train_begin) sets the first epoch of a resumed run.
@@ -382,14 +459,14 @@ class Trainer:
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             self.train()
-            self._run_steps(
+            step_logs = self._run_steps(
                 adapter.steps(steps_per_epoch),
                 train_step,
                 callback_list,
                 "train",
                 stop_on_request=True,
             )
-            epoch_logs = _floats(self._metrics_result())
+            epoch_logs = _floats(step_logs if step_logs is not None else self._metrics_result())
             if val_adapter is not None and _should_validate(epoch, validation_freq):
                 val_logs = self._evaluate_adapter(val_adapter, callback_list, validation_steps)
                 epoch_logs.update({f"val_{name}": value for name, value in val_logs.items()})
@@ -397,21 +474,27 @@ class Trainer:
             training_logs = epoch_logs
             if self.stop_training or adapter.exhausted:
                 break
+        if self.optimizer is not None:
+            self.optimizer.finalize_variable_values(self.trainable_variables)
         callback_list.on_train_end(logs=training_logs)
         return self.history
 
-    def _run_steps(self, batches, step, callback_list, mode: str, stop_on_request=False) -> None:
+    def _run_steps(self, batches, step, callback_list, mode: str, stop_on_request=False):
+        """Run `step` on each batch between the batch callbacks; returns the logs the last
+        step returned (None from the built-in steps, whose logs are `metrics`' results)."""
         begin = getattr(callback_list, f"on_{mode}_batch_begin")
         end = getattr(callback_list, f"on_{mode}_batch_end")
         every = self.steps_per_execution
+        logs = None
         for index, (x, y, sample_weight) in enumerate(batches):
             if index % every == 0:
                 begin(index)
-            step(x, y, sample_weight)
+            logs = step(x, y, sample_weight)
             if (index + 1) % every == 0:
-                end(index, self._metrics_result())
+                end(index, logs if logs is not None else self._metrics_result())
             if stop_on_request and self.stop_training:
                 break
+        return logs
 
     # ------------------------------------------------------------------ evaluate
 
@@ -458,9 +541,10 @@ class Trainer:
     def _evaluate_adapter(self, adapter, callback_list, steps: "int | None") -> dict:
         self.reset_metrics()
         callback_list.on_test_begin()
+        step = self._user_step("test_step") if self._overrides("test_step") else self._test_step
         with _inference(self):
-            self._run_steps(adapter.steps(steps), self._test_step, callback_list, "test")
-        logs = _floats(self._metrics_result())
+            step_logs = self._run_steps(adapter.steps(steps), step, callback_list, "test")
+        logs = _floats(step_logs if step_logs is not None else self._metrics_result())
         callback_list.on_test_end(logs)
         return logs
 
@@ -499,7 +583,7 @@ class Trainer:
         with _inference(self):
             for index, (batch_x, _, _) in enumerate(adapter.steps(steps)):
                 callback_list.on_predict_batch_begin(index)
-                batch_out = self(batch_x, training=False)
+                batch_out = self.predict_step(pack_x_y_sample_weight(batch_x))
                 outputs.append(batch_out)
                 callback_list.on_predict_batch_end(index, {"outputs": batch_out})
         callback_list.on_predict_end()
