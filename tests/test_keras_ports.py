@@ -314,6 +314,75 @@ def test_text_classifier_training_lowers_binary_crossentropy():
     assert history.history["loss"][-1] < history.history["loss"][0]
 
 
+# ----------------------------------------------------------------- keras.io text transformer
+
+
+class TransformerBlock(layers.Layer):
+    def __init__(self, embed_dim, num_heads, ff_dim, rate=0.1):
+        super().__init__()
+        self.att = layers.MultiHeadAttention(num_heads=num_heads, key_dim=embed_dim)
+        self.ffn = keras.Sequential(
+            [layers.Dense(ff_dim, activation="relu"), layers.Dense(embed_dim)]
+        )
+        self.layernorm1 = layers.LayerNormalization(epsilon=1e-6)
+        self.layernorm2 = layers.LayerNormalization(epsilon=1e-6)
+        self.dropout1 = layers.Dropout(rate)
+        self.dropout2 = layers.Dropout(rate)
+
+    def call(self, inputs):
+        attn_output = self.dropout1(self.att(inputs, inputs))
+        out1 = self.layernorm1(inputs + attn_output)
+        ffn_output = self.dropout2(self.ffn(out1))
+        return self.layernorm2(out1 + ffn_output)
+
+
+class TokenAndPositionEmbedding(layers.Layer):
+    def __init__(self, maxlen, vocab_size, embed_dim):
+        super().__init__()
+        self.token_emb = layers.Embedding(input_dim=vocab_size, output_dim=embed_dim)
+        self.pos_emb = layers.Embedding(input_dim=maxlen, output_dim=embed_dim)
+
+    def call(self, x):
+        positions = self.pos_emb(ops.arange(start=0, stop=ops.shape(x)[-1], step=1))
+        return self.token_emb(x) + positions
+
+
+def test_transformer_text_classifier_trains_and_positions_are_added_per_step():
+    maxlen, vocab_size, embed_dim = 10, 30, 8
+    inputs = layers.Input(shape=(maxlen,))
+    embedding = TokenAndPositionEmbedding(maxlen, vocab_size, embed_dim)
+    x = TransformerBlock(embed_dim, 2, 16)(embedding(inputs))
+    x = layers.Dropout(0.1)(layers.GlobalAveragePooling1D()(x))
+    x = layers.Dropout(0.1)(layers.Dense(8, activation="relu")(x))
+    model = keras.Model(inputs=inputs, outputs=layers.Dense(2, activation="softmax")(x))
+    ids = RNG.integers(1, vocab_size, (32, maxlen))
+    labels = (ids[:, 0] > vocab_size // 2).astype("int64")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(ids, labels, batch_size=8, epochs=6, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    np.testing.assert_allclose(model.predict(ids, verbose=0).sum(1), 1.0, rtol=1e-6)
+    table = embedding.token_emb.embeddings.detach()[torch.tensor(ids[:1])]
+    positions = embedding.pos_emb.embeddings.detach()
+    torch.testing.assert_close(embedding(ids[:1]), table + positions)
+
+
+# ----------------------------------------------------------------- structured data
+
+
+def test_adapted_normalization_feeds_a_regressor_standardized_features():
+    features = RNG.normal([10.0, -3.0, 0.5], [5.0, 0.1, 2.0], size=(64, 3)).astype("float32")
+    target = features @ np.array([[0.2], [3.0], [-1.0]], "float32")
+    normalizer = layers.Normalization()
+    normalizer.adapt(features)
+    model = keras.Sequential([keras.Input((3,)), normalizer, layers.Dense(1)])
+    standardized = (features - features.mean(0)) / features.std(0)
+    np.testing.assert_allclose(_numpy(normalizer(features)), standardized, atol=1e-4)
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    history = model.fit(features, target, batch_size=16, epochs=10, verbose=0)
+    assert history.history["loss"][-1] < 0.1 * history.history["loss"][0]
+    assert len(model.non_trainable_weights) == 3  # mean, variance, count
+
+
 # ----------------------------------------------------------------- custom training loop
 
 
