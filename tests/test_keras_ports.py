@@ -415,7 +415,7 @@ def test_torch_custom_training_loop_matches_torch_sgd_with_momentum():
         with torch.no_grad():
             optimizer.apply(gradients, trainable_weights)
         accuracy.update_state(yb, logits)
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
 
         k1, b1, k2, b2, k3, b3 = reference
         ref_logits = torch.relu(torch.relu(xb @ k1 + b1) @ k2 + b2) @ k3 + b3
