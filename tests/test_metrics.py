@@ -268,3 +268,47 @@ def test_update_state_traces_into_one_torch_compile_graph():
     update()
     explanation = torch._dynamo.explain(update)()
     assert (explanation.graph_count, explanation.graph_break_count) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "metric, reference",
+    [
+        (
+            metrics.MeanSquaredLogarithmicError,
+            lambda t, p: ((torch.log1p(t) - torch.log1p(p)) ** 2).mean(-1),
+        ),
+        (metrics.LogCoshError, lambda t, p: torch.log(torch.cosh(p - t)).mean(-1)),
+        (metrics.CosineSimilarity, lambda t, p: torch.nn.functional.cosine_similarity(t, p, -1)),
+        (metrics.Poisson, lambda t, p: (p - t * torch.log(p + 1e-7)).mean(-1)),
+        (metrics.Hinge, lambda t, p: torch.relu(1 - (2 * t - 1) * p).mean(-1)),
+        (metrics.SquaredHinge, lambda t, p: (torch.relu(1 - (2 * t - 1) * p) ** 2).mean(-1)),
+    ],
+)
+def test_loss_valued_metrics_average_the_per_sample_formula(metric, reference):
+    y_true = torch.randint(0, 2, (6, 4)).float()
+    y_pred = torch.rand(6, 4) + 0.1
+    m = metric()
+    m.update_state(y_true, y_pred)
+    torch.testing.assert_close(
+        m.result().cpu(), reference(y_true, y_pred).mean(), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_kl_divergence_and_categorical_hinge_metrics_match_their_formulas():
+    y_true = torch.softmax(torch.randn(5, 3), -1)
+    y_pred = torch.softmax(torch.randn(5, 3), -1)
+    kl = metrics.KLDivergence()
+    kl.update_state(y_true, y_pred)
+    expected = (y_true * torch.log(y_true / y_pred)).sum(-1).mean()
+    torch.testing.assert_close(kl.result().cpu(), expected, rtol=1e-5, atol=1e-6)
+    labels = torch.eye(3)[torch.tensor([0, 2, 1, 1, 0])]
+    hinge = metrics.CategoricalHinge()
+    hinge.update_state(labels, y_pred)
+    pos = (labels * y_pred).sum(-1)
+    neg = ((1 - labels) * y_pred).amax(-1)
+    torch.testing.assert_close(hinge.result().cpu(), torch.relu(neg - pos + 1).mean())
+
+
+def test_cosine_similarity_metric_is_maximised_by_callbacks():
+    assert metrics.CosineSimilarity()._direction == "up"
+    assert metrics.get("msle").name == "mean_squared_logarithmic_error"

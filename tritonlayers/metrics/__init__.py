@@ -34,11 +34,20 @@ from .confusion_metrics import AUC, Precision, Recall
 from .regression_metrics import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
     MeanAbsoluteError,
     MeanAbsolutePercentageError,
     MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
     RootMeanSquaredError,
     SparseCategoricalCrossentropy,
+    SquaredHinge,
+    cosine_similarity,
 )
 
 __all__ = [
@@ -48,23 +57,32 @@ __all__ = [
     "BinaryCrossentropy",
     "CategoricalAccuracy",
     "CategoricalCrossentropy",
+    "CategoricalHinge",
+    "CosineSimilarity",
+    "Hinge",
+    "KLDivergence",
+    "LogCoshError",
     "Mean",
     "MeanAbsoluteError",
     "MeanAbsolutePercentageError",
     "MeanMetricWrapper",
     "MeanSquaredError",
+    "MeanSquaredLogarithmicError",
     "Metric",
+    "Poisson",
     "Precision",
     "Recall",
     "RootMeanSquaredError",
     "SparseCategoricalAccuracy",
     "SparseCategoricalCrossentropy",
     "SparseTopKCategoricalAccuracy",
+    "SquaredHinge",
     "Sum",
     "TopKCategoricalAccuracy",
     "accuracy",
     "binary_accuracy",
     "categorical_accuracy",
+    "cosine_similarity",
     "deserialize",
     "get",
     "get_metric",
@@ -96,6 +114,14 @@ _CLASSES = (
     Precision,
     Recall,
     AUC,
+    MeanSquaredLogarithmicError,
+    LogCoshError,
+    CosineSimilarity,
+    KLDivergence,
+    Poisson,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
 )
 _FUNCTIONS = (
     accuracy,
@@ -104,6 +130,7 @@ _FUNCTIONS = (
     sparse_categorical_accuracy,
     top_k_categorical_accuracy,
     sparse_top_k_categorical_accuracy,
+    cosine_similarity,
 )
 ALL_OBJECTS = {obj.__name__: obj for obj in (*_CLASSES, *_FUNCTIONS)}
 # Keras resolves metric strings to classes: snake_case names and the short aliases.
@@ -119,6 +146,9 @@ ALL_OBJECTS_DICT = {
     "MAE": MeanAbsoluteError,
     "mape": MeanAbsolutePercentageError,
     "MAPE": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError,
+    "MSLE": MeanSquaredLogarithmicError,
+    "logcosh": LogCoshError,
 }
 
 

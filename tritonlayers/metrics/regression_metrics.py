@@ -150,3 +150,130 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
             from_logits=from_logits,
             axis=axis,
         )
+
+
+class MeanSquaredLogarithmicError(MeanMetricWrapper):
+    """Mean of `mean(square(log(1 + y_true) - log(1 + y_pred)), axis=-1)` over samples.
+
+    Example:
+    >>> m = MeanSquaredLogarithmicError()
+    >>> m.update_state([[0.0]], [[1.718281828]])
+    >>> round(float(m.result()), 4)
+    1.0
+    """
+
+    def __init__(self, name: str = "mean_squared_logarithmic_error", dtype=None):
+        super().__init__(losses.mean_squared_logarithmic_error, name=name, dtype=dtype)
+
+
+class LogCoshError(MeanMetricWrapper):
+    """Mean of `mean(log(cosh(y_pred - y_true)), axis=-1)` over samples.
+
+    Example:
+    >>> m = LogCoshError()
+    >>> m.update_state([[0.0]], [[0.0]])
+    >>> float(m.result())
+    0.0
+    """
+
+    def __init__(self, name: str = "logcosh", dtype=None):
+        super().__init__(losses.log_cosh, name=name, dtype=dtype)
+
+
+def cosine_similarity(y_true, y_pred, axis: int = -1) -> torch.Tensor:
+    """Per-sample cosine similarity (the loss of the same name is its negative).
+
+    Example:
+    >>> cosine_similarity([[1.0, 0.0]], [[2.0, 0.0]]).tolist()
+    [1.0]
+    """
+    return -losses.cosine_similarity(y_true, y_pred, axis=axis)
+
+
+class CosineSimilarity(MeanMetricWrapper):
+    """Mean cosine similarity between labels and predictions along `axis`.
+
+    Example:
+    >>> m = CosineSimilarity()
+    >>> m.update_state([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]])
+    >>> round(float(m.result()), 4)
+    0.5
+    """
+
+    def __init__(self, name: str = "cosine_similarity", dtype=None, axis: int = -1):
+        super().__init__(cosine_similarity, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
+        self._direction = "up"  # callbacks in mode="auto" maximise it
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class KLDivergence(MeanMetricWrapper):
+    """Mean Kullback-Leibler divergence `sum(y_true * log(y_true / y_pred), axis=-1)`.
+
+    Example:
+    >>> m = KLDivergence()
+    >>> m.update_state([[0.5, 0.5]], [[0.5, 0.5]])
+    >>> float(m.result())
+    0.0
+    """
+
+    def __init__(self, name: str = "kl_divergence", dtype=None):
+        super().__init__(losses.kl_divergence, name=name, dtype=dtype)
+
+
+class Poisson(MeanMetricWrapper):
+    """Mean Poisson loss `mean(y_pred - y_true * log(y_pred), axis=-1)` over samples.
+
+    Example:
+    >>> m = Poisson()
+    >>> m.update_state([[1.0]], [[1.0]])
+    >>> round(float(m.result()), 4)
+    1.0
+    """
+
+    def __init__(self, name: str = "poisson", dtype=None):
+        super().__init__(losses.poisson, name=name, dtype=dtype)
+
+
+class Hinge(MeanMetricWrapper):
+    """Mean hinge loss `mean(maximum(1 - y_true * y_pred, 0), axis=-1)` (0/1 labels map to -1/1).
+
+    Example:
+    >>> m = Hinge()
+    >>> m.update_state([[1.0]], [[0.25]])
+    >>> float(m.result())
+    0.75
+    """
+
+    def __init__(self, name: str = "hinge", dtype=None):
+        super().__init__(losses.hinge, name=name, dtype=dtype)
+
+
+class SquaredHinge(MeanMetricWrapper):
+    """Mean squared hinge loss `mean(square(maximum(1 - y_true * y_pred, 0)), axis=-1)`.
+
+    Example:
+    >>> m = SquaredHinge()
+    >>> m.update_state([[1.0]], [[0.5]])
+    >>> float(m.result())
+    0.25
+    """
+
+    def __init__(self, name: str = "squared_hinge", dtype=None):
+        super().__init__(losses.squared_hinge, name=name, dtype=dtype)
+
+
+class CategoricalHinge(MeanMetricWrapper):
+    """Mean categorical hinge loss `maximum(neg - pos + 1, 0)` over samples.
+
+    Example:
+    >>> m = CategoricalHinge()
+    >>> m.update_state([[0.0, 1.0]], [[0.25, 0.75]])
+    >>> float(m.result())
+    0.5
+    """
+
+    def __init__(self, name: str = "categorical_hinge", dtype=None):
+        super().__init__(losses.categorical_hinge, name=name, dtype=dtype)
