@@ -101,7 +101,7 @@ def test_verbose_2_prints_one_keras_line_per_epoch(capsys):
     model.fit(np.ones((8, 2)), np.ones((8, 1)), batch_size=4, epochs=2, verbose=2)
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0] == "Epoch 1/2" and lines[2] == "Epoch 2/2"
-    assert re.fullmatch(r"2/2 - \d+s - \d+(ms|us|s)/step - loss: \d\.\d{4}(e[-+]\d+)?", lines[1])
+    assert re.fullmatch(r"2/2 - \d+s - \d+(ms|us|s)/step - loss: -?\d+\.\d{4}(e[-+]\d+)?", lines[1])
 
 
 def test_verbose_1_draws_the_progress_bar(capsys):
