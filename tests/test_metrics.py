@@ -312,3 +312,22 @@ def test_kl_divergence_and_categorical_hinge_metrics_match_their_formulas():
 def test_cosine_similarity_metric_is_maximised_by_callbacks():
     assert metrics.CosineSimilarity()._direction == "up"
     assert metrics.get("msle").name == "mean_squared_logarithmic_error"
+
+
+@pytest.mark.parametrize(
+    "metric, cell",
+    [
+        (metrics.TruePositives, lambda t, p: t & p),
+        (metrics.FalsePositives, lambda t, p: ~t & p),
+        (metrics.TrueNegatives, lambda t, p: ~t & ~p),
+        (metrics.FalseNegatives, lambda t, p: t & ~p),
+    ],
+)
+def test_confusion_counts_sum_the_weights_of_their_cell(metric, cell):
+    y_true = torch.randint(0, 2, (10, 3))
+    y_pred = torch.rand(10, 3)
+    weights = torch.rand(10)
+    m = metric(thresholds=[0.3, 0.7])
+    m.update_state(y_true, y_pred, sample_weight=weights)
+    expected = [(cell(y_true.bool(), y_pred > t) * weights[:, None]).sum() for t in (0.3, 0.7)]
+    torch.testing.assert_close(m.result().cpu(), torch.stack(expected), rtol=1e-5, atol=1e-6)

@@ -30,7 +30,15 @@ from .accuracy_metrics import (
     top_k_categorical_accuracy,
 )
 from .base import Mean, MeanMetricWrapper, Metric, Sum
-from .confusion_metrics import AUC, Precision, Recall
+from .confusion_metrics import (
+    AUC,
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    Recall,
+    TrueNegatives,
+    TruePositives,
+)
 from .regression_metrics import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -59,6 +67,8 @@ __all__ = [
     "CategoricalCrossentropy",
     "CategoricalHinge",
     "CosineSimilarity",
+    "FalseNegatives",
+    "FalsePositives",
     "Hinge",
     "KLDivergence",
     "LogCoshError",
@@ -79,6 +89,8 @@ __all__ = [
     "SquaredHinge",
     "Sum",
     "TopKCategoricalAccuracy",
+    "TrueNegatives",
+    "TruePositives",
     "accuracy",
     "binary_accuracy",
     "categorical_accuracy",
@@ -122,6 +134,10 @@ _CLASSES = (
     Hinge,
     SquaredHinge,
     CategoricalHinge,
+    TruePositives,
+    FalsePositives,
+    TrueNegatives,
+    FalseNegatives,
 )
 _FUNCTIONS = (
     accuracy,

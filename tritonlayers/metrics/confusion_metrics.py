@@ -1,4 +1,5 @@
-"""Confusion-matrix metrics: Precision, Recall and AUC, accumulated per threshold on the device.
+"""Confusion-matrix metrics: the four counts (TruePositives, ...), Precision, Recall and AUC,
+accumulated per threshold on the device.
 
 Counting rule (Keras's): an element is predicted positive at threshold `t` when
 `y_pred > t`; its label is positive when `y_true != 0`; sample weights broadcast over each
@@ -109,6 +110,106 @@ def _parse_thresholds(thresholds, default: float) -> list[float]:
         if not 0 <= t <= 1 and t != NEG_INF:
             raise ValueError(f"Threshold values must be in [0, 1]. Received: {thresholds}")
     return [float(t) for t in values]
+
+
+class _ConfusionCount(Metric):
+    """The weighted count of one confusion-matrix cell at each threshold (default 0.5)."""
+
+    _cell = 0  # index into confusion_counts' (tp, fp, tn, fn)
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.init_thresholds = thresholds
+        self.thresholds = _parse_thresholds(thresholds, 0.5)
+        self.accumulator = self.add_variable(shape=(len(self.thresholds),), name="accumulator")
+        self._threshold_tensor = None
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        dtype = getattr(torch, self.dtype)
+        labels, y_pred, weights = _prepare(y_true, y_pred, sample_weight, None, None, dtype)
+        self._follow(y_pred)
+        if self._threshold_tensor is None or self._threshold_tensor.device != y_pred.device:
+            self._threshold_tensor = torch.tensor(
+                self.thresholds, dtype=dtype, device=y_pred.device
+            )
+        counts = confusion_counts(labels, y_pred.detach(), weights, self._threshold_tensor)
+        with torch.no_grad():
+            self.accumulator.add_(counts[self._cell])
+
+    def result(self) -> torch.Tensor:
+        value = self.accumulator.detach()
+        return value[0] if len(self.thresholds) == 1 else value
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "thresholds": self.init_thresholds}
+
+
+class TruePositives(_ConfusionCount):
+    """Weighted count of positive labels predicted above the threshold.
+
+    Example:
+    >>> m = TruePositives()
+    >>> m.update_state([0, 1, 1, 1], [1, 0, 1, 1])
+    >>> float(m.result())
+    2.0
+    """
+
+    _cell = 0
+    _direction = "up"
+
+    def __init__(self, thresholds=None, name="true_positives", dtype=None):
+        super().__init__(thresholds, name=name, dtype=dtype)
+
+
+class FalsePositives(_ConfusionCount):
+    """Weighted count of negative labels predicted above the threshold.
+
+    Example:
+    >>> m = FalsePositives()
+    >>> m.update_state([0, 1, 0, 0], [0, 0, 1, 1])
+    >>> float(m.result())
+    2.0
+    """
+
+    _cell = 1
+    _direction = "down"
+
+    def __init__(self, thresholds=None, name="false_positives", dtype=None):
+        super().__init__(thresholds, name=name, dtype=dtype)
+
+
+class TrueNegatives(_ConfusionCount):
+    """Weighted count of negative labels predicted at or below the threshold.
+
+    Example:
+    >>> m = TrueNegatives()
+    >>> m.update_state([0, 1, 0, 0], [1, 1, 0, 0])
+    >>> float(m.result())
+    2.0
+    """
+
+    _cell = 2
+    _direction = "up"
+
+    def __init__(self, thresholds=None, name="true_negatives", dtype=None):
+        super().__init__(thresholds, name=name, dtype=dtype)
+
+
+class FalseNegatives(_ConfusionCount):
+    """Weighted count of positive labels predicted at or below the threshold.
+
+    Example:
+    >>> m = FalseNegatives()
+    >>> m.update_state([0, 1, 1, 1], [0, 1, 0, 0])
+    >>> float(m.result())
+    2.0
+    """
+
+    _cell = 3
+    _direction = "down"
+
+    def __init__(self, thresholds=None, name="false_negatives", dtype=None):
+        super().__init__(thresholds, name=name, dtype=dtype)
 
 
 class _PrecisionRecall(Metric):
