@@ -179,3 +179,34 @@ def test_model_from_config_rebuilds_a_functional_graph_or_a_subclass():
             self.units = units
 
     assert Sized.from_config({"units": 5, "name": "s"}).units == 5
+
+
+def test_clone_model_of_a_functional_model_has_new_weights_and_the_same_graph():
+    a, b = keras.Input(shape=(2,), name="a"), keras.Input(shape=(3,), name="b")
+    joined = keras.layers.Concatenate()([a, b])
+    model = keras.Model([a, b], keras.layers.Dense(1, name="head")(joined))
+    twin = keras.models.clone_model(model)
+    assert [layer.name for layer in twin.layers] == [layer.name for layer in model.layers]
+    assert all(x is not y for x, y in zip(twin.weights, model.weights))
+    twin.set_weights(model.get_weights())
+    inputs = [torch.randn(4, 2), torch.randn(4, 3)]
+    torch.testing.assert_close(twin(inputs), model(inputs), rtol=0, atol=0)
+
+
+def test_clone_model_applies_clone_function_to_each_layer():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.Dense(1)])
+    seen = []
+
+    def clone(layer):
+        seen.append(layer.name)
+        return type(layer).from_config(layer.get_config())
+
+    twin = keras.models.clone_model(model, clone_function=clone)
+    assert seen == [layer.name for layer in model.layers]
+    assert twin.built and twin.output_shape == (None, 1)
+
+
+def test_models_save_model_writes_a_loadable_archive(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    keras.models.save_model(model, tmp_path / "m.keras")
+    assert type(keras.models.load_model(tmp_path / "m.keras")).__name__ == "Sequential"

@@ -7,6 +7,7 @@ Example:
 True
 """
 
+from .cloning import clone_model
 from .functional import Functional, Input
 from .model import Model
 from .sequential import Sequential
@@ -26,6 +27,13 @@ def model_from_json(json_string: str, custom_objects: "dict | None" = None) -> M
     return load_from_json(json_string, custom_objects=custom_objects)
 
 
+def save_model(model: Model, filepath: str, overwrite: bool = True) -> None:
+    """Save `model` to a `.keras` file (see `tritonlayers.saving.save_model`)."""
+    from ..saving import save_model as save
+
+    save(model, filepath, overwrite=overwrite)
+
+
 def load_model(
     filepath: str,
     custom_objects: "dict | None" = None,
@@ -43,6 +51,8 @@ __all__ = [
     "Input",
     "Model",
     "Sequential",
+    "clone_model",
     "load_model",
     "model_from_json",
+    "save_model",
 ]
