@@ -91,3 +91,23 @@ def test_show_trainable_adds_a_column_with_a_cut_header_and_y_flag():
     lines = _captured(model, line_length=76, show_trainable=True).splitlines()
     assert lines[2].endswith("┃ Trai… ┃")
     assert lines[4].endswith("│   Y   │")
+
+
+def test_long_cells_wrap_at_spaces_and_cut_long_words_like_rich():
+    a, b = keras.Input((10,), name="title"), keras.Input((6,), name="body")
+    t, u = keras.layers.Dense(8, name="dense")(a), keras.layers.Dense(8, name="dense_1")(b)
+    x = keras.layers.Concatenate(name="concatenate")([t, u])
+    x = keras.layers.Concatenate(name="concatenate_1")([x, t])
+    model = keras.Model([a, b], keras.layers.Dense(1, name="priority")(x), name="m")
+    lines = _captured(model, line_length=76).splitlines()
+    assert lines[12:14] == [
+        "│ concatenate         │ (None, 16)        │          0 │ dense[0][0],      │",
+        "│ (Concatenate)       │                   │            │ dense_1[0][0]     │",
+    ]
+    assert lines[15:17] == [
+        "│ concatenate_1       │ (None, 24)        │          0 │ concatenate[0][0… │",
+        "│ (Concatenate)       │                   │            │ dense[0][0]       │",
+    ]
+    assert (
+        lines[18] == "│ priority (Dense)    │ (None, 1)         │         25 │ concatenate_1[0]… │"
+    )

@@ -95,16 +95,15 @@ def _column_widths(line_length: int, positions: list[float]) -> list[int]:
 
 
 def _cell_lines(text: str, width: int, align: str, truncate: bool = False) -> list[str]:
-    if truncate:
-        lines = [text if len(text) <= width else text[: width - 1] + "…"]
-    else:
-        lines = textwrap.wrap(text, width, break_long_words=True) or [""]
+    lines = [text] if truncate else textwrap.wrap(text, width, break_long_words=False) or [""]
+    lines = [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
     justify = str.rjust if align == "right" else (str.center if align == "center" else str.ljust)
     return [justify(line, width) for line in lines]
 
 
 def _render_row(cells: list[str], widths: list[int], aligns: list[str], bar: str) -> list[str]:
-    """One table row; header cells (bar "┃") are cut with "…", body cells wrap, as rich does."""
+    """One table row as rich draws it: body cells wrap at spaces, header cells stay on one
+    line, and a word (or header) wider than its column is cut with "…"."""
     header = bar == "┃"
     columns = [_cell_lines(c, w, a, header) for c, w, a in zip(cells, widths, aligns)]
     height = max(len(col) for col in columns)
