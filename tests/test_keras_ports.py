@@ -84,6 +84,8 @@ def test_mnist_mlp_logs_use_keras_names_in_keras_order():
     # Keras 3.15 (torch backend) gave exactly these keys, in this order.
     assert list(history.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
     assert history.params == {"verbose": 0, "epochs": 1, "steps": 2}
+    logs = model.evaluate(DIGITS, DIGIT_LABELS, verbose=0, return_dict=True)
+    assert list(logs) == ["accuracy", "loss"]
 
 
 def test_mnist_mlp_evaluate_equals_the_loss_and_accuracy_of_its_predictions():
@@ -634,3 +636,163 @@ def test_set_weights_with_a_wrong_count_names_both_counts():
     model = mnist_mlp()
     with pytest.raises(ValueError, match=r"expect.*4 weights.*2"):
         model.set_weights(model.get_weights()[:2])
+
+
+# ----------------------------------------------------------------- customizing fit()
+
+
+class GuideCustomModel(keras.Model):
+    """keras.io "Customizing what happens in fit() with PyTorch", first example."""
+
+    def train_step(self, data):
+        x, y = data
+        self.zero_grad()
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(y=y, y_pred=y_pred)
+        loss.backward()
+        trainable_weights = [v for v in self.trainable_weights]
+        gradients = [v.value.grad for v in trainable_weights]
+        with torch.no_grad():
+            self.optimizer.apply(gradients, trainable_weights)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
+class TrackedCustomModel(keras.Model):
+    """The same guide's second example: own loss tracker and metric, own test_step."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.mae_metric = keras.metrics.MeanAbsoluteError(name="mae")
+        self.loss_fn = keras.losses.MeanSquaredError()
+
+    def train_step(self, data):
+        x, y = data
+        self.zero_grad()
+        y_pred = self(x, training=True)
+        loss = self.loss_fn(y, y_pred)
+        loss.backward()
+        trainable_weights = [v for v in self.trainable_weights]
+        gradients = [v.value.grad for v in trainable_weights]
+        with torch.no_grad():
+            self.optimizer.apply(gradients, trainable_weights)
+        self.loss_tracker.update_state(loss)
+        self.mae_metric.update_state(y, y_pred)
+        return {"loss": self.loss_tracker.result(), "mae": self.mae_metric.result()}
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.mae_metric]
+
+    def test_step(self, data):
+        x, y = data
+        y_pred = self(x, training=False)
+        self.loss_tracker.update_state(self.loss_fn(y, y_pred))
+        self.mae_metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
+def _custom_fit_data():
+    return RNG.random((100, 32)).astype("float32"), RNG.random((100, 1)).astype("float32")
+
+
+def _sgd_epoch_means(model_weights, x, y, batch_size, lr):
+    """Plain torch SGD on a Dense(1): each epoch's mean of batch MSE and MAE."""
+    kernel, bias = (w.float().requires_grad_() for w in _tensors(model_weights))
+    xs, ys = torch.tensor(x), torch.tensor(y)
+    losses, maes = [], []
+    for start in range(0, len(xs), batch_size):
+        pred = xs[start : start + batch_size] @ kernel + bias
+        loss = ((pred - ys[start : start + batch_size]) ** 2).mean()
+        maes.append(float((pred - ys[start : start + batch_size]).abs().mean().detach()))
+        grads = torch.autograd.grad(loss, [kernel, bias])
+        with torch.no_grad():
+            kernel -= lr * grads[0]
+            bias -= lr * grads[1]
+        losses.append(float(loss.detach()))
+    return np.mean(losses), np.mean(maes)
+
+
+def test_functional_subclass_with_a_custom_train_step_trains_as_written():
+    x, y = _custom_fit_data()
+    inputs = keras.Input(shape=(32,))
+    model = GuideCustomModel(inputs, keras.layers.Dense(1)(inputs))
+    expected = _sgd_epoch_means(model.get_weights(), x, y, batch_size=25, lr=0.1)
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", metrics=["mae"])
+    history = model.fit(x, y, batch_size=25, epochs=1, shuffle=False, verbose=0)
+    assert isinstance(model, keras.models.Functional) and len(model.layers) == 2
+    # Keras's loss tracker in a custom step is a plain mean over batches.
+    np.testing.assert_allclose(
+        [history.history["loss"][0], history.history["mae"][0]], expected, rtol=1e-5
+    )
+
+
+def test_custom_train_step_needs_no_compiled_loss_and_custom_test_step_evaluates():
+    x, y = _custom_fit_data()
+    inputs = keras.Input(shape=(32,))
+    model = TrackedCustomModel(inputs, keras.layers.Dense(1)(inputs))
+    model.compile(optimizer="adam")
+    history = model.fit(x, y, epochs=3, verbose=0)
+    assert sorted(history.history) == ["loss", "mae"]
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    loss, mae = model.evaluate(x, y, batch_size=100, verbose=0)
+    pred = model.predict(x, verbose=0)
+    assert loss == pytest.approx(float(((pred - y) ** 2).mean()), rel=1e-4)
+    assert mae == pytest.approx(float(np.abs(pred - y).mean()), rel=1e-4)
+
+
+def test_custom_predict_step_shapes_predict_output():
+    class Probabilities(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.logits = layers.Dense(3)
+
+        def call(self, x):
+            return self.logits(x)
+
+        def predict_step(self, data):
+            return ops.softmax(self(data, training=False))
+
+    x = RNG.random((5, 4)).astype("float32")
+    model = Probabilities()
+    np.testing.assert_allclose(model.predict(x, verbose=0).sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_adam_with_ema_ends_fit_on_the_moving_average_weights():
+    x, y, _, _ = _regression_data()
+    model = keras.Sequential([keras.Input((5,)), layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(0.05, use_ema=True, ema_momentum=0.5), "mse")
+    trajectory = []
+    recorder = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: trajectory.append(model.get_weights()[0].copy())
+    )
+    model.fit(x, y, batch_size=40, epochs=3, shuffle=False, verbose=0, callbacks=[recorder])
+    # EMA with momentum 0.5 over the three post-step kernels (Keras seeds it with the first).
+    ema = trajectory[0]
+    for kernel in trajectory[1:]:
+        ema = 0.5 * ema + 0.5 * kernel
+    np.testing.assert_allclose(model.get_weights()[0], ema, rtol=1e-5)
+
+
+def test_subclass_taking_two_models_is_not_mistaken_for_a_functional_call():
+    """keras.io's VAE: `VAE(encoder, decoder)` passes only keyword arguments up."""
+
+    class VAE(keras.Model):
+        def __init__(self, encoder, decoder, **kwargs):
+            super().__init__(**kwargs)
+            self.encoder = encoder
+            self.decoder = decoder
+
+        def call(self, x):
+            return self.decoder(self.encoder(x))
+
+    encoder = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
+    decoder = keras.Sequential([keras.Input((2,)), layers.Dense(4)])
+    vae = VAE(encoder, decoder)
+    assert not isinstance(vae, keras.models.Functional)
+    assert tuple(vae(np.ones((3, 4), "float32")).shape) == (3, 4)
