@@ -182,3 +182,69 @@ def test_twin_runs_on_cuda_with_a_cuda_seed_and_matches_cpu():
     assert torch.equal(_philox.uniform(seed, offsets), uniform)
     # GPU log/cos differ from the CPU's in the last bits; Box-Muller scales that by r < 6.
     torch.testing.assert_close(_philox.normal(seed, offsets), normal, rtol=1e-5, atol=2e-5)
+
+
+def _split_multiply_randint4x(seed: int, offsets: torch.Tensor) -> torch.Tensor:
+    """The original formulation: torch int64 ops, each 32x32 product split in 16-bit halves."""
+
+    def mul_hi_lo(constant, value):
+        x, y = value * (constant & 0xFFFF), value * (constant >> 16)
+        return (y + (x >> 16)) >> 16, (((y & 0xFFFF) << 16) + x) & 0xFFFFFFFF
+
+    seed %= 2**64
+    k0, k1 = seed & 0xFFFFFFFF, seed >> 32
+    c0, c1 = offsets & 0xFFFFFFFF, (offsets >> 32) & 0xFFFFFFFF
+    c2, c3 = torch.zeros_like(c0), torch.zeros_like(c0)
+    for _ in range(10):
+        hi_b, lo_b = mul_hi_lo(0xCD9E8D57, c2)
+        hi_a, lo_a = mul_hi_lo(0xD2511F53, c0)
+        c0, c1, c2, c3 = hi_b ^ c1 ^ k0, lo_b, hi_a ^ c3 ^ k1, lo_a
+        k0, k1 = (k0 + 0x9E3779B9) & 0xFFFFFFFF, (k1 + 0xBB67AE85) & 0xFFFFFFFF
+    return torch.stack([c0, c1, c2, c3])
+
+
+# Counters whose low word spans the whole uint32 range (all-ones included), so every product
+# of a round reaches the top of the 64-bit range.
+WIDE_OFFSETS = torch.cat([OFFSETS, torch.randint(-(2**63), 2**63 - 1, (3000,)), OFFSETS * 977])
+
+
+@pytest.mark.parametrize("seed", INT_SEEDS)
+def test_numpy_cpu_path_equals_the_split_multiply_formulation(seed):
+    assert torch.equal(
+        torch.stack(_philox.randint4x(seed, WIDE_OFFSETS)),
+        _split_multiply_randint4x(seed, WIDE_OFFSETS),
+    )
+
+
+@pytest.mark.parametrize("offset", [0, 2**32 - 1, 2**32 + 5, -1, 2**63 - 1])
+def test_single_offset_path_equals_the_split_multiply_formulation(offset):
+    offsets = torch.tensor([offset])
+    for seed in (0, -1, 2**40 + 7, torch.tensor(2**62 + 3)):
+        expected = _split_multiply_randint4x(int(seed), offsets)
+        assert torch.equal(torch.stack(_philox.randint4x(seed, offsets)), expected)
+
+
+def test_torch_path_equals_the_numpy_path():
+    k0, k1 = 0x12345678, 0x9ABCDEF0
+    seed = (k1 << 32) | k0
+    twin = torch.stack(_philox._torch_randint4x(k0, k1, WIDE_OFFSETS))
+    assert torch.equal(twin, torch.stack(_philox.randint4x(seed, WIDE_OFFSETS)))
+
+
+def test_numpy_uniform_and_normal_equal_the_torch_formulas():
+    words = _split_multiply_randint4x(77, WIDE_OFFSETS)
+    uniform = [_philox.uint32_to_uniform(w) for w in words]
+    assert torch.equal(_philox.uniform(77, WIDE_OFFSETS), uniform[0])
+    expected = (*_philox.box_muller(uniform[0], uniform[1]), *_philox.box_muller(*uniform[2:]))
+    for got, want in zip(_philox.normal4x(77, WIDE_OFFSETS), expected, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(_philox.normal(77, WIDE_OFFSETS), expected[0], rtol=1e-6, atol=1e-6)
+
+
+def test_compiled_draw_traces_the_torch_path_without_graph_breaks():
+    seed = torch.tensor(5)
+    compiled = torch.compile(lambda s, o: _philox.normal(s, o) + 1, fullgraph=True, backend="eager")
+    offsets = torch.arange(64)
+    torch.testing.assert_close(
+        compiled(seed, offsets), _philox.normal(5, offsets) + 1, rtol=1e-6, atol=1e-6
+    )
