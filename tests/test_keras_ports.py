@@ -796,3 +796,86 @@ def test_subclass_taking_two_models_is_not_mistaken_for_a_functional_call():
     vae = VAE(encoder, decoder)
     assert not isinstance(vae, keras.models.Functional)
     assert tuple(vae(np.ones((3, 4), "float32")).shape) == (3, 4)
+
+
+class GAN(keras.Model):
+    """keras.io's GAN with an overridden `compile` and `train_step` (PyTorch version)."""
+
+    def __init__(self, discriminator, generator, latent_dim):
+        super().__init__()
+        self.discriminator = discriminator
+        self.generator = generator
+        self.latent_dim = latent_dim
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.seed_generator = keras.random.SeedGenerator(1337)
+        self.built = True
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker]
+
+    def compile(self, d_optimizer, g_optimizer, loss_fn):
+        super().compile()
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.loss_fn = loss_fn
+
+    def _step(self, model, optimizer, labels, images):
+        self.zero_grad()
+        loss = self.loss_fn(labels, self.discriminator(images))
+        loss.backward()
+        grads = [v.value.grad for v in model.trainable_weights]
+        with torch.no_grad():
+            optimizer.apply(grads, model.trainable_weights)
+        return loss
+
+    def train_step(self, real_images):
+        if isinstance(real_images, (tuple, list)):
+            real_images = real_images[0]
+        batch_size = real_images.shape[0]
+        noise = keras.random.normal(shape=(batch_size, self.latent_dim), seed=self.seed_generator)
+        combined = torch.concat([self.generator(noise).detach(), real_images], axis=0)
+        labels = torch.concat([torch.ones((batch_size, 1)), torch.zeros((batch_size, 1))])
+        labels = labels.to(combined.device)
+        d_loss = self._step(self.discriminator, self.d_optimizer, labels, combined)
+        noise = keras.random.normal(shape=(batch_size, self.latent_dim), seed=self.seed_generator)
+        misleading = torch.zeros((batch_size, 1), device=combined.device)
+        g_loss = self._step(self.generator, self.g_optimizer, misleading, self.generator(noise))
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
+
+
+def test_gan_with_custom_compile_and_train_step_updates_both_networks():
+    discriminator = keras.Sequential(
+        [
+            keras.Input((6, 6, 1)),
+            layers.Conv2D(4, 3, strides=2, padding="same"),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.GlobalMaxPooling2D(),
+            layers.Dense(1),
+        ]
+    )
+    generator = keras.Sequential(
+        [
+            keras.Input((4,)),
+            layers.Dense(36),
+            layers.Reshape((6, 6, 1)),
+            layers.Conv2D(1, 3, padding="same", activation="sigmoid"),
+        ]
+    )
+    before = [w.copy() for w in discriminator.get_weights() + generator.get_weights()]
+    gan = GAN(discriminator=discriminator, generator=generator, latent_dim=4)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(learning_rate=3e-3),
+        g_optimizer=keras.optimizers.Adam(learning_rate=3e-3),
+        loss_fn=keras.losses.BinaryCrossentropy(from_logits=True),
+    )
+    history = gan.fit(
+        RNG.random((16, 6, 6, 1)).astype("float32"), epochs=2, batch_size=8, verbose=0
+    )
+    assert sorted(history.history) == ["d_loss", "g_loss"] and len(history.epoch) == 2
+    after = discriminator.get_weights() + generator.get_weights()
+    assert all(not np.array_equal(a, b) for a, b in zip(before, after))
+    assert int(gan.d_optimizer.iterations) == int(gan.g_optimizer.iterations) == 4
