@@ -70,3 +70,18 @@ def test_softmax_fully_masked_row_is_zero():
 def test_elu_matches_torch_elu():
     x = torch.randn(20)
     torch.testing.assert_close(layers.ELU(alpha=0.7)(x), F.elu(x, alpha=0.7))
+
+
+def test_prelu_scales_negatives_by_its_learned_alpha():
+    layer = layers.PReLU(alpha_initializer="random_uniform")
+    x = torch.randn(4, 3)
+    out = layer(x)
+    alpha = layer.alpha.detach().cpu()
+    torch.testing.assert_close(out.cpu(), torch.where(x > 0, x, alpha * x))
+    assert tuple(layer.alpha.shape) == (3,) and layer.alpha.trainable
+
+
+def test_prelu_shared_axes_give_one_alpha_per_channel():
+    layer = layers.PReLU(shared_axes=[1, 2])
+    layer(torch.ones(2, 4, 4, 3))
+    assert tuple(layer.alpha.shape) == (1, 1, 3)

@@ -13,7 +13,7 @@ from .variables import Variable
 __all__ = ["InputSpec", "Layer", "Variable"]
 
 # Built-in layers (LAYERS).
-from .activation_layers import ELU, Activation, LeakyReLU, ReLU, Softmax
+from .activation_layers import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
 from .attention import MultiHeadAttention
 from .convolutional import Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
 from .core import Dense, Embedding, Identity, InputLayer, Lambda, Masking
@@ -71,6 +71,7 @@ from .reshaping import (
     UpSampling2D,
     ZeroPadding2D,
 )
+from .reshaping_1d import Cropping1D, UpSampling1D, ZeroPadding1D
 from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from .sampling import Sampling
 from .time_distributed import TimeDistributed
@@ -93,6 +94,7 @@ __all__ += [
     "Conv1D",
     "Conv2D",
     "Conv2DTranspose",
+    "Cropping1D",
     "Cropping2D",
     "Dense",
     "DepthwiseConv2D",
@@ -122,6 +124,7 @@ __all__ += [
     "MultiHeadAttention",
     "Multiply",
     "Normalization",
+    "PReLU",
     "Permute",
     "ReLU",
     "RepeatVector",
@@ -137,7 +140,9 @@ __all__ += [
     "Subtract",
     "TimeDistributed",
     "UnitNormalization",
+    "UpSampling1D",
     "UpSampling2D",
+    "ZeroPadding1D",
     "ZeroPadding2D",
     "add",
     "average",

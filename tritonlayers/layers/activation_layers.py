@@ -1,9 +1,9 @@
-"""Activation layers: Activation, ReLU, LeakyReLU, Softmax (mask aware), ELU."""
+"""Activation layers: Activation, ReLU, LeakyReLU, Softmax (mask aware), ELU, PReLU."""
 
 import torch
 import torch.nn.functional as F
 
-from .. import activations
+from .. import activations, constraints, initializers, regularizers
 from .layer import Layer
 
 
@@ -162,3 +162,56 @@ class ELU(_Elementwise):
 
     def get_config(self):
         return {**super().get_config(), "alpha": self.alpha}
+
+
+class PReLU(_Elementwise):
+    """Parametric ReLU: `x` if x >= 0 else `alpha * x`, with `alpha` learned per element
+    (shared along `shared_axes`, e.g. `[1, 2]` for one alpha per image channel).
+
+    Example:
+    >>> import torch, tritonlayers as keras
+    >>> layer = keras.layers.PReLU(alpha_initializer=keras.initializers.Constant(0.5))
+    >>> layer(torch.tensor([[-2.0, 2.0]])).tolist()
+    [[-1.0, 2.0]]
+    """
+
+    def __init__(
+        self,
+        alpha_initializer="Zeros",
+        alpha_regularizer=None,
+        alpha_constraint=None,
+        shared_axes=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.alpha_initializer = initializers.get(alpha_initializer)
+        self.alpha_regularizer = regularizers.get(alpha_regularizer)
+        self.alpha_constraint = constraints.get(alpha_constraint)
+        if shared_axes is None or isinstance(shared_axes, (list, tuple)):
+            self.shared_axes = None if shared_axes is None else list(shared_axes)
+        else:
+            self.shared_axes = [shared_axes]
+
+    def build(self, input_shape):
+        param_shape = list(input_shape[1:])
+        for axis in self.shared_axes or []:
+            param_shape[axis - 1] = 1
+        self.alpha = self.add_weight(
+            shape=tuple(param_shape),
+            name="alpha",
+            initializer=self.alpha_initializer,
+            regularizer=self.alpha_regularizer,
+            constraint=self.alpha_constraint,
+        )
+
+    def call(self, inputs):
+        return F.relu(inputs) - self.alpha * F.relu(-inputs)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "alpha_initializer": initializers.serialize(self.alpha_initializer),
+            "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
+            "alpha_constraint": constraints.serialize(self.alpha_constraint),
+            "shared_axes": self.shared_axes,
+        }
