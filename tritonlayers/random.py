@@ -8,9 +8,10 @@ Every function takes ``seed=``:
   recompiles for a new seed;
 - None: a fresh seed from torch's global generator (``torch.manual_seed`` fixes it).
 
-Numbers come from ``kernels._philox``, the torch twin of Triton's ``tl.rand``/``tl.randn``:
-the element at flat index ``i`` of a draw uses Philox counter ``i`` under the seed, so the
-same seed gives the same numbers on the CPU and on a GPU.
+Numbers come from Triton's Philox stream: ``kernels.random_normal/uniform/bits`` fill a draw
+in one kernel launch on CUDA and run the torch twin (``kernels._philox``) elsewhere. The
+element at flat index ``i`` of a draw uses Philox counter ``i`` under the seed, so the same
+seed gives the same numbers on the CPU and on a GPU.
 
 Example:
 >>> import tritonlayers as keras
@@ -26,7 +27,7 @@ import torch
 
 from . import config
 from .dtype_policies import standardize_dtype, to_torch_dtype
-from .kernels import _philox
+from .kernels import _philox, random_bits, random_normal, random_uniform
 
 __all__ = [
     "SeedGenerator",
@@ -143,8 +144,11 @@ def _shape(shape: Any) -> tuple[int, ...]:
     return (int(shape),) if isinstance(shape, int) else tuple(int(s) for s in shape)
 
 
-def _offsets(shape: tuple[int, ...]) -> torch.Tensor:
-    return torch.arange(math.prod(shape), dtype=torch.int64, device=config.device())
+def _fill(fill, shape: tuple[int, ...], seed: Any, device=None) -> torch.Tensor:
+    """``fill(n, seed)`` (a ``kernels.random_*`` function) shaped as ``shape``: element at
+    flat index i draws at Philox counter i."""
+    values = fill(math.prod(shape), draw_seed(seed), device=device or config.device())
+    return values.reshape(shape)
 
 
 def _float_dtype(dtype: Any, function: str) -> torch.dtype:
@@ -168,7 +172,7 @@ def normal(
     """
     shape = _shape(shape)
     target = _float_dtype(dtype, "normal")
-    values = _philox.normal(draw_seed(seed), _offsets(shape)).reshape(shape)
+    values = _fill(random_normal, shape, seed)
     return (values * stddev + mean).to(target)
 
 
@@ -185,7 +189,7 @@ def uniform(
     """
     shape = _shape(shape)
     target = _float_dtype(dtype, "uniform")
-    values = _philox.uniform(draw_seed(seed), _offsets(shape)).reshape(shape)
+    values = _fill(random_uniform, shape, seed)
     return (values * (maxval - minval) + minval).to(target)
 
 
@@ -208,10 +212,10 @@ def truncated_normal(
     """
     shape = _shape(shape)
     target = _float_dtype(dtype, "truncated_normal")
-    u = _philox.uniform(draw_seed(seed), _offsets(shape)).to(torch.float64)
+    u = _fill(random_uniform, shape, seed).to(torch.float64)
     probability = _CDF_MINUS_TWO + u * _TRUNCATED_MASS
     z = math.sqrt(2.0) * torch.erfinv(2.0 * probability - 1.0)
-    values = torch.clamp(z, -2.0, 2.0).reshape(shape)
+    values = torch.clamp(z, -2.0, 2.0)
     return (values * stddev + mean).to(target)
 
 
@@ -233,10 +237,10 @@ def randint(
             f"randint needs minval < maxval with a range of at most 2**31; received "
             f"minval={minval}, maxval={maxval}."
         )
-    bits = _philox.randint(draw_seed(seed), _offsets(shape))
+    bits = _fill(random_bits, shape, seed)
     # Multiply-shift: floor(bits * span / 2**32) is uniform over [0, span) for uint32 bits.
     values = int(minval) + ((bits * span) >> 32)
-    return values.reshape(shape).to(to_torch_dtype(dtype))
+    return values.to(to_torch_dtype(dtype))
 
 
 def dropout(inputs: Any, rate: float, noise_shape: Any = None, seed: Any = None) -> torch.Tensor:
@@ -264,7 +268,7 @@ def dropout(inputs: Any, rate: float, noise_shape: Any = None, seed: Any = None)
     if rate == 1.0:
         return torch.zeros_like(inputs)
     threshold = min(round(rate * 2**32), 2**32)
-    bits = _philox.randint(seed_value, _offsets(shape).to(inputs.device)).reshape(shape)
+    bits = _fill(random_bits, shape, seed_value, inputs.device)
     mask = (bits >= threshold).to(inputs.dtype)
     return inputs * mask * (1.0 / (1.0 - rate))
 
@@ -321,7 +325,7 @@ def categorical(
         )
     batch, classes = logits.shape
     shape = (batch, int(num_samples), classes)
-    u = _philox.uniform(draw_seed(seed), _offsets(shape).to(logits.device)).reshape(shape)
+    u = _fill(random_uniform, shape, seed, logits.device)
     gumbel = -torch.log(-torch.log(torch.clamp(u, min=1e-12)))
     scores = logits.float().unsqueeze(1) + gumbel
     return torch.argmax(scores, dim=-1).to(to_torch_dtype(dtype))
