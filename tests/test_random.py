@@ -263,3 +263,23 @@ def test_same_seed_gives_same_numbers_on_cpu_and_gpu():
         keras.config.set_device(with_cpu)
     torch.testing.assert_close(gpu[0].cpu(), cpu[0], atol=1e-5, rtol=1e-5)
     assert torch.equal(gpu[1].cpu(), cpu[1])
+
+
+def _next_by_the_torch_formula(seed: int, counter: int) -> int:
+    words = _philox._torch_randint4x(seed & 0xFFFFFFFF, seed >> 32, torch.tensor([counter]))
+    return int((words[1] & 0x7FFFFFFF) * 2**32 + words[0])
+
+
+def test_seed_generator_host_path_equals_the_torch_formula():
+    generator = random.SeedGenerator(2**62 + 99)
+    for counter in range(5):
+        assert int(generator.next()) == _next_by_the_torch_formula(2**62 + 99, counter)
+    assert generator.state.tolist() == [2**62 + 99, 5]
+
+
+def test_seed_generator_compiled_next_draws_the_eager_seeds():
+    eager, compiled_generator = random.SeedGenerator(11), random.SeedGenerator(11)
+    compiled = torch.compile(compiled_generator.next, fullgraph=True, backend="eager")
+    for _ in range(3):
+        assert int(compiled()) == int(eager.next())
+    assert compiled_generator.state.tolist() == eager.state.tolist()

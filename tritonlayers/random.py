@@ -104,6 +104,12 @@ class SeedGenerator:
         ``ordered`` is accepted for Keras compatibility; draws are always in order.
         """
         state = self.state.detach()
+        if state.device.type == "cpu" and not torch.compiler.is_compiling():
+            # The same numbers in host ints: a CPU tensor is read without a sync.
+            seed_value, counter = state.tolist()
+            low, high, _, _ = _philox.randint4x_at(seed_value, counter)
+            state[1] = counter + 1
+            return torch.tensor((high & 0x7FFFFFFF) * 2**32 + low)
         words = _philox.randint4x(state[0], state[1:2])
         seed = (words[1] & 0x7FFFFFFF) * 2**32 + words[0]
         with torch.no_grad():

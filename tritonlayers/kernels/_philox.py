@@ -135,6 +135,18 @@ def _scalar_randint4x(k0: int, k1: int, offset: int) -> tuple[int, int, int, int
     return c0, c1, c2, c3
 
 
+def randint4x_at(seed: int, offset: int) -> tuple[int, int, int, int]:
+    """``randint4x`` at one counter, in Python ints (host arithmetic, for a CPU caller that
+    already holds the seed and counter as ints, e.g. ``SeedGenerator.next``).
+
+    Example:
+    >>> randint4x_at(0, 0) == tuple(int(w) for w in randint4x(0, torch.zeros(1, dtype=torch.int64)))
+    True
+    """
+    seed %= 2**64
+    return _scalar_randint4x(seed & _MASK32, seed >> 32, offset % 2**64)
+
+
 def _numpy_uniform(bits: np.ndarray) -> np.ndarray:
     """``uint32_to_uniform`` in numpy (same float32 operations, so the same bits)."""
     signed = bits.astype(np.uint32).view(np.int32)
@@ -159,7 +171,9 @@ def _checked_offsets(offsets: torch.Tensor) -> torch.Tensor:
 
 def _numpy_words(seed: int | torch.Tensor, offsets: torch.Tensor) -> list[np.ndarray]:
     """The four words of the numpy path (the seed is an int or a CPU tensor here)."""
-    k0, k1 = (int(word) for word in _key_words(seed, offsets.device))
+    seed_tensor, seed_int = kernel_seed(seed, offsets.device)
+    key = (int(seed_tensor) if seed_tensor is not None else seed_int) % 2**64
+    k0, k1 = key & _MASK32, key >> 32
     counters = _checked_offsets(offsets).contiguous().numpy()
     if counters.size == 1:
         words = _scalar_randint4x(k0, k1, int(counters.reshape(-1)[0]))
