@@ -396,9 +396,10 @@ def digits_classifier():
 
 
 def test_torch_custom_training_loop_matches_torch_sgd_with_momentum():
-    """keras.io's "custom training loop in PyTorch" loop, against torch.optim.SGD."""
-    x = torch.tensor(RNG.random((48, 8)), dtype=torch.float32)
-    y = torch.tensor(RNG.integers(0, 3, size=48))
+    """keras.io's "custom training loop in PyTorch" loop, against torch.optim.SGD (on CPU)."""
+    device = keras.config.device()
+    x = torch.tensor(RNG.random((48, 8)), dtype=torch.float32, device=device)
+    y = torch.tensor(RNG.integers(0, 3, size=48), device=device)
     model = digits_classifier()
     reference = [w.float().requires_grad_() for w in _tensors(model.get_weights())]
     torch_optimizer = torch.optim.SGD(reference, lr=0.05, momentum=0.9)
@@ -420,8 +421,8 @@ def test_torch_custom_training_loop_matches_torch_sgd_with_momentum():
         losses.append(float(loss.detach()))
 
         k1, b1, k2, b2, k3, b3 = reference
-        ref_logits = torch.relu(torch.relu(xb @ k1 + b1) @ k2 + b2) @ k3 + b3
-        ref_loss = F.cross_entropy(ref_logits, yb)
+        ref_logits = torch.relu(torch.relu(xb.cpu() @ k1 + b1) @ k2 + b2) @ k3 + b3
+        ref_loss = F.cross_entropy(ref_logits, yb.cpu())
         torch_optimizer.zero_grad()
         ref_loss.backward()
         torch_optimizer.step()
@@ -436,8 +437,9 @@ def test_torch_custom_training_loop_matches_torch_sgd_with_momentum():
 
 
 def test_ops_training_step_with_apply_gradients_matches_plain_gradient_descent():
-    x = torch.tensor(RNG.random((12, 8)), dtype=torch.float32)
-    y = torch.tensor(RNG.integers(0, 3, size=12))
+    device = keras.config.device()
+    x = torch.tensor(RNG.random((12, 8)), dtype=torch.float32, device=device)
+    y = torch.tensor(RNG.integers(0, 3, size=12), device=device)
     model = digits_classifier()
     before = [torch.tensor(w) for w in model.get_weights()]
     logits = model(x)
@@ -445,7 +447,7 @@ def test_ops_training_step_with_apply_gradients_matches_plain_gradient_descent()
     grads = torch.autograd.grad(loss, model.trainable_weights)
     keras.optimizers.SGD(learning_rate=0.5).apply_gradients(zip(grads, model.trainable_weights))
     for old, grad, new in zip(before, grads, model.get_weights()):
-        np.testing.assert_allclose(new, (old - 0.5 * grad).numpy(), atol=1e-7)
+        np.testing.assert_allclose(new, (old - 0.5 * grad.cpu()).numpy(), atol=1e-7)
 
 
 # ----------------------------------------------------------------- callbacks, saving

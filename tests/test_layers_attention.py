@@ -62,7 +62,7 @@ def test_padding_mask_from_embedding_is_applied_and_kept_on_the_output():
     layer = layers.MultiHeadAttention(num_heads=1, key_dim=4)
     out = layer(x, x)
     keep = (ids != 0)[:, :, None] & (ids != 0)[:, None, :]
-    expected, _ = _reference(layer, x.detach(), x.detach(), keep)
+    expected, _ = _reference(layer, x.detach().cpu(), x.detach().cpu(), keep)
     torch.testing.assert_close(out[:, :2].cpu(), expected[:, :2], atol=1e-5, rtol=1e-5)
     assert torch.equal(out._keras_mask.cpu(), ids != 0)
 

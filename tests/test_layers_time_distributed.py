@@ -25,7 +25,7 @@ def test_time_distributed_conv_keeps_the_time_axis():
 def test_time_distributed_passes_the_training_flag():
     td = layers.TimeDistributed(layers.Dropout(0.5))
     x = torch.ones(2, 3, 100)
-    torch.testing.assert_close(td(x), x)
+    torch.testing.assert_close(td(x).cpu(), x)
     assert (td(x, training=True) == 0).any()
 
 
