@@ -248,3 +248,13 @@ def test_compiled_draw_traces_the_torch_path_without_graph_breaks():
     torch.testing.assert_close(
         compiled(seed, offsets), _philox.normal(5, offsets) + 1, rtol=1e-6, atol=1e-6
     )
+
+
+def test_draws_longer_than_a_numpy_pass_are_stitched_in_counter_order():
+    offsets = 2**32 - 9000 + torch.arange(2 * _philox._NUMPY_CHUNK + 7)
+    words = torch.stack(_philox.randint4x(3, offsets))
+    assert torch.equal(words, _split_multiply_randint4x(3, offsets))
+    tail = offsets[-100:]
+    assert torch.equal(_philox.uniform(3, offsets)[-100:], _philox.uniform(3, tail))
+    assert torch.equal(_philox.normal(3, offsets)[-100:], _philox.normal(3, tail))
+    assert torch.equal(_philox.randint(3, offsets), words[0])

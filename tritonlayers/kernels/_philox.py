@@ -169,16 +169,39 @@ def _checked_offsets(offsets: torch.Tensor) -> torch.Tensor:
     return offsets.to(torch.int64)
 
 
-def _numpy_words(seed: int | torch.Tensor, offsets: torch.Tensor) -> list[np.ndarray]:
-    """The four words of the numpy path (the seed is an int or a CPU tensor here)."""
+# Counters per numpy pass: a pass's dozen uint64 temporaries (128 KiB each) stay in the L2
+# cache, which makes large draws about 4x faster than one pass over the whole array.
+_NUMPY_CHUNK = 16384
+
+
+def _numpy_draw(seed: int | torch.Tensor, offsets: torch.Tensor, finish) -> tuple:
+    """``finish(words)`` of the numpy path, as torch tensors shaped like ``offsets``.
+
+    ``finish`` maps the four uint64 word arrays of a pass to the arrays to return (words
+    come back as int64, floats as they are). The seed is an int or a CPU tensor here.
+    """
     seed_tensor, seed_int = kernel_seed(seed, offsets.device)
     key = (int(seed_tensor) if seed_tensor is not None else seed_int) % 2**64
     k0, k1 = key & _MASK32, key >> 32
-    counters = _checked_offsets(offsets).contiguous().numpy()
+    counters = offsets.contiguous().numpy().reshape(-1)
     if counters.size == 1:
-        words = _scalar_randint4x(k0, k1, int(counters.reshape(-1)[0]))
-        return [np.array([w], dtype=np.uint64) for w in words]
-    return _numpy_randint4x(k0, k1, counters)
+        words = _scalar_randint4x(k0, k1, int(counters[0]))
+        parts = finish([np.array([w], dtype=np.uint64) for w in words])
+    else:
+        parts = None
+        for start in range(0, max(counters.size, 1), _NUMPY_CHUNK):
+            stop = start + _NUMPY_CHUNK
+            chunk = finish(_numpy_randint4x(k0, k1, counters[start:stop]))
+            if parts is None:
+                parts = [np.empty(counters.size, dtype=part.dtype) for part in chunk]
+            for whole, part in zip(parts, chunk, strict=True):
+                whole[start:stop] = part
+    return tuple(
+        torch.from_numpy(part.view(np.int64) if part.dtype == np.uint64 else part).reshape(
+            offsets.shape
+        )
+        for part in parts
+    )
 
 
 def randint4x(
@@ -194,8 +217,7 @@ def randint4x(
     """
     offsets = _checked_offsets(offsets)
     if _numpy_path(offsets):
-        words = _numpy_words(seed, offsets)
-        return tuple(torch.from_numpy(w.view(np.int64)).reshape(offsets.shape) for w in words)
+        return _numpy_draw(seed, offsets, lambda words: words)
     return _torch_randint4x(*_key_words(seed, offsets.device), offsets)
 
 
@@ -223,6 +245,9 @@ def randint(seed: int | torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
     >>> bool(((bits >= 0) & (bits < 2**32)).all())
     True
     """
+    offsets = _checked_offsets(offsets)
+    if _numpy_path(offsets):
+        return _numpy_draw(seed, offsets, lambda words: words[:1])[0]
     return randint4x(seed, offsets)[0]
 
 
@@ -254,9 +279,9 @@ def uniform(seed: int | torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
     >>> bool(((u >= 0) & (u < 1)).all())
     True
     """
+    offsets = _checked_offsets(offsets)
     if _numpy_path(offsets):
-        values = _numpy_uniform(_numpy_words(seed, offsets)[0])
-        return torch.from_numpy(values).reshape(offsets.shape)
+        return _numpy_draw(seed, offsets, lambda words: [_numpy_uniform(words[0])])[0]
     return uint32_to_uniform(randint(seed, offsets))
 
 
@@ -275,10 +300,9 @@ def normal(seed: int | torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
     >>> abs(normal(5, torch.arange(100_000)).std().item() - 1) < 0.02
     True
     """
+    offsets = _checked_offsets(offsets)
     if _numpy_path(offsets):
-        words = _numpy_words(seed, offsets)
-        values = _numpy_box_muller(words[0], words[1], sine=False)[0]
-        return torch.from_numpy(values).reshape(offsets.shape)
+        return _numpy_draw(seed, offsets, lambda w: _numpy_box_muller(w[0], w[1], sine=False))[0]
     words = randint4x(seed, offsets)
     return box_muller(uint32_to_uniform(words[0]), uint32_to_uniform(words[1]))[0]
 
@@ -293,9 +317,10 @@ def normal4x(
     >>> [n.shape for n in normal4x(1, torch.arange(2))][0]
     torch.Size([2])
     """
+    offsets = _checked_offsets(offsets)
     if _numpy_path(offsets):
-        words = _numpy_words(seed, offsets)
-        pairs = _numpy_box_muller(*words[:2]) + _numpy_box_muller(*words[2:])
-        return tuple(torch.from_numpy(n).reshape(offsets.shape) for n in pairs)
+        return _numpy_draw(
+            seed, offsets, lambda w: _numpy_box_muller(*w[:2]) + _numpy_box_muller(*w[2:])
+        )
     u1, u2, u3, u4 = (uint32_to_uniform(word) for word in randint4x(seed, offsets))
     return (*box_muller(u1, u2), *box_muller(u3, u4))
