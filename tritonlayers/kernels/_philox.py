@@ -99,24 +99,27 @@ def _numpy_path(offsets: torch.Tensor) -> bool:
 def _numpy_randint4x(k0: int, k1: int, offsets: np.ndarray) -> list[np.ndarray]:
     """The four uint32 words (in uint64 arrays) of Philox4x32-10 at int64 ``offsets``.
 
-    A 32x32-bit product is below 2**64, so uint64 multiplies are exact; the products are
-    written into two reused buffers and the xors run in place.
+    A 32x32-bit product is below 2**64, so uint64 multiplies are exact. Every op writes into
+    one preallocated buffer (no allocation per op): ten ufunc calls a round.
     """
     counters = offsets.reshape(-1).view(np.uint64)
     shift, mask = np.uint64(32), np.uint64(_MASK32)
-    c0, c1 = counters & mask, counters >> shift
-    c2, c3 = np.zeros_like(c0), np.zeros_like(c0)
-    product_a, product_b = np.empty_like(c0), np.empty_like(c0)
+    c0, c1, c2, c3, product_a, product_b = np.empty((6, counters.size), dtype=np.uint64)
+    np.bitwise_and(counters, mask, out=c0)
+    np.right_shift(counters, shift, out=c1)
+    c2.fill(0)
+    c3.fill(0)
     for _ in range(_N_ROUNDS):
         np.multiply(c0, np.uint64(_ROUND_A), out=product_a)
         np.multiply(c2, np.uint64(_ROUND_B), out=product_b)
-        c0 = product_b >> shift
-        c0 ^= c1
-        c0 ^= np.uint64(k0)
-        c2 = product_a >> shift
-        c2 ^= c3
-        c2 ^= np.uint64(k1)
-        c1, c3 = product_b & mask, product_a & mask
+        np.right_shift(product_b, shift, out=c0)
+        np.bitwise_xor(c0, c1, out=c0)
+        np.bitwise_xor(c0, np.uint64(k0), out=c0)
+        np.right_shift(product_a, shift, out=c2)
+        np.bitwise_xor(c2, c3, out=c2)
+        np.bitwise_xor(c2, np.uint64(k1), out=c2)
+        np.bitwise_and(product_b, mask, out=c1)
+        np.bitwise_and(product_a, mask, out=c3)
         k0 = (k0 + _KEY_A) & _MASK32
         k1 = (k1 + _KEY_B) & _MASK32
     return [c0, c1, c2, c3]
