@@ -51,7 +51,7 @@ bounded() {
 }
 
 # A test file that fails to import must not hide the other files' GPU tests.
-bounded "${GPU_TESTS_LIMIT:-120}" python3 -m pytest -m gpu tests/ -q -p no:cacheprovider \
+bounded "${GPU_TESTS_LIMIT:-100}" python3 -m pytest -m gpu tests/ -q -p no:cacheprovider \
   --continue-on-collection-errors --durations=15 2>&1 | tee -a "$OUT/gpu_check.log"
 record "pytest -m gpu tests/" "${PIPESTATUS[0]}"
 
@@ -65,9 +65,10 @@ bench_group() {  # bench_group NAME LIMIT PYTEST_ARGS...
     --benchmark-json="$parts/$name.json" 2>&1 | tee -a "$OUT/gpu_check.log"
   record "benchmark $name" "${PIPESTATUS[0]}"
 }
-bench_group fused_linear "${LINEAR_BENCH_LIMIT:-80}" benchmarks/test_kernels.py -k "fused_linear or memcpy"
-bench_group dropout "${DROPOUT_BENCH_LIMIT:-35}" benchmarks/test_kernels.py -k dropout
-bench_group reparameterize "${SAMPLING_BENCH_LIMIT:-35}" benchmarks/test_kernels.py -k reparameterize
+bench_group fused_linear "${LINEAR_BENCH_LIMIT:-75}" benchmarks/test_kernels.py -k "fused_linear or memcpy"
+bench_group dropout "${DROPOUT_BENCH_LIMIT:-30}" benchmarks/test_kernels.py -k dropout
+bench_group reparameterize "${SAMPLING_BENCH_LIMIT:-30}" benchmarks/test_kernels.py -k reparameterize
+bench_group random "${RANDOM_BENCH_LIMIT:-20}" benchmarks/test_random.py
 bench_group vae_training "${VAE_BENCH_LIMIT:-90}" benchmarks/test_vae_training.py
 
 jsons=()
