@@ -7,7 +7,7 @@ torch's multi-tensor (`_foreach`) ops, which is also what torch.optim's foreach 
   (`lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)`), torch after it
   (`lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)`).
 - Adamax: Keras adds epsilon to `u` in the denominator; torch adds it inside the max.
-- Adam/AdamW on CUDA (outside torch.compile) run torch's fused Adam kernel, one launch for
+- Adam/AdamW on CUDA and the CPU (outside torch.compile) run torch's fused Adam kernel, one call for
   all variables, with Keras's epsilon moved inside the bias correction: torch's
   `sqrt(v) / sqrt(1 - b2^t) + eps'` equals Keras's `(sqrt(v) + eps) / sqrt(1 - b2^t)` when
   `eps' = eps / sqrt(1 - b2^t)`, computed on the host from its step count (no sync).
@@ -84,13 +84,14 @@ class Adam(_MomentEstimator):
         if self.amsgrad:
             self.add_slots(self._trainable_variables, "velocity_hat")
 
-    # "auto": torch's fused kernel for CUDA variables in eager mode; "always"/"never" force it.
+    # "auto": torch's fused kernel for CUDA and CPU variables in eager mode (on the CPU it is
+    # ~2.5x faster than the foreach ops for the guide's VAE); "always"/"never" force it.
     _fused_policy = "auto"
 
     def _use_fused(self, like: torch.Tensor) -> bool:
         if self._fused_policy != "auto":
             return self._fused_policy == "always"
-        return like.is_cuda and not torch.compiler.is_compiling()
+        return like.device.type in ("cuda", "cpu") and not torch.compiler.is_compiling()
 
     def _update_group(self, params, grads, indices, lr, step) -> None:
         m = self._slot("momentum", indices)
