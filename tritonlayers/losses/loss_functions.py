@@ -27,7 +27,9 @@ def mean_squared_error(y_true, y_pred) -> torch.Tensor:
     1.0
     """
     y_true, y_pred = _prepare(y_true, y_pred)
-    return torch.mean(torch.square(y_true - y_pred), dim=-1)
+    # `y_pred - y_true` squares to the same values, and its backward passes the gradient to
+    # y_pred without negating a prediction-sized tensor.
+    return torch.mean(torch.square(y_pred - y_true), dim=-1)
 
 
 def mean_absolute_error(y_true, y_pred) -> torch.Tensor:
@@ -38,7 +40,7 @@ def mean_absolute_error(y_true, y_pred) -> torch.Tensor:
     1.0
     """
     y_true, y_pred = _prepare(y_true, y_pred)
-    return torch.mean(torch.abs(y_true - y_pred), dim=-1)
+    return torch.mean(torch.abs(y_pred - y_true), dim=-1)  # as in mean_squared_error
 
 
 def mean_absolute_percentage_error(y_true, y_pred) -> torch.Tensor:
