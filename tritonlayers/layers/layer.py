@@ -49,7 +49,7 @@ from .call_spec import call_spec_of
 from .input_spec import InputSpec, assert_input_compatibility
 from .naming import to_snake_case, unique_name
 from .nest import flatten, map_structure
-from .variables import Variable, _rebuild_variable
+from .variables import Variable, _rebuild_variable, any_regularized
 
 
 class Layer(tracking.Tracker, torch.nn.Module):
@@ -533,6 +533,8 @@ class Layer(tracking.Tracker, torch.nn.Module):
         found = list(self._losses)
         for layer in self._flat_layers()[1:]:
             found.extend(layer._losses)
+        if not any_regularized():
+            return found
         for variable in self.trainable_weights:
             if variable.regularizer is not None:
                 found.append(variable.regularizer(variable))

@@ -120,6 +120,17 @@ class Variable(torch.nn.Parameter):
             self.requires_grad_(self._trainable)
 
     @property
+    def regularizer(self) -> Any:
+        """The penalty `Layer.losses` adds for this variable (None: no penalty)."""
+        return self._regularizer
+
+    @regularizer.setter
+    def regularizer(self, value: Any) -> None:
+        if value is not None:
+            _regularized[0] += 1
+        self._regularizer = value
+
+    @property
     def autocast(self) -> bool:
         """Whether a mixed-precision layer reads this variable in its compute dtype."""
         return self._autocast
@@ -210,7 +221,19 @@ def _rebuild_variable(cls: type, data: torch.Tensor, requires_grad: bool, state:
     """Unpickle a Variable (pickle and `torch.save` call this)."""
     variable = torch.Tensor._make_subclass(cls, data, requires_grad)
     variable.__dict__.update(state)
+    if state.get("_regularizer") is not None:
+        _regularized[0] += 1
     return variable
+
+
+# How many times a variable was given a regularizer in this process. While it is 0,
+# `Layer.losses` skips scanning the weights for penalties (a per-step cost in `fit`).
+_regularized = [0]
+
+
+def any_regularized() -> bool:
+    """Whether any variable was ever given a regularizer (cheap; `Layer.losses` asks)."""
+    return _regularized[0] > 0
 
 
 class _LoadingBudget(threading.local):
