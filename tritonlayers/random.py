@@ -105,16 +105,21 @@ class SeedGenerator:
         """
         state = self.state.detach()
         if state.device.type == "cpu" and not torch.compiler.is_compiling():
-            # The same numbers in host ints: a CPU tensor is read without a sync.
-            seed_value, counter = state.tolist()
-            low, high, _, _ = _philox.randint4x_at(seed_value, counter)
-            state[1] = counter + 1
-            return torch.tensor((high & 0x7FFFFFFF) * 2**32 + low)
+            return torch.tensor(self._next_on_host(state))
         words = _philox.randint4x(state[0], state[1:2])
         seed = (words[1] & 0x7FFFFFFF) * 2**32 + words[0]
         with torch.no_grad():
             self.state[1:2].add_(1)
         return seed.reshape(())
+
+    def _next_on_host(self, state: torch.Tensor) -> int:
+        """``next()``'s seed as an int, for a CPU state in eager mode: the same numbers in
+        host ints (a CPU tensor is read without a sync; its numpy view is written in place)."""
+        view = state.numpy()
+        seed_value, counter = int(view[0]), int(view[1])
+        low, high, _, _ = _philox.randint4x_at(seed_value, counter)
+        view[1] = counter + 1
+        return (high & 0x7FFFFFFF) * 2**32 + low
 
     def get_config(self) -> dict:
         """The constructor arguments (the initial seed, not the current counter)."""
@@ -153,8 +158,24 @@ def _shape(shape: Any) -> tuple[int, ...]:
 def _fill(fill, shape: tuple[int, ...], seed: Any, device=None) -> torch.Tensor:
     """``fill(n, seed)`` (a ``kernels.random_*`` function) shaped as ``shape``: element at
     flat index i draws at Philox counter i."""
-    values = fill(math.prod(shape), draw_seed(seed), device=device or config.device())
-    return values.reshape(shape)
+    device = device or config.device()
+    if (
+        isinstance(seed, SeedGenerator)
+        and device.type == "cpu"
+        and seed.state.device.type == "cpu"
+        and not torch.compiler.is_compiling()
+    ):
+        # The seed `next()` would return, as an int: the CPU draw reads it as one anyway.
+        drawn = seed._next_on_host(seed.state.detach())
+    else:
+        drawn = draw_seed(seed)
+    return fill(math.prod(shape), drawn, device=device).reshape(shape)
+
+
+def _is_number(value: Any, number: float) -> bool:
+    """Whether ``value`` is the Python number ``number`` (an affine step that would not
+    change the draw is skipped)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == number
 
 
 def _float_dtype(dtype: Any, function: str) -> torch.dtype:
@@ -179,7 +200,9 @@ def normal(
     shape = _shape(shape)
     target = _float_dtype(dtype, "normal")
     values = _fill(random_normal, shape, seed)
-    return (values * stddev + mean).to(target)
+    if not (_is_number(mean, 0) and _is_number(stddev, 1)):
+        values = values * stddev + mean
+    return values.to(target)
 
 
 def uniform(

@@ -190,6 +190,8 @@ def _numpy_draw(seed: int | torch.Tensor, offsets: torch.Tensor, finish) -> tupl
     if counters.size == 1:
         words = _scalar_randint4x(k0, k1, int(counters[0]))
         parts = finish([np.array([w], dtype=np.uint64) for w in words])
+    elif counters.size <= _NUMPY_CHUNK:
+        parts = finish(_numpy_randint4x(k0, k1, counters))
     else:
         parts = None
         for start in range(0, max(counters.size, 1), _NUMPY_CHUNK):
