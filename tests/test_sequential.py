@@ -81,3 +81,21 @@ def test_sequential_of_sequential_nests():
     model = Sequential([keras.Input((2,)), inner, keras.layers.Dense(1)])
     assert tuple(model(torch.ones(4, 2)).shape) == (4, 1)
     assert len(model.trainable_weights) == 4
+
+
+def test_inputs_and_outputs_feed_a_feature_extractor():
+    model = Sequential(
+        [keras.Input((6,)), keras.layers.Dense(4, name="hidden"), keras.layers.Dense(2)]
+    )
+    extractor = keras.Model(inputs=model.inputs, outputs=[layer.output for layer in model.layers])
+    x = torch.randn(3, 6)
+    hidden, out = extractor(x)
+    torch.testing.assert_close(out, model(x))
+    torch.testing.assert_close(hidden, model.get_layer("hidden")(x))
+    assert model.input is model.inputs[0] and model.output is model.outputs[0]
+
+
+def test_an_unbuilt_model_has_no_inputs_as_in_keras():
+    model = Sequential([keras.layers.Dense(2)])
+    with pytest.raises(AttributeError, match="has no attribute 'inputs'"):
+        _ = model.inputs

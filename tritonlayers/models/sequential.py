@@ -105,6 +105,7 @@ class Sequential(Model):
     def _mark_unbuilt(self) -> None:
         self.__dict__["built"] = False
         self.__dict__["_build_input_shape"] = None
+        self.__dict__["_input"] = self.__dict__["_output"] = None
 
     @property
     def layers(self) -> "list[Layer]":
@@ -143,7 +144,26 @@ class Sequential(Model):
             outputs = layer(outputs)
         self.__dict__["_build_input_shape"] = tuple(inputs.shape)
         self.__dict__["_symbolic_output"] = outputs
+        # `model.input` / `model.output` are the stack's symbolic ends, as in Keras.
+        self.__dict__.update(_input=inputs, _output=outputs)
         self.built = True
+
+    @property
+    def inputs(self) -> list:
+        """The symbolic input in a list, once built (`keras.Model(model.inputs, ...)`).
+
+        Example:
+        >>> import tritonlayers as keras
+        >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        >>> [tuple(t.shape) for t in model.inputs + model.outputs]
+        [(None, 3), (None, 2)]
+        """
+        return [self.input]
+
+    @property
+    def outputs(self) -> list:
+        """The symbolic output in a list, once built."""
+        return [self.output]
 
     @property
     def input_shape(self) -> "tuple | None":
