@@ -470,11 +470,6 @@ def _regression_data():
     return x, y, RNG.random((16, 5)).astype("float32"), RNG.random((16, 1)).astype("float32")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Variable.numpy() aliases the live weights on CPU, so EarlyStopping's snapshot moves "
-    "with training (PORT_bugs.md #4); remove this marker once it returns a copy",
-)
 def test_early_stopping_restores_the_best_epochs_weights():
     x, y, x_val, y_val = _regression_data()
     model = regressor()

@@ -124,3 +124,10 @@ def test_pickle_round_trip_keeps_variable():
 def test_repr_names_path_shape_and_dtype():
     v = keras.Variable(initializer=[1.0], name="w")
     assert repr(v).startswith("<Variable path=w, shape=(1,), dtype=float32")
+
+
+def test_numpy_is_a_snapshot_that_later_assigns_leave_alone():
+    v = keras.Variable(np.zeros((2,), "float32"))
+    snapshot = v.numpy()
+    v.assign(np.ones((2,), "float32"))
+    np.testing.assert_array_equal(snapshot, [0.0, 0.0])

@@ -150,7 +150,9 @@ class Variable(torch.nn.Parameter):
         value = self.detach().cpu()
         if value.dtype == torch.bfloat16:
             value = value.float()
-        return value.numpy()
+        # On the CPU, detach() and cpu() keep the variable's storage: copy, as Keras's
+        # np.array(variable) does, so a snapshot (get_weights, EarlyStopping) stays put.
+        return value.numpy().copy() if value.data_ptr() == self.data_ptr() else value.numpy()
 
     def assign(self, value: Any) -> "Variable":
         """Overwrite the value in place (no gradient); the shape must match exactly."""
