@@ -152,6 +152,13 @@ def test_variable_owner_state_is_a_variable_but_not_a_weight():
     assert layer.non_trainable_variables == [layer.seed_generator.state]
 
 
+def test_optimizer_attribute_is_not_tracked_even_after_build():
+    layer = Linear(2)
+    layer(torch.ones(1, 3))
+    layer.optimizer_for_gan = keras.optimizers.Adam(1e-3)
+    assert [v.path for v in layer.variables] == [v.path for v in layer.weights]
+
+
 def test_count_params_requires_build():
     with pytest.raises(ValueError, match="isn't built"):
         Linear().count_params()

@@ -46,6 +46,8 @@ def owns_variables(value: Any) -> bool:
     """
     if is_layer(value) or isinstance(value, (Variable, type)):
         return False
+    if callable(getattr(type(value), "apply_gradients", None)):
+        return False  # an optimizer keeps its own state: Keras's layers do not track it
     variables = getattr(type(value), "variables", None)
     if variables is None and "variables" not in getattr(value, "__dict__", {}):
         return False
