@@ -281,3 +281,19 @@ def test_input_spec_last_axis_squeeze_accepts_a_trailing_unit_axis():
     layer(torch.ones(3, 4, 1))
     with pytest.raises(ValueError, match="expected ndim=2, found ndim=3"):
         layer(torch.ones(3, 4, 2))
+
+
+def test_build_parameter_with_a_default_may_lack_its_call_argument():
+    class Attend(keras.Layer):
+        def build(self, query_shape, value_shape, key_shape=None):
+            self.shapes = (query_shape, value_shape, key_shape)
+
+        def call(self, query, value, key=None):
+            return query
+
+    layer = Attend()
+    layer(torch.ones(2, 3, 4), torch.ones(2, 5, 4))
+    assert layer.shapes == ((2, 3, 4), (2, 5, 4), None)
+    keyed = Attend()
+    keyed(torch.ones(2, 3, 4), torch.ones(2, 5, 4), key=torch.ones(2, 5, 6))
+    assert keyed.shapes[2] == (2, 5, 6)

@@ -86,3 +86,10 @@ def test_attention_config_round_trip_and_saving(tmp_path):
 def test_attention_rejects_inputs_that_are_not_sequences_of_vectors():
     with pytest.raises(ValueError, match=r"expects \(batch, sequence, features\) inputs"):
         layers.MultiHeadAttention(num_heads=1, key_dim=2)(torch.ones(2, 3), torch.ones(2, 3))
+
+
+def test_key_with_its_own_feature_size_gets_its_own_projection():
+    query, value, key = torch.randn(2, 3, 8), torch.randn(2, 5, 6), torch.randn(2, 5, 4)
+    layer = layers.MultiHeadAttention(num_heads=2, key_dim=3)
+    out = layer(query, value, key=key)
+    assert tuple(layer._key_dense.kernel.shape) == (4, 2, 3) and tuple(out.shape) == (2, 3, 8)

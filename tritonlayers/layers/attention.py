@@ -122,9 +122,9 @@ class MultiHeadAttention(Layer):
         }
         self._dropout_layer = Dropout(rate=dropout, seed=seed)
 
-    def build(self, query_shape, value_shape):
-        # The key projection reads value-sized features (`key` defaults to `value`).
-        for name, shape in (("query", query_shape), ("value", value_shape)):
+    def build(self, query_shape, value_shape, key_shape=None):
+        key_shape = value_shape if key_shape is None else key_shape
+        for name, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
             if len(shape) != 3:
                 raise ValueError(
                     f'Layer "{self.name}" expects (batch, sequence, features) inputs. '
@@ -133,7 +133,7 @@ class MultiHeadAttention(Layer):
         output_dim = self._output_dim or query_shape[-1]
         heads = self.num_heads
         self._query_dense = self._heads_projection("query", query_shape[-1], self.key_dim)
-        self._key_dense = self._heads_projection("key", value_shape[-1], self.key_dim)
+        self._key_dense = self._heads_projection("key", key_shape[-1], self.key_dim)
         self._value_dense = self._heads_projection("value", value_shape[-1], self.value_dim)
         self._output_dense = _Projection(
             "bthk,hke->bte",
@@ -167,11 +167,10 @@ class MultiHeadAttention(Layer):
         if key is None:
             key = value
             key_mask = None
-        elif key.shape[-1] != value.shape[-1] or key.shape[1] != value.shape[1]:
+        elif key.shape[1] != value.shape[1]:
             raise ValueError(
-                f'Layer "{self.name}": `key` must have the shape of `value` (batch, S, '
-                f"features). Received: key.shape={tuple(key.shape)}, "
-                f"value.shape={tuple(value.shape)}"
+                f'Layer "{self.name}": `key` and `value` must have the same sequence length. '
+                f"Received: key.shape={tuple(key.shape)}, value.shape={tuple(value.shape)}"
             )
         mask = _combined_mask(
             query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
@@ -195,7 +194,7 @@ class MultiHeadAttention(Layer):
     def compute_mask(self, inputs, mask=None):
         return mask
 
-    def compute_output_shape(self, query_shape, value_shape):
+    def compute_output_shape(self, query_shape, value_shape, key_shape=None):
         return (*query_shape[:-1], self._output_dim or query_shape[-1])
 
     def get_config(self):

@@ -31,6 +31,7 @@ class CallSpec:
         "layer_class",
         "build_default",
         "build_params",
+        "build_required",
         "compute_mask_default",
         "has_mask",
         "has_training",
@@ -55,7 +56,9 @@ class CallSpec:
         self.has_mask = "mask" in names
         self.mask_args = tuple(n for n in self.arg_names if f"{n}_mask" in names)
         self.build_default = cls.build is base.build
-        self.build_params = tuple(inspect.signature(cls.build).parameters)[1:]
+        build_params = list(inspect.signature(cls.build).parameters.values())[1:]
+        self.build_params = tuple(p.name for p in build_params)
+        self.build_required = tuple(p.name for p in build_params if p.default is p.empty)
         self.compute_mask_default = cls.compute_mask is base.compute_mask
         self.init_signature = inspect.signature(cls.__init__)
         self.init_params = self.init_signature.parameters

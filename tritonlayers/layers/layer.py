@@ -839,8 +839,9 @@ def _plain_shape(shape: Any) -> Any:
 
 def _shapes_for_build(layer: Layer, shapes: dict) -> dict:
     """Match `build(self, foo_shape, bar_shape)` parameters to `call(foo, bar)` arguments."""
-    params = layer._call_spec.build_params
-    missing = [p for p in params if not p.endswith("_shape") or p not in shapes]
+    params, required = layer._call_spec.build_params, layer._call_spec.build_required
+    # A parameter with a default (`key_shape=None`) may lack a call argument, as in Keras.
+    missing = [p for p in params if not p.endswith("_shape") or (p not in shapes and p in required)]
     if missing:
         raise ValueError(
             f"Layer '{layer.name}': for a `build()` method with more than one argument, all "
@@ -848,7 +849,7 @@ def _shapes_for_build(layer: Layer, shapes: dict) -> dict:
             f"E.g. `build(self, foo_shape, bar_shape)`. Received build arguments {params} and "
             f"call input shapes {list(shapes)}."
         )
-    return {p: shapes[p] for p in params}
+    return {p: shapes[p] for p in params if p in shapes}
 
 
 def _lookup(namespace: str, identifier: Any) -> Any:
