@@ -111,3 +111,11 @@ def test_long_cells_wrap_at_spaces_and_cut_long_words_like_rich():
     assert (
         lines[18] == "│ priority (Dense)    │ (None, 1)         │         25 │ concatenate_1[0]… │"
     )
+
+
+def test_ops_on_keras_tensors_show_their_operation_as_the_type(capsys):
+    inputs = keras.Input((4,))
+    outputs = keras.ops.expand_dims(keras.ops.square(inputs), 1)
+    keras.Model(inputs, outputs).summary()
+    out = capsys.readouterr().out
+    assert "(Square)" in out and "(ExpandDims)" in out and "OpLayer" not in out

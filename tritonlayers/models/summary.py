@@ -134,6 +134,15 @@ def _is_sequential_like(model: Any) -> bool:
     return True
 
 
+def _type_name(layer: Any) -> str:
+    """The class shown in a row; an op called on KerasTensors shows as Keras names its
+    operation (`expand_dims` -> `ExpandDims`)."""
+    function = getattr(layer, "function", None)
+    if type(layer).__name__ == "OpLayer" and isinstance(function, str):
+        return "".join(part.capitalize() for part in function.split("_"))
+    return type(layer).__name__
+
+
 def _connections(layer: Any, model_nodes: list) -> str:
     links = []
     for node in layer._inbound_nodes:
@@ -190,7 +199,7 @@ def summary_lines(
 
     def fields(layer, prefix=""):
         params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-        row = [f"{prefix}{layer.name} ({type(layer).__name__})", format_layer_shape(layer), params]
+        row = [f"{prefix}{layer.name} ({_type_name(layer)})", format_layer_shape(layer), params]
         if not sequential_like:
             row.append(_connections(layer, model_nodes))
         if show_trainable:
