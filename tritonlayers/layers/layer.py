@@ -182,12 +182,18 @@ class Layer(tracking.Tracker, torch.nn.Module):
         return outputs
 
     def _inputs_ready(self, args: tuple, kwargs: dict) -> bool:
-        """The common case that needs no conversion: one tensor already in the right dtype."""
+        """The common cases that need no conversion: one tensor, or one flat tuple/list of
+        tensors (the guide's `Sampling()((z_mean, z_log_var))`), already in the right dtype."""
         if kwargs or len(args) != 1:
             return False
         x = args[0]
-        if not isinstance(x, torch.Tensor):
-            return False
+        if isinstance(x, torch.Tensor):
+            return self._tensor_ready(x)
+        if type(x) in (tuple, list) and x:
+            return all(isinstance(t, torch.Tensor) and self._tensor_ready(t) for t in x)
+        return False
+
+    def _tensor_ready(self, x: torch.Tensor) -> bool:
         anchor = self._device_anchor
         if anchor is not None and x.device != anchor.device:
             return False
@@ -819,6 +825,10 @@ def _unique(*groups: "list[Variable]") -> "list[Variable]":
 def _mask_of(value: Any) -> Any:
     if isinstance(value, torch.Tensor) or value is None:
         return getattr(value, "_keras_mask", None)
+    if type(value) in (tuple, list) and all(
+        isinstance(t, torch.Tensor) and getattr(t, "_keras_mask", None) is None for t in value
+    ):
+        return None  # flat and unmasked: the common case, without building the structure
     if isinstance(value, (list, tuple, dict)):
         masks = map_structure(lambda t: getattr(t, "_keras_mask", None), value)
         return masks if any(m is not None for m in flatten(masks)) else None
