@@ -25,6 +25,8 @@ REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "
 def _as_tensor(x, dtype: torch.dtype | None = None, device=None) -> torch.Tensor:
     """`x` as a torch tensor on `device` (default: its own, else config.device())."""
     if isinstance(x, torch.Tensor):
+        if (dtype is None or x.dtype == dtype) and (device is None or x.device == device):
+            return x  # what `.to` would return, without its per-call cost
         return x.to(device=device or x.device, dtype=dtype or x.dtype)
     array = np.asarray(x)
     if dtype is None and array.dtype.kind == "f":
