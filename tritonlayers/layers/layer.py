@@ -184,7 +184,7 @@ class Layer(tracking.Tracker, torch.nn.Module):
     def _inputs_ready(self, args: tuple, kwargs: dict) -> bool:
         """The common cases that need no conversion: one tensor, or one flat tuple/list of
         tensors (the guide's `Sampling()((z_mean, z_log_var))`), already in the right dtype."""
-        if kwargs or len(args) != 1:
+        if len(args) != 1 or (kwargs and not _only_training_flag(kwargs)):
             return False
         x = args[0]
         if isinstance(x, torch.Tensor):
@@ -820,6 +820,15 @@ def _unique(*groups: "list[Variable]") -> "list[Variable]":
                 seen.add(id(variable))
                 found.append(variable)
     return found
+
+
+def _only_training_flag(kwargs: dict) -> bool:
+    """Whether the keyword arguments are just `training=True/False/None` (fit's model call),
+    which needs no input conversion."""
+    if len(kwargs) != 1 or "training" not in kwargs:
+        return False
+    flag = kwargs["training"]
+    return flag is None or flag is True or flag is False
 
 
 def _mask_of(value: Any) -> Any:
