@@ -174,3 +174,12 @@ def test_jit_compile_fit_matches_eager_fit():
     torch._dynamo.reset()
     for eager, compiled in zip(trained(False), trained(True)):
         np.testing.assert_allclose(compiled, eager, rtol=1e-5, atol=1e-6)
+
+
+def test_no_autograd_graph_outlives_a_training_step_in_the_compiled_loss():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.ones((4, 3), "float32")
+    model.fit(x, np.zeros((4, 2), "float32"), batch_size=4, verbose=0)
+    (loss,) = model._compile_loss.per_output
+    assert loss.grad_fn is None

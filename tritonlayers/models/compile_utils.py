@@ -95,7 +95,8 @@ class CompileLoss:
     """The compiled loss: `loss_weights`-weighted sum of per-output losses.
 
     `per_output` holds, after each call, the unweighted loss of every output that has one
-    (used for the `<output>_loss` entries of multi-output models).
+    (used for the `<output>_loss` entries of multi-output models), detached: a stored tensor
+    with its autograd graph would keep the whole previous step's activations alive.
     """
 
     def __init__(self, loss: Any, loss_weights: Any = None, output_names: "list | None" = None):
@@ -130,7 +131,7 @@ class CompileLoss:
         if not self._flat_pred:
             index, fn, weight, _ = self.entries[0]
             value = fn(y_true, y_pred, sample_weight)
-            self.per_output = (value,)
+            self.per_output = (value.detach(),)
             return value if weight is None else value * weight
         predictions = tree.flatten(y_pred)
         targets = _targets_by_output(y_true, y_pred, self.keys)
@@ -139,7 +140,7 @@ class CompileLoss:
         for index, fn, weight, _ in self.entries:
             sw = sample_weight if weights is None else weights[index]
             value = fn(targets[index], predictions[index], sw)
-            per_output.append(value)
+            per_output.append(value.detach())
             value = value if weight is None else value * weight
             total = value if total is None else total + value
         self.per_output = per_output

@@ -83,12 +83,17 @@ class GraphedTrainStep:
         if self.warmup_left > 0 or model._trainable_params is None:
             self._warmup_step(batch)
             return
+        generator = torch.cuda.default_generators[torch.cuda.current_device()]
+        generator_state = generator.clone_state()
         try:
             self._capture(batch)
         except Exception as error:  # any capture failure falls back to the eager step
             self.failed = True
             self.graph = None
             torch.cuda.synchronize()
+            # A capture that fails part-way leaves torch's CUDA generator mid-capture, and every
+            # later torch.randn on the GPU would raise: put back the state from before it.
+            generator.graphsafe_set_state(generator_state)
             warnings.warn(
                 f"Model '{model.name}': could not capture the training step in a CUDA graph "
                 f"({type(error).__name__}: {error}); training continues without CUDA graphs.",
@@ -101,6 +106,10 @@ class GraphedTrainStep:
     def _warmup_step(self, batch: tuple) -> None:
         if self.side_stream is None:
             self.side_stream = torch.cuda.Stream()
+            # A graph kept from an earlier step on the default stream (the layers' `losses`)
+            # would keep its gradient accumulators, and with them that stream, alive into the
+            # capture, which then has to wait on the default stream and is invalidated.
+            self.model._clear_losses_if_outermost(True)
         stream = self.side_stream
         stream.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(stream):
