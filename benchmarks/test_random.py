@@ -30,5 +30,5 @@ def _step(impl: str, shape: tuple[int, int]):
 @pytest.mark.parametrize("impl", ["tritonlayers", "torch_eager"])
 def test_random_normal(measure, impl, shape):
     bytes_per_step = 4 * shape[0] * shape[1]  # the float32 result, written once
-    info = {"op": "random.normal", "pass": "fwd", "impl": impl, "shape": shape}
+    info = {"op": "random.normal", "pass": "fwd", "impl": impl, "shape": "x".join(map(str, shape))}
     measure(_step(impl, shape), [()], {**info, "dtype": "float32"}, bytes_per_step=bytes_per_step)
