@@ -159,17 +159,34 @@ def _fill(fill, shape: tuple[int, ...], seed: Any, device=None) -> torch.Tensor:
     """``fill(n, seed)`` (a ``kernels.random_*`` function) shaped as ``shape``: element at
     flat index i draws at Philox counter i."""
     device = device or config.device()
+    n = math.prod(shape)
     if (
-        isinstance(seed, SeedGenerator)
-        and device.type == "cpu"
-        and seed.state.device.type == "cpu"
+        device.type == "cpu"
+        and n >= 0
+        and config.kernel_mode() != "triton"
         and not torch.compiler.is_compiling()
     ):
-        # The seed `next()` would return, as an int: the CPU draw reads it as one anyway.
-        drawn = seed._next_on_host(seed.state.detach())
-    else:
-        drawn = draw_seed(seed)
-    return fill(math.prod(shape), drawn, device=device).reshape(shape)
+        host_seed = _host_seed(seed)
+        if host_seed is not None:
+            # What `fill` computes on the CPU, straight from numpy (no tensor round trips).
+            return _philox.host_fill(host_seed, n, _HOST_FILLS[fill]).reshape(shape)
+    return fill(n, draw_seed(seed), device=device).reshape(shape)
+
+
+_HOST_FILLS = {random_bits: "bits", random_uniform: "uniform", random_normal: "normal"}
+
+
+def _host_seed(seed: Any) -> "int | None":
+    """``draw_seed(seed)`` as an int when it can be one without reading a tensor: an int, a
+    fresh seed, or a CPU SeedGenerator's next seed (the value ``next()`` would return)."""
+    if isinstance(seed, SeedGenerator):
+        state = seed.state.detach()
+        return seed._next_on_host(state) if state.device.type == "cpu" else None
+    if seed is None:
+        return _fresh_seed()
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return seed
+    return None
 
 
 def _is_number(value: Any, number: float) -> bool:

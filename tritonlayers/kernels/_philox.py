@@ -184,29 +184,57 @@ def _numpy_draw(seed: int | torch.Tensor, offsets: torch.Tensor, finish) -> tupl
     come back as int64, floats as they are). The seed is an int or a CPU tensor here.
     """
     seed_tensor, seed_int = kernel_seed(seed, offsets.device)
-    key = (int(seed_tensor) if seed_tensor is not None else seed_int) % 2**64
+    key = int(seed_tensor) if seed_tensor is not None else seed_int
+    parts = _numpy_parts(key, offsets.contiguous().numpy().reshape(-1), finish)
+    return tuple(_as_torch(part).reshape(offsets.shape) for part in parts)
+
+
+def _numpy_parts(seed: int, counters: np.ndarray, finish) -> list[np.ndarray]:
+    """``finish(words)`` at int64 ``counters`` (1-D), run in passes of ``_NUMPY_CHUNK``."""
+    key = seed % 2**64
     k0, k1 = key & _MASK32, key >> 32
-    counters = offsets.contiguous().numpy().reshape(-1)
     if counters.size == 1:
         words = _scalar_randint4x(k0, k1, int(counters[0]))
-        parts = finish([np.array([w], dtype=np.uint64) for w in words])
-    elif counters.size <= _NUMPY_CHUNK:
-        parts = finish(_numpy_randint4x(k0, k1, counters))
-    else:
-        parts = None
-        for start in range(0, max(counters.size, 1), _NUMPY_CHUNK):
-            stop = start + _NUMPY_CHUNK
-            chunk = finish(_numpy_randint4x(k0, k1, counters[start:stop]))
-            if parts is None:
-                parts = [np.empty(counters.size, dtype=part.dtype) for part in chunk]
-            for whole, part in zip(parts, chunk, strict=True):
-                whole[start:stop] = part
-    return tuple(
-        torch.from_numpy(part.view(np.int64) if part.dtype == np.uint64 else part).reshape(
-            offsets.shape
-        )
-        for part in parts
-    )
+        return finish([np.array([w], dtype=np.uint64) for w in words])
+    if counters.size <= _NUMPY_CHUNK:
+        return finish(_numpy_randint4x(k0, k1, counters))
+    parts = None
+    for start in range(0, counters.size, _NUMPY_CHUNK):
+        stop = start + _NUMPY_CHUNK
+        chunk = finish(_numpy_randint4x(k0, k1, counters[start:stop]))
+        if parts is None:
+            parts = [np.empty(counters.size, dtype=part.dtype) for part in chunk]
+        for whole, part in zip(parts, chunk, strict=True):
+            whole[start:stop] = part
+    return parts
+
+
+def _as_torch(part: np.ndarray) -> torch.Tensor:
+    """A numpy result as a tensor: uint64 words as int64, floats as they are."""
+    return torch.from_numpy(part.view(np.int64) if part.dtype == np.uint64 else part)
+
+
+# The numpy finish of each distribution the kernels draw, as `randint`, `uniform` and
+# `normal` below apply it.
+_NUMPY_FINISH = {
+    "bits": lambda words: words[:1],
+    "uniform": lambda words: [_numpy_uniform(words[0])],
+    "normal": lambda words: _numpy_box_muller(words[0], words[1], sine=False),
+}
+
+
+def host_fill(seed: int, n: int, distribution: str) -> torch.Tensor:
+    """The ``n`` draws at counters ``0 .. n-1`` of an int ``seed`` ("bits", "uniform" or
+    "normal"), computed in numpy: what ``kernels.random_bits/uniform/normal(n, seed)`` give
+    on the CPU, without their tensor round trips (for CPU callers in eager mode).
+
+    Example:
+    >>> import torch
+    >>> torch.equal(host_fill(7, 5, "normal"), normal(7, torch.arange(5)))
+    True
+    """
+    counters = np.arange(n, dtype=np.int64)
+    return _as_torch(_numpy_parts(seed, counters, _NUMPY_FINISH[distribution])[0])
 
 
 def randint4x(
@@ -252,7 +280,7 @@ def randint(seed: int | torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
     """
     offsets = _checked_offsets(offsets)
     if _numpy_path(offsets):
-        return _numpy_draw(seed, offsets, lambda words: words[:1])[0]
+        return _numpy_draw(seed, offsets, _NUMPY_FINISH["bits"])[0]
     return randint4x(seed, offsets)[0]
 
 
@@ -286,7 +314,7 @@ def uniform(seed: int | torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
     """
     offsets = _checked_offsets(offsets)
     if _numpy_path(offsets):
-        return _numpy_draw(seed, offsets, lambda words: [_numpy_uniform(words[0])])[0]
+        return _numpy_draw(seed, offsets, _NUMPY_FINISH["uniform"])[0]
     return uint32_to_uniform(randint(seed, offsets))
 
 
@@ -307,7 +335,7 @@ def normal(seed: int | torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
     """
     offsets = _checked_offsets(offsets)
     if _numpy_path(offsets):
-        return _numpy_draw(seed, offsets, lambda w: _numpy_box_muller(w[0], w[1], sine=False))[0]
+        return _numpy_draw(seed, offsets, _NUMPY_FINISH["normal"])[0]
     words = randint4x(seed, offsets)
     return box_muller(uint32_to_uniform(words[0]), uint32_to_uniform(words[1]))[0]
 
