@@ -266,15 +266,22 @@ def test_same_seed_gives_same_numbers_on_cpu_and_gpu():
 
 
 def _next_by_the_torch_formula(seed: int, counter: int) -> int:
-    words = _philox._torch_randint4x(seed & 0xFFFFFFFF, seed >> 32, torch.tensor([counter]))
-    return int((words[1] & 0x7FFFFFFF) * 2**32 + words[0])
+    state = torch.tensor([seed, counter], dtype=torch.int64)
+    folded = (state[0] ^ (state[0] >> 32)) & 0x7FFFFFFF
+    return int(folded * 2**32 + (state[1] & 0xFFFFFFFF))
 
 
 def test_seed_generator_host_path_equals_the_torch_formula():
-    generator = random.SeedGenerator(2**62 + 99)
-    for counter in range(5):
-        assert int(generator.next()) == _next_by_the_torch_formula(2**62 + 99, counter)
-    assert generator.state.tolist() == [2**62 + 99, 5]
+    for seed in (2**62 + 99, 2**63 - 1, 7):
+        generator = random.SeedGenerator(seed)
+        for counter in range(5):
+            assert int(generator.next()) == _next_by_the_torch_formula(seed, counter)
+        assert generator.state.tolist() == [seed, 5]
+
+
+def test_seed_generators_of_different_seeds_give_different_kernel_keys():
+    seeds = {int(random.SeedGenerator(s).next()) for s in (0, 1, 2, 1337, 2**62 + 99)}
+    assert len(seeds) == 5
 
 
 def test_seed_generator_compiled_next_draws_the_eager_seeds():

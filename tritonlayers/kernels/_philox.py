@@ -126,8 +126,8 @@ def _numpy_randint4x(k0: int, k1: int, offsets: np.ndarray) -> list[np.ndarray]:
 
 
 def _scalar_randint4x(k0: int, k1: int, offset: int) -> tuple[int, int, int, int]:
-    """The four words at one offset in Python ints: a 1-element draw (a SeedGenerator's
-    ``next()``) costs less this way than in numpy's fixed per-op overhead."""
+    """The four words at one offset in Python ints: a 1-element draw costs less this way than
+    in numpy's fixed per-op overhead."""
     c0, c1, c2, c3 = offset & _MASK32, (offset >> 32) & _MASK32, 0, 0
     for _ in range(_N_ROUNDS):
         product_a, product_b = _ROUND_A * c0, _ROUND_B * c2
@@ -136,18 +136,6 @@ def _scalar_randint4x(k0: int, k1: int, offset: int) -> tuple[int, int, int, int
         k0 = (k0 + _KEY_A) & _MASK32
         k1 = (k1 + _KEY_B) & _MASK32
     return c0, c1, c2, c3
-
-
-def randint4x_at(seed: int, offset: int) -> tuple[int, int, int, int]:
-    """``randint4x`` at one counter, in Python ints (host arithmetic, for a CPU caller that
-    already holds the seed and counter as ints, e.g. ``SeedGenerator.next``).
-
-    Example:
-    >>> randint4x_at(0, 0) == tuple(int(w) for w in randint4x(0, torch.zeros(1, dtype=torch.int64)))
-    True
-    """
-    seed %= 2**64
-    return _scalar_randint4x(seed & _MASK32, seed >> 32, offset % 2**64)
 
 
 def _numpy_uniform(bits: np.ndarray) -> np.ndarray:
