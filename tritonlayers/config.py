@@ -31,7 +31,12 @@ __all__ = [
 ]
 
 _FLOAT_TYPES = ("float16", "bfloat16", "float32", "float64")
-_settings = {"device": None, "floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last"}
+_settings = {
+    "device": None,
+    "floatx": "float32",
+    "epsilon": 1e-7,
+    "image_data_format": "channels_last",
+}
 
 
 def backend() -> str:

@@ -52,9 +52,8 @@ def use_triton(*tensors: torch.Tensor) -> bool:
     """
     devices = {t.device for t in tensors}
     if len(devices) > 1:
-        raise ValueError(
-            f"All tensors of one op must be on the same device; received {sorted(map(str, devices))}."
-        )
+        found = sorted(map(str, devices))
+        raise ValueError(f"All tensors of one op must be on the same device; received {found}.")
     if _mode == "torch":
         return False
     on_cuda = all(t.is_cuda for t in tensors)
