@@ -185,6 +185,31 @@ def test_loss_keeps_gradient_to_predictions():
     np.testing.assert_allclose(y_pred.grad.cpu().numpy(), want, 1e-5, 1e-7)
 
 
+@pytest.mark.parametrize("shape", [(4, 5), (3, 2, 5), (7,)])
+def test_mse_of_plain_batches_matches_the_per_sample_path_with_gradients(shape):
+    y_true = torch.rand(shape, dtype=torch.float64)
+    y_pred = torch.rand(shape, dtype=torch.float64, requires_grad=True)
+    fused = losses.MeanSquaredError(dtype="float64")(y_true, y_pred)
+    (fused_grad,) = torch.autograd.grad(fused, y_pred)
+    per_sample = losses.mean_squared_error(y_true, y_pred)
+    reference = per_sample.sum() / per_sample.numel() if per_sample.ndim else per_sample
+    (reference_grad,) = torch.autograd.grad(reference, y_pred)
+    torch.testing.assert_close(fused, reference, rtol=1e-12, atol=0)
+    torch.testing.assert_close(fused_grad, reference_grad, rtol=1e-12, atol=0)
+
+
+def test_mse_broadcasts_a_rank_1_target_against_a_column_prediction():
+    y_true, y_pred = torch.tensor([1.0, 2.0, 3.0]), torch.tensor([[1.0], [0.0], [3.0]])
+    assert float(losses.MeanSquaredError()(y_true, y_pred)) == pytest.approx(4 / 3)
+
+
+def test_compile_string_mse_resolves_to_the_loss_class_with_its_name():
+    from tritonlayers.models.compile_utils import resolve_loss
+
+    loss = resolve_loss("mse")
+    assert isinstance(loss, losses.MeanSquaredError) and loss.name == "mse"
+
+
 @pytest.mark.parametrize(
     ("alias", "function"),
     [

@@ -85,6 +85,9 @@ def resolve_loss(identifier: Any) -> "Callable | None":
         loss = loss()
     if isinstance(loss, losses.Loss):
         return loss
+    if loss is losses.mean_squared_error:
+        # The class computes the same values and has the fused path for plain batches.
+        return losses.MeanSquaredError(name=identifier if isinstance(identifier, str) else None)
     if callable(loss):
         name = identifier if isinstance(identifier, str) else getattr(loss, "__name__", "loss")
         return losses.LossFunctionWrapper(loss, name=name)
