@@ -290,3 +290,39 @@ def test_seed_generator_compiled_next_draws_the_eager_seeds():
     for _ in range(3):
         assert int(compiled()) == int(eager.next())
     assert compiled_generator.state.tolist() == eager.state.tolist()
+
+
+def _draws_by_next(seed: int, count: int, shape: tuple, fill=kernels.random_normal) -> list:
+    """Each draw computed alone from `next()`'s seed (the path with no draw-ahead)."""
+    generator = random.SeedGenerator(seed)
+    return [fill(math.prod(shape), generator.next()).reshape(shape) for _ in range(count)]
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (64, 32), (1,), (3000, 3)])
+def test_cpu_generator_draws_made_ahead_equal_draws_made_one_at_a_time(shape):
+    generator = random.SeedGenerator(1337)
+    got = [random.normal(shape, seed=generator) for _ in range(19)]
+    for draw, want in zip(got, _draws_by_next(1337, 19, shape), strict=True):
+        assert torch.equal(draw, want)
+    assert generator.state.tolist() == [1337, 19]
+
+
+def test_cpu_generator_alternating_sizes_and_kinds_draw_the_state_they_are_taken_at():
+    generator = random.SeedGenerator(5)
+    got = []
+    for _ in range(6):
+        got += [random.normal((4, 3), seed=generator), random.uniform((4, 3), seed=generator)]
+    generator_by_next = random.SeedGenerator(5)
+    for index, draw in enumerate(got):
+        fill = kernels.random_normal if index % 2 == 0 else kernels.random_uniform
+        assert torch.equal(draw, fill(12, generator_by_next.next()).reshape(4, 3))
+
+
+def test_cpu_generator_rewound_or_reseeded_draws_again_from_its_state():
+    generator = random.SeedGenerator(21)
+    first = [random.normal((8,), seed=generator) for _ in range(4)]
+    first[1].mul_(0)  # a caller's in-place change must not reach later draws
+    generator.state.assign(torch.tensor([21, 1]))
+    assert torch.equal(random.normal((8,), seed=generator), _draws_by_next(21, 2, (8,))[1])
+    generator.state.assign(torch.tensor([22, 2]))
+    assert torch.equal(random.normal((8,), seed=generator), _draws_by_next(22, 3, (8,))[2])

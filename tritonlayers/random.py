@@ -127,6 +127,36 @@ class SeedGenerator:
         view[1] = counter + 1
         return _seed_of(seed_value, counter)
 
+    def _draw_on_host(self, n: int, distribution: str) -> torch.Tensor:
+        """``fill(n, self.next())`` for a CPU state in eager mode ("bits", "uniform" or
+        "normal"), as ``n`` flat values.
+
+        A draw that repeats the previous one's size and kind is computed with the next few
+        draws in one numpy pass (``_philox.host_fill_rows``), which costs less than one
+        pass per draw; they wait in ``_ahead`` under the (state seed, counter) that makes
+        them, so a draw is always the function of the state it is taken at. Each waiting
+        draw is handed out once (a caller may change it in place); a rewound state draws
+        again.
+        """
+        view = self.state.detach().numpy()
+        seed_value, counter = int(view[0]), int(view[1])
+        view[1] = counter + 1
+        kind = (seed_value, n, distribution)
+        ahead = self.__dict__.get("_ahead")
+        if ahead is not None and ahead[0] == kind and 0 <= counter - ahead[1] < len(ahead[2]):
+            draw, ahead[2][counter - ahead[1]] = ahead[2][counter - ahead[1]], None
+            if draw is not None:
+                return draw
+        repeated = self.__dict__.get("_last_kind") == kind
+        self._last_kind = kind
+        rows = min(_DRAWS_AHEAD, _philox._NUMPY_CHUNK // max(n, 1)) if repeated else 1
+        if rows < 2:
+            return _philox.host_fill(_seed_of(seed_value, counter), n, distribution)
+        seeds = [_seed_of(seed_value, counter + i) for i in range(rows)]
+        draws = list(_philox.host_fill_rows(seeds, n, distribution).unbind(0))
+        self._ahead = (kind, counter, [None, *draws[1:]])
+        return draws[0]
+
     def get_config(self) -> dict:
         """The constructor arguments (the initial seed, not the current counter)."""
         return {"seed": self._initial_seed, "name": self.name}
@@ -138,6 +168,10 @@ class SeedGenerator:
 
     def __repr__(self) -> str:
         return f"<SeedGenerator name={self.name!r} seed={self._initial_seed}>"
+
+
+# How many draws of one size a CPU generator computes together (see `_draw_on_host`).
+_DRAWS_AHEAD = 8
 
 
 def _seed_of(state_seed: int, counter: int) -> int:
@@ -178,6 +212,8 @@ def _fill(fill, shape: tuple[int, ...], seed: Any, device=None) -> torch.Tensor:
         and config.kernel_mode() != "triton"
         and not torch.compiler.is_compiling()
     ):
+        if isinstance(seed, SeedGenerator) and seed.state.device.type == "cpu":
+            return seed._draw_on_host(n, _HOST_FILLS[fill]).reshape(shape)
         host_seed = _host_seed(seed)
         if host_seed is not None:
             # What `fill` computes on the CPU, straight from numpy (no tensor round trips).
@@ -189,11 +225,8 @@ _HOST_FILLS = {random_bits: "bits", random_uniform: "uniform", random_normal: "n
 
 
 def _host_seed(seed: Any) -> "int | None":
-    """``draw_seed(seed)`` as an int when it can be one without reading a tensor: an int, a
-    fresh seed, or a CPU SeedGenerator's next seed (the value ``next()`` would return)."""
-    if isinstance(seed, SeedGenerator):
-        state = seed.state.detach()
-        return seed._next_on_host(state) if state.device.type == "cpu" else None
+    """``draw_seed(seed)`` as an int when it can be one without reading a tensor: an int or
+    a fresh seed (a CPU SeedGenerator draws through ``_draw_on_host``)."""
     if seed is None:
         return _fresh_seed()
     if isinstance(seed, int) and not isinstance(seed, bool):
