@@ -78,6 +78,26 @@ def test_evaluate_dict_is_ordered_by_name_like_keras():
     assert list(logs) == ["accuracy", "loss"]
 
 
+def _two_output_model():
+    inputs = keras.Input((3,))
+    a = keras.layers.Dense(1, name="a", kernel_initializer="ones")(inputs)
+    b = keras.layers.Dense(2, name="b", kernel_initializer="ones")(inputs)
+    model = keras.Model(inputs, [a, b])
+    model.compile(optimizer="sgd", loss=["mse", "mae"], metrics=[["mae"], ["mse"]])
+    return model
+
+
+def test_lists_of_multi_output_logs_follow_keras_order_loss_output_losses_then_metrics():
+    # Outputs are 3 and (3, 3) against zeros: mse 9 and mae 3 (values from Keras 3.15).
+    x, targets = np.ones((4, 3), "float32"), [np.zeros((4, 1)), np.zeros((4, 2))]
+    model = _two_output_model()
+    assert model.evaluate(x, targets, verbose=0) == [12.0, 9.0, 3.0, 3.0, 9.0]
+    assert model.test_on_batch(x, targets) == [12.0, 9.0, 3.0, 3.0, 9.0]
+    loss, a_loss, b_loss, a_mae, b_mse = model.train_on_batch(x, targets)
+    assert loss == pytest.approx(a_loss + b_loss)
+    assert a_mae**2 == pytest.approx(a_loss) and b_loss**2 == pytest.approx(b_mse)
+
+
 def test_layers_lists_direct_sublayers_in_assignment_order():
     model = TwoLayers()
     assert [layer.name for layer in model.layers] == ["hidden", "out"]

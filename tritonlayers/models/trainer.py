@@ -533,9 +533,14 @@ class Trainer:
             steps=steps or adapter.num_batches,
         )
         logs = self._evaluate_adapter(adapter, callback_list, steps)
-        if return_dict:
-            return logs
-        values = [logs[name] for name in self.metrics_names if name in logs]
+        return logs if return_dict else self._values_in_order(logs)
+
+    def _values_in_order(self, logs: dict):
+        """The logs as Keras lists them: `metrics_names` order, then any other key by name;
+        a single value on its own."""
+        names = [name for name in self.metrics_names if name in logs]
+        values = [logs[name] for name in names]
+        values += [logs[key] for key in sorted(logs) if key not in names]
         return values[0] if len(values) == 1 else values
 
     def _evaluate_adapter(self, adapter, callback_list, steps: "int | None") -> dict:
@@ -659,10 +664,7 @@ class Trainer:
 
     def _batch_logs(self, return_dict: bool):
         logs = _floats(self._metrics_result())
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return logs if return_dict else self._values_in_order(logs)
 
 
 @contextlib.contextmanager
