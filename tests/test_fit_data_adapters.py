@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+import tritonlayers as keras
 from tritonlayers.models.data_adapters import (
     ArrayDataAdapter,
     class_weight_to_sample_weight,
@@ -132,6 +133,17 @@ def test_exhausted_generator_warns_that_input_ran_out():
     with pytest.warns(UserWarning, match="ran out of data"):
         assert len(list(adapter.steps(3))) == 1
     assert adapter.exhausted
+
+
+def test_one_shot_validation_generator_is_evaluated_on_every_epoch():
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="ones")])
+    model.compile("sgd", "mse")
+    validation = ((np.full((2, 1), i, "float32"), np.zeros((2, 1), "float32")) for i in (1, 2))
+    history = model.fit(
+        np.zeros((4, 1)), np.zeros((4, 1)), epochs=3, verbose=0, validation_data=validation
+    )
+    # The zero inputs leave the weights alone: every epoch sees (1 + 4) / 2 = 2.5.
+    assert history.history["val_loss"] == pytest.approx([2.5, 2.5, 2.5])
 
 
 def test_arrays_with_steps_per_epoch_restart_when_a_pass_ends():

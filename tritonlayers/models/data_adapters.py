@@ -336,10 +336,27 @@ class IteratorDataAdapter(DataAdapter):
             sample_weight = weights if sample_weight is None else weights * sample_weight
         return x, y, sample_weight
 
+    _recording: "list | None" = None
+    _recorded = False
+
+    def record_first_pass(self) -> None:
+        """Keep the batches of the first full pass and replay them in later passes, so a
+        one-shot generator given as `validation_data` is evaluated on every epoch, as Keras
+        does (a DataLoader restarts on its own and keeps nothing)."""
+        if not self._restartable:
+            self._recording = []
+
     def epoch(self) -> Iterator[tuple]:
+        if self._recorded:
+            yield from self._recording
+            return
         elements = iter(self._source) if self._restartable else self._iterator
         for element in elements:
-            yield self._to_device(element)
+            batch = self._to_device(element)
+            if self._recording is not None:
+                self._recording.append(batch)
+            yield batch
+        self._recorded = self._recording is not None
 
     def _stream(self) -> Iterator[tuple]:
         if not self._restartable:

@@ -30,6 +30,7 @@ from . import tree
 from .compile_utils import CompileLoss, CompileMetrics
 from .cuda_graphs import GraphedTrainStep
 from .data_adapters import (
+    IteratorDataAdapter,
     get_data_adapter,
     pack_x_y_sample_weight,
     to_device_tensor,
@@ -433,6 +434,8 @@ class Trainer:
             val_adapter = get_data_adapter(
                 val_x, val_y, val_sw, batch_size=validation_batch_size or batch_size or 32
             )
+            if validation_steps is None and isinstance(val_adapter, IteratorDataAdapter):
+                val_adapter.record_first_pass()
         verbose = _resolve_verbose(verbose)
         steps = steps_per_epoch or adapter.num_batches
         callback_list = callbacks_module.CallbackList(
