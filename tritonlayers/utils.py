@@ -1,5 +1,6 @@
 """`keras.utils` helpers that ported programs call: one-hot labels, padding, normalizing,
-seeding, session reset; plus Keras's aliases of the saving registry and `Progbar`.
+seeding, session reset; `PyDataset` (alias `Sequence`) for batches built in Python code;
+plus Keras's aliases of the saving registry and `Progbar`.
 
 Example:
 >>> import tritonlayers as keras
@@ -9,7 +10,7 @@ Example:
 
 import gc
 import random
-from collections.abc import Sequence
+from collections import abc
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ import torch
 
 from .callbacks import Progbar
 from .layers.naming import clear_uids
+from .models.py_dataset import PyDataset
 from .saving import (
     custom_object_scope,
     deserialize_keras_object,
@@ -29,6 +31,8 @@ from .saving import (
 
 __all__ = [
     "Progbar",
+    "PyDataset",
+    "Sequence",
     "clear_session",
     "custom_object_scope",
     "deserialize_keras_object",
@@ -42,6 +46,10 @@ __all__ = [
     "set_random_seed",
     "to_categorical",
 ]
+
+
+# Keras 3 keeps the name of its predecessor as an alias.
+Sequence = PyDataset
 
 
 def to_categorical(x: Any, num_classes: "int | None" = None) -> Any:
@@ -74,7 +82,7 @@ def to_categorical(x: Any, num_classes: "int | None" = None) -> Any:
 
 
 def pad_sequences(
-    sequences: Sequence,
+    sequences: abc.Sequence,
     maxlen: "int | None" = None,
     dtype: str = "int32",
     padding: str = "pre",

@@ -3,6 +3,7 @@
 Accepted inputs, as in Keras 3:
 - numpy arrays and torch tensors, alone or nested in lists/tuples/dicts (multi-input);
 - a `torch.utils.data.Dataset` (batched here) or `DataLoader` (batched by the user);
+- a `PyDataset` (`keras.utils.PyDataset`), indexed by batch;
 - a Python generator (or any iterator) yielding `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`.
 
 Array data that fits is moved to the device once; each epoch then shuffles it with one
@@ -113,7 +114,7 @@ def train_validation_split(arrays: tuple, validation_split: float) -> tuple[tupl
     return part(0, split_at), part(split_at, num_samples)
 
 
-def _class_weight_table(class_weight: dict, device: torch.device) -> torch.Tensor:
+def class_weight_table(class_weight: dict, device: torch.device) -> torch.Tensor:
     size = max(int(k) for k in class_weight) + 1
     table = torch.ones(size, dtype=getattr(torch, config.floatx()))
     for label, weight in class_weight.items():
@@ -221,7 +222,7 @@ class ArrayDataAdapter(DataAdapter):
             raise ValueError("`class_weight` is only supported for Models with a single output.")
         labels = self._tensors[id(tree.flatten(y)[0])]
         weights = class_weight_to_sample_weight(
-            labels, _class_weight_table(class_weight, labels.device)
+            labels, class_weight_table(class_weight, labels.device)
         )
         if sample_weight is not None:
             weights = weights * self._tensors[id(sample_weight)].reshape(weights.shape)
@@ -300,6 +301,20 @@ def _fits_on_device(leaves, device: torch.device) -> bool:
     return total < free // 2
 
 
+def batch_to_device(element: Any, device: torch.device, class_weights=None) -> tuple:
+    """One element a user's iterable yields, unpacked to `(x, y, sample_weight)` device
+    tensors; `class_weights` (a `class_weight_table`) become sample weights."""
+    x, y, sample_weight = unpack_x_y_sample_weight(element)
+    convert = lambda leaf: None if leaf is None else to_device_tensor(leaf, device)
+    x, y, sample_weight = (tree.map_structure(convert, part) for part in (x, y, sample_weight))
+    if class_weights is not None:
+        if y is None or tree.is_nested(y):
+            raise ValueError("`class_weight` is only supported for Models with a single output.")
+        weights = class_weight_to_sample_weight(y, class_weights)
+        sample_weight = weights if sample_weight is None else weights * sample_weight
+    return x, y, sample_weight
+
+
 class IteratorDataAdapter(DataAdapter):
     """Batches from a generator/iterator (one pass only) or a DataLoader (one pass per epoch).
 
@@ -320,21 +335,11 @@ class IteratorDataAdapter(DataAdapter):
         self._iterator = None if self._restartable else iter(source)
         self.num_batches = len(source) if self._restartable else None
         self._class_weight = (
-            None if class_weight is None else _class_weight_table(class_weight, self.device)
+            None if class_weight is None else class_weight_table(class_weight, self.device)
         )
 
     def _to_device(self, element: Any) -> tuple:
-        x, y, sample_weight = unpack_x_y_sample_weight(element)
-        convert = lambda leaf: None if leaf is None else to_device_tensor(leaf, self.device)
-        x, y, sample_weight = (tree.map_structure(convert, part) for part in (x, y, sample_weight))
-        if self._class_weight is not None:
-            if y is None or tree.is_nested(y):
-                raise ValueError(
-                    "`class_weight` is only supported for Models with a single output."
-                )
-            weights = class_weight_to_sample_weight(y, self._class_weight)
-            sample_weight = weights if sample_weight is None else weights * sample_weight
-        return x, y, sample_weight
+        return batch_to_device(element, self.device, self._class_weight)
 
     _recording: "list | None" = None
     _recorded = False
@@ -383,6 +388,11 @@ def get_data_adapter(
     """
     if isinstance(x, DataAdapter):
         return x
+    from .py_dataset import PyDataset, PyDatasetAdapter
+
+    if isinstance(x, PyDataset):
+        _refuse_arguments(y, sample_weight, "a PyDataset")
+        return PyDatasetAdapter(x, shuffle=shuffle, class_weight=class_weight, device=device)
     if isinstance(x, torch.utils.data.Dataset) and not _is_array(x):
         _refuse_arguments(y, sample_weight, "a torch Dataset")
         x = torch.utils.data.DataLoader(x, batch_size=batch_size or 32, shuffle=bool(shuffle))
