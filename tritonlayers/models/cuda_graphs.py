@@ -59,13 +59,15 @@ class GraphedTrainStep:
         self.side_stream = None
 
     def eligible(self) -> bool:
-        """Whether graphs may be used: CUDA parameters, no tracing, not forced eager."""
+        """Whether graphs may be used: CUDA parameters, no tracing, not forced eager, and an
+        optimizer that never reads the device back (LossScaleOptimizer does)."""
         model = self.model
         params = model._trainable_params or list(model.trainable_variables)
         return (
             bool(params)
             and all(p.is_cuda for p in params)
             and not (model.run_eagerly or model.jit_compile)
+            and not model.optimizer.reads_host_each_step
         )
 
     def __call__(self, x: Any, y: Any, sample_weight: Any) -> None:
@@ -131,7 +133,7 @@ class GraphedTrainStep:
         torch.cuda.synchronize()
         with torch.cuda.graph(graph):
             loss, y_pred = model._forward_and_loss(*static)
-            loss.backward()
+            model.optimizer.scale_loss(loss).backward()
             model.optimizer.step(params)
             per_output = list(model._compile_loss.per_output) if model._compile_loss else []
             values = [loss, *per_output] if len(per_output) > 1 else [loss]

@@ -344,7 +344,7 @@ class Trainer:
         forward = self._compiled_forward or self._forward_and_loss
         loss, y_pred = forward(x, y, sample_weight)
         if loss.requires_grad:
-            loss.backward()
+            self.optimizer.scale_loss(loss).backward()
             params = self._trainable_params
             if params is None:
                 params = self.__dict__["_trainable_params"] = list(self.trainable_variables)

@@ -125,6 +125,10 @@ class Optimizer:
     # Learning rate and counters
     # ------------------------------------------------------------------------------------
 
+    # Whether an update reads a device value back to the host (`fit` then does not capture
+    # the step in a CUDA graph).
+    reads_host_each_step = False
+
     def _make_learning_rate(self, learning_rate):
         if isinstance(learning_rate, schedules.LearningRateSchedule) or callable(learning_rate):
             return learning_rate
@@ -299,6 +303,19 @@ class Optimizer:
         pairs = [(g, v) for g, v in zip(grads, trainable_variables) if g is not None]
         with torch.no_grad():
             self._run_step([v for _, v in pairs], [_as_grad(g, v) for g, v in pairs])
+
+    def scale_loss(self, loss: torch.Tensor) -> torch.Tensor:
+        """The loss to differentiate: `loss * loss_scale_factor` when that is set (the update
+        divides the gradients by it again), else `loss`. `fit` calls it before `backward()`.
+
+        Example:
+        >>> import torch, tritonlayers as keras
+        >>> float(keras.optimizers.SGD(loss_scale_factor=8.0).scale_loss(torch.tensor(0.5)))
+        4.0
+        """
+        if self.loss_scale_factor is None:
+            return loss
+        return loss * self.loss_scale_factor
 
     def step(self, trainable_variables) -> None:
         """The trainer's fast path: update from each variable's `.grad`, then clear `.grad`.
