@@ -112,3 +112,20 @@ def test_mixed_precision_global_policy_sets_layer_compute_dtype():
         assert (out.dtype, layer.kernel.dtype) == (torch.bfloat16, torch.float32)
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_get_source_inputs_walks_back_to_the_functional_inputs():
+    a, b = keras.Input((2,)), keras.Input((3,))
+    merged = keras.layers.Concatenate()([keras.layers.Dense(2)(b), a])
+    assert keras.utils.get_source_inputs(keras.layers.Dense(1)(merged)) == [b, a]
+    assert keras.utils.get_source_inputs(a) == [a]
+    with pytest.raises(ValueError, match="expects a KerasTensor"):
+        keras.utils.get_source_inputs(np.zeros(2))
+
+
+def test_utils_keeps_keras_helpers_for_custom_train_steps():
+    utils = keras.utils
+    assert utils.unpack_x_y_sample_weight((1, 2)) == (1, 2, None)
+    assert utils.pack_x_y_sample_weight([1, 2]) == ([1, 2],)
+    assert utils.is_keras_tensor(keras.Input((2,))) and not utils.is_keras_tensor(np.zeros(2))
+    assert utils.standardize_dtype(np.float32) == "float32"

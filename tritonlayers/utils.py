@@ -17,7 +17,10 @@ import numpy as np
 import torch
 
 from .callbacks import Progbar
+from .dtype_policies import standardize_dtype
 from .layers.naming import clear_uids
+from .layers.symbolic import is_keras_tensor
+from .models.data_adapters import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from .models.py_dataset import PyDataset
 from .saving import (
     custom_object_scope,
@@ -39,12 +42,17 @@ __all__ = [
     "get_custom_objects",
     "get_registered_name",
     "get_registered_object",
+    "get_source_inputs",
+    "is_keras_tensor",
     "normalize",
+    "pack_x_y_sample_weight",
     "pad_sequences",
     "register_keras_serializable",
     "serialize_keras_object",
     "set_random_seed",
+    "standardize_dtype",
     "to_categorical",
+    "unpack_x_y_sample_weight",
 ]
 
 
@@ -170,3 +178,32 @@ def clear_session(free_memory: bool = True) -> None:
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def get_source_inputs(tensor: Any) -> list:
+    """The `Input` tensors a symbolic tensor was computed from, depth first (as Keras).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> a, b = keras.Input((2,)), keras.Input((2,))
+    >>> y = keras.layers.Add()([a, keras.layers.Dense(2)(b)])
+    >>> get_source_inputs(y) == [a, b]
+    True
+    """
+    if not is_keras_tensor(tensor):
+        raise ValueError(
+            f"`get_source_inputs` expects a KerasTensor (a functional model's tensor); "
+            f"received {type(tensor).__name__}."
+        )
+    sources, seen, pending = [], set(), [tensor]
+    while pending:
+        current = pending.pop()
+        history = current._keras_history
+        node = None if history is None else history.operation._inbound_nodes[history.node_index]
+        if node is None or node.is_input:
+            if id(current) not in seen:
+                seen.add(id(current))
+                sources.append(current)
+            continue
+        pending.extend(reversed(node.input_tensors))
+    return sources
