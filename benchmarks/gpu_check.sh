@@ -75,7 +75,8 @@ bench_group fused_linear "${LINEAR_BENCH_LIMIT:-75}" benchmarks/test_kernels.py 
 bench_group dropout "${DROPOUT_BENCH_LIMIT:-30}" benchmarks/test_kernels.py -k dropout
 bench_group reparameterize "${SAMPLING_BENCH_LIMIT:-30}" benchmarks/test_kernels.py -k reparameterize
 bench_group random "${RANDOM_BENCH_LIMIT:-20}" benchmarks/test_random.py
-bench_group vae_training "${VAE_BENCH_LIMIT:-90}" benchmarks/test_vae_training.py
+VAE_BENCH_ROUNDS="${VAE_BENCH_ROUNDS:-3}" bench_group vae_training "${VAE_BENCH_LIMIT:-90}" \
+  benchmarks/test_vae_training.py
 
 jsons=()
 for f in "$parts"/*.json; do
