@@ -9,6 +9,7 @@ Example:
 """
 
 from .dtype_policies import DTypePolicy, dtype_policy, set_dtype_policy
+from .optimizers.loss_scale_optimizer import LossScaleOptimizer
 
 Policy = DTypePolicy
 global_policy = dtype_policy
@@ -16,6 +17,7 @@ set_global_policy = set_dtype_policy
 
 __all__ = [
     "DTypePolicy",
+    "LossScaleOptimizer",
     "Policy",
     "dtype_policy",
     "global_policy",

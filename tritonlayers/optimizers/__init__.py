@@ -1,4 +1,5 @@
-"""Keras 3 optimizers over torch: SGD, Adam, AdamW, RMSprop, Adagrad, Adamax, Nadam, Lion.
+"""Keras 3 optimizers over torch: SGD, Adam, AdamW, RMSprop, Adagrad, Adamax, Nadam, Lion,
+Adadelta, Ftrl, Lamb and Adafactor; LossScaleOptimizer wraps any of them.
 
 Every optimizer also takes the base arguments of `Optimizer` by keyword (`weight_decay`,
 `clipnorm`, `clipvalue`, `global_clipnorm`, `loss_scale_factor`, `name`).
@@ -18,19 +19,29 @@ Example:
 import inspect
 
 from . import schedules
+from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adam import Adam, Adamax, AdamW, Nadam
 from .base import Optimizer
+from .ftrl import Ftrl
+from .lamb import Lamb
 from .lion import Lion
+from .loss_scale_optimizer import LossScaleOptimizer
 from .rmsprop import Adagrad, RMSprop
 from .sgd import SGD
 
 __all__ = [
     "SGD",
+    "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
+    "Ftrl",
+    "Lamb",
     "Lion",
+    "LossScaleOptimizer",
     "Nadam",
     "Optimizer",
     "RMSprop",
@@ -42,7 +53,22 @@ __all__ = [
 
 ALL_OBJECTS = {
     cls.__name__: cls
-    for cls in (Optimizer, SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad, Lion)
+    for cls in (
+        Optimizer,
+        SGD,
+        Adam,
+        AdamW,
+        Adamax,
+        Nadam,
+        RMSprop,
+        Adagrad,
+        Lion,
+        Adadelta,
+        Ftrl,
+        Lamb,
+        Adafactor,
+        LossScaleOptimizer,
+    )
 }
 ALL_OBJECTS_DICT = {**ALL_OBJECTS, **{name.lower(): cls for name, cls in ALL_OBJECTS.items()}}
 
