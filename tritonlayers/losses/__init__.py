@@ -28,8 +28,12 @@ from .loss_classes import (
     BinaryCrossentropy,
     BinaryFocalCrossentropy,
     CategoricalCrossentropy,
+    CategoricalFocalCrossentropy,
+    CategoricalGeneralizedCrossEntropy,
     CategoricalHinge,
+    Circle,
     CosineSimilarity,
+    Dice,
     Hinge,
     Huber,
     KLDivergence,
@@ -41,13 +45,18 @@ from .loss_classes import (
     Poisson,
     SparseCategoricalCrossentropy,
     SquaredHinge,
+    Tversky,
 )
 from .loss_functions import (
     binary_crossentropy,
     binary_focal_crossentropy,
     categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_generalized_cross_entropy,
     categorical_hinge,
+    circle,
     cosine_similarity,
+    dice,
     hinge,
     huber,
     kl_divergence,
@@ -59,6 +68,7 @@ from .loss_functions import (
     poisson,
     sparse_categorical_crossentropy,
     squared_hinge,
+    tversky,
 )
 
 __all__ = [
@@ -85,6 +95,11 @@ __all__ = [
     "Hinge",
     "SquaredHinge",
     "CategoricalHinge",
+    "CategoricalFocalCrossentropy",
+    "Dice",
+    "Tversky",
+    "Circle",
+    "CategoricalGeneralizedCrossEntropy",
     "mean_squared_error",
     "mean_absolute_error",
     "mean_absolute_percentage_error",
@@ -101,6 +116,11 @@ __all__ = [
     "hinge",
     "squared_hinge",
     "categorical_hinge",
+    "categorical_focal_crossentropy",
+    "dice",
+    "tversky",
+    "circle",
+    "categorical_generalized_cross_entropy",
     "get",
     "serialize",
     "deserialize",
@@ -125,6 +145,11 @@ _CLASSES = (
     Hinge,
     SquaredHinge,
     CategoricalHinge,
+    CategoricalFocalCrossentropy,
+    Dice,
+    Tversky,
+    Circle,
+    CategoricalGeneralizedCrossEntropy,
 )
 _FUNCTIONS = (
     mean_squared_error,
@@ -143,6 +168,11 @@ _FUNCTIONS = (
     hinge,
     squared_hinge,
     categorical_hinge,
+    categorical_focal_crossentropy,
+    dice,
+    tversky,
+    circle,
+    categorical_generalized_cross_entropy,
 )
 ALL_OBJECTS = {obj.__name__: obj for obj in (*_CLASSES, *_FUNCTIONS)}
 ALIASES = {

@@ -8,8 +8,12 @@ from .loss_functions import (
     binary_crossentropy,
     binary_focal_crossentropy,
     categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_generalized_cross_entropy,
     categorical_hinge,
+    circle,
     cosine_similarity,
+    dice,
     hinge,
     huber,
     kl_divergence,
@@ -21,6 +25,7 @@ from .loss_functions import (
     poisson,
     sparse_categorical_crossentropy,
     squared_hinge,
+    tversky,
 )
 
 
@@ -220,6 +225,44 @@ class CategoricalCrossentropy(_SmoothedCrossentropy):
     _default_name = "categorical_crossentropy"
 
 
+class CategoricalFocalCrossentropy(LossFunctionWrapper):
+    """Categorical crossentropy down-weighting easy examples by `alpha * (1 - p) ** gamma`.
+
+    Arguments: `alpha=0.25` (one weight, or a list with one per class), `gamma=2.0`,
+    `from_logits=False`, `label_smoothing=0.0` (towards `1 / num_classes`), `axis=-1`,
+    `reduction`, `name="categorical_focal_crossentropy"`, `dtype`.
+
+    Example:
+    >>> y_true = [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    >>> y_pred = [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]]
+    >>> round(float(CategoricalFocalCrossentropy()(y_true, y_pred)), 4)
+    0.2332
+    """
+
+    def __init__(
+        self,
+        alpha: "float | list[float]" = 0.25,
+        gamma: float = 2.0,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction="sum_over_batch_size",
+        name="categorical_focal_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            categorical_focal_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            alpha=alpha,
+            gamma=gamma,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
+
+
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
     """Crossentropy for integer labels; `ignore_class` masks one label value out.
 
@@ -328,3 +371,126 @@ class CategoricalHinge(LossFunctionWrapper):
 
     def __init__(self, reduction="sum_over_batch_size", name="categorical_hinge", dtype=None):
         super().__init__(categorical_hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class Dice(LossFunctionWrapper):
+    """Dice loss `1 - 2 * sum(y_true * y_pred) / (sum(y_true) + sum(y_pred))` over `axis`.
+
+    `axis=None` (the default) sums over every axis, batch included, giving one scalar;
+    `axis=(1, 2, 3)` gives one loss per image.
+
+    Example:
+    >>> y_true = [[1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]]
+    >>> y_pred = [[0.0, 1.0, 0.0, 1.0], [0.4, 0.0, 0.0, 0.9]]
+    >>> round(float(Dice()(y_true, y_pred)), 4)
+    0.6164
+    >>> [round(v, 4) for v in Dice(axis=1, reduction=None)(y_true, y_pred).tolist()]
+    [0.5, 0.7576]
+    """
+
+    def __init__(
+        self,
+        reduction="sum_over_batch_size",
+        name="dice",
+        axis: "int | tuple[int, ...] | None" = None,
+        dtype=None,
+    ):
+        super().__init__(dice, reduction=reduction, name=name, dtype=dtype, axis=axis)
+
+
+class Tversky(LossFunctionWrapper):
+    """Tversky loss: Dice with separate weights for missed targets and spurious predictions.
+
+    `alpha` weights `sum(y_true * (1 - y_pred))`, `beta` weights `sum((1 - y_true) * y_pred)`
+    (Keras 3's assignment); `alpha = beta = 0.5` is the Dice loss. `axis` as in `Dice`.
+
+    Example:
+    >>> y_true = [[1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]]
+    >>> y_pred = [[0.0, 1.0, 0.0, 1.0], [0.4, 0.0, 0.0, 0.9]]
+    >>> loss = Tversky(alpha=0.3, beta=0.7, axis=1, reduction=None)
+    >>> [round(v, 4) for v in loss(y_true, y_pred).tolist()]
+    [0.5, 0.7351]
+    """
+
+    def __init__(
+        self,
+        alpha: float = 0.5,
+        beta: float = 0.5,
+        reduction="sum_over_batch_size",
+        name="tversky",
+        axis: "int | tuple[int, ...] | None" = None,
+        dtype=None,
+    ):
+        super().__init__(
+            tversky, reduction=reduction, name=name, dtype=dtype, alpha=alpha, beta=beta, axis=axis
+        )
+
+
+class Circle(LossFunctionWrapper):
+    """Circle loss for metric learning: integer labels `y_true`, unit-norm embeddings `y_pred`.
+
+    Pulls same-label embeddings together and pushes others apart, each pair weighted by how
+    far it is from its optimum. `gamma=80.0` scales the scores, `margin=0.4` relaxes the
+    optima, `remove_diagonal=True` drops each embedding's pair with itself. Rows whose loss
+    is zero (no pair to learn from) are left out of the mean.
+
+    Example:
+    >>> embeddings = [[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]]
+    >>> round(float(Circle(gamma=2.0)([0, 0, 1], embeddings)), 4)
+    0.915
+    """
+
+    def __init__(
+        self,
+        gamma: float = 80.0,
+        margin: float = 0.4,
+        remove_diagonal: bool = True,
+        reduction="sum_over_batch_size",
+        name="circle",
+        dtype=None,
+    ):
+        super().__init__(
+            circle,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            gamma=gamma,
+            margin=margin,
+            remove_diagonal=remove_diagonal,
+        )
+
+
+class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+    """Noise-robust `(1 - p ** q) / q`, `p` the predicted probability of the integer label.
+
+    `q` in `(0, 1)`: near 0 it behaves like crossentropy, near 1 like mean absolute error.
+
+    Example:
+    >>> probs = [[0.7, 0.3], [0.2, 0.8], [0.6, 0.4], [0.4, 0.6]]
+    >>> round(float(CategoricalGeneralizedCrossEntropy()([0, 1, 0, 1], probs)), 4)
+    0.3599
+    """
+
+    def __init__(
+        self,
+        q: float = 0.5,
+        reduction="sum_over_batch_size",
+        name="categorical_generalized_cross_entropy",
+        dtype=None,
+    ):
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q < 1:
+            raise ValueError(
+                f"CategoricalGeneralizedCrossEntropy: q must be in the interval (0, 1). "
+                f"Received: q={q!r}"
+            )
+        super().__init__(
+            categorical_generalized_cross_entropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            q=q,
+        )
+
+    def call(self, y_true, y_pred):
+        # Labels keep their own rank: the class axis only exists on y_pred.
+        return self.fn(y_true, y_pred, **self._fn_kwargs)

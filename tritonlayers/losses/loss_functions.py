@@ -10,6 +10,7 @@ Example:
 """
 
 import math
+import numbers
 import warnings
 
 import torch
@@ -160,6 +161,28 @@ def binary_focal_crossentropy(
     return torch.mean(focal, dim=axis)
 
 
+def _categorical_pair(y_true, y_pred, label_smoothing: float, axis, name: str) -> tuple:
+    """Checked float `(y_true, y_pred)` of a categorical loss, labels smoothed towards
+    `1 / num_classes`; warns, as Keras does, when there is a single class."""
+    if isinstance(axis, bool):
+        raise ValueError(
+            f"{name}: `axis` must be of type `int`. Received: axis={axis} of type {type(axis)}"
+        )
+    y_true, y_pred = _float_pair(y_true, y_pred)
+    if y_pred.shape[-1] == 1:
+        warnings.warn(
+            f"In loss {name}, expected y_pred.shape to be (batch_size, num_classes) with "
+            f"num_classes > 1. Received: y_pred.shape={tuple(y_pred.shape)}. Consider using "
+            "'binary_crossentropy' if you only have 2 classes.",
+            SyntaxWarning,
+            stacklevel=3,
+        )
+    _check_same_shape(y_true, y_pred, name)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]
+    return y_true, y_pred
+
+
 def categorical_crossentropy(
     y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1
 ) -> torch.Tensor:
@@ -169,23 +192,9 @@ def categorical_crossentropy(
     >>> round(float(categorical_crossentropy([[0.0, 1.0]], [[0.5, 0.5]])[0]), 4)
     0.6931
     """
-    if isinstance(axis, bool):
-        raise ValueError(
-            f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}"
-        )
-    y_true, y_pred = _float_pair(y_true, y_pred)
-    if y_pred.shape[-1] == 1:
-        warnings.warn(
-            "In loss categorical_crossentropy, expected y_pred.shape to be "
-            f"(batch_size, num_classes) with num_classes > 1. Received: "
-            f"y_pred.shape={tuple(y_pred.shape)}. Consider using 'binary_crossentropy' if you "
-            "only have 2 classes.",
-            SyntaxWarning,
-            stacklevel=2,
-        )
-    _check_same_shape(y_true, y_pred, "categorical_crossentropy")
-    if label_smoothing:
-        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]
+    y_true, y_pred = _categorical_pair(
+        y_true, y_pred, label_smoothing, axis, "categorical_crossentropy"
+    )
     if from_logits:
         log_prob = F.log_softmax(y_pred, dim=axis)
     else:
@@ -193,6 +202,39 @@ def categorical_crossentropy(
         output = y_pred / torch.sum(y_pred, dim=axis, keepdim=True)
         log_prob = torch.log(torch.clamp(output, eps, 1.0 - eps))
     return -torch.sum(y_true * log_prob, dim=axis)
+
+
+def categorical_focal_crossentropy(
+    y_true,
+    y_pred,
+    alpha: "float | list[float]" = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> torch.Tensor:
+    """`sum(alpha * (1 - p) ** gamma * -y_true * log(p))` over `axis`, `p` the class probabilities.
+
+    `p` is `y_pred` renormalised along `axis` (or its softmax when `from_logits`), clipped
+    to `[epsilon, 1 - epsilon]`. `alpha` is one weight, or one per class (last axis).
+    `label_smoothing` moves labels towards `1 / num_classes`.
+
+    Example:
+    >>> loss = categorical_focal_crossentropy([[0.0, 1.0, 0.0]], [[0.05, 0.9, 0.05]])
+    >>> round(float(loss[0]), 6)
+    0.000263
+    """
+    y_true, y_pred = _categorical_pair(
+        y_true, y_pred, label_smoothing, axis, "categorical_focal_crossentropy"
+    )
+    if from_logits:
+        y_pred = torch.softmax(y_pred, dim=axis)
+    eps = config.epsilon()
+    probs = torch.clamp(y_pred / torch.sum(y_pred, dim=axis, keepdim=True), eps, 1.0 - eps)
+    if not isinstance(alpha, (int, float)):
+        alpha = torch.as_tensor(alpha, dtype=probs.dtype, device=probs.device)
+    focal = alpha * torch.pow(1.0 - probs, gamma) * (-y_true * torch.log(probs))
+    return torch.sum(focal, dim=axis)
 
 
 def sparse_categorical_crossentropy(
@@ -323,3 +365,191 @@ def categorical_hinge(y_true, y_pred) -> torch.Tensor:
     pos = torch.sum(y_true * y_pred, dim=-1)
     neg = torch.amax((1.0 - y_true) * y_pred, dim=-1)
     return torch.clamp(neg - pos + 1.0, min=0.0)
+
+
+def _is_integer(x) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _check_sum_axis(axis, fn_name: str) -> "int | tuple[int, ...] | None":
+    """`axis` as `torch.sum` takes it: None (every axis), an int, or a tuple of ints."""
+    if axis is None:
+        return None
+    if _is_integer(axis):
+        return int(axis)
+    if isinstance(axis, (tuple, list)) and all(_is_integer(a) for a in axis):
+        return tuple(int(a) for a in axis)
+    raise ValueError(
+        f"{fn_name}: `axis` must be None, an int or a tuple of ints. Received: axis={axis!r}"
+    )
+
+
+def _sum(x: torch.Tensor, axis: "int | tuple[int, ...] | None") -> torch.Tensor:
+    return torch.sum(x) if axis is None else torch.sum(x, dim=axis)
+
+
+def _overlap_pair(y_true, y_pred, fn_name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    y_true, y_pred = _prepare(y_true, y_pred)
+    _check_same_shape(y_true, y_pred, fn_name)
+    return y_true, y_pred
+
+
+def dice(y_true, y_pred, axis: "int | tuple[int, ...] | None" = None) -> torch.Tensor:
+    """`1 - 2 * sum(y_true * y_pred) / (sum(y_true) + sum(y_pred) + epsilon)` over `axis`.
+
+    `axis=None` sums over every axis, batch included, and gives one scalar; pass the
+    non-batch axes (for images `(1, 2, 3)`) for one value per sample.
+
+    Example:
+    >>> y_true = [[1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]]
+    >>> y_pred = [[0.0, 1.0, 0.0, 1.0], [0.4, 0.0, 0.0, 0.9]]
+    >>> [round(v, 4) for v in dice(y_true, y_pred, axis=1).tolist()]
+    [0.5, 0.7576]
+    """
+    axis = _check_sum_axis(axis, "dice")
+    y_true, y_pred = _overlap_pair(y_true, y_pred, "dice")
+    intersection = _sum(y_true * y_pred, axis)
+    total = _sum(y_true, axis) + _sum(y_pred, axis) + config.epsilon()
+    return 1.0 - 2.0 * intersection / total
+
+
+def tversky(
+    y_true,
+    y_pred,
+    alpha: float = 0.5,
+    beta: float = 0.5,
+    axis: "int | tuple[int, ...] | None" = None,
+) -> torch.Tensor:
+    """`1 - I / (I + alpha * A + beta * B + epsilon)`, sums over `axis` (None: all axes).
+
+    `I = sum(y_true * y_pred)`, `A = sum(y_true * (1 - y_pred))` (missed targets) and
+    `B = sum((1 - y_true) * y_pred)` (spurious predictions), as Keras 3 weights them.
+    `alpha = beta = 0.5` gives the Dice loss.
+
+    Example:
+    >>> y_true = [[1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]]
+    >>> y_pred = [[0.0, 1.0, 0.0, 1.0], [0.4, 0.0, 0.0, 0.9]]
+    >>> [round(v, 4) for v in tversky(y_true, y_pred, alpha=0.3, beta=0.7, axis=1).tolist()]
+    [0.5, 0.7351]
+    """
+    axis = _check_sum_axis(axis, "tversky")
+    y_true, y_pred = _overlap_pair(y_true, y_pred, "tversky")
+    intersection = _sum(y_true * y_pred, axis)
+    missed = _sum(y_true * (1.0 - y_pred), axis)
+    spurious = _sum((1.0 - y_true) * y_pred, axis)
+    denominator = intersection + alpha * missed + beta * spurious + config.epsilon()
+    return 1.0 - intersection / denominator
+
+
+def _labels_as_column(labels, name: str, count: int, device) -> torch.Tensor:
+    labels = _as_tensor(labels, device=device)
+    if labels.ndim == 2 and labels.shape[-1] == 1:
+        labels = labels.squeeze(-1)
+    if labels.ndim != 1 or labels.shape[0] != count:
+        raise ValueError(
+            f"circle: `{name}` must hold one integer label per embedding, shape ({count},) "
+            f"or ({count}, 1). Received: {name}.shape={tuple(labels.shape)}"
+        )
+    return labels.to(torch.int32).unsqueeze(-1)
+
+
+def _check_embeddings(x: torch.Tensor, name: str) -> None:
+    if x.ndim != 2:
+        raise ValueError(
+            f"circle: `{name}` must be a rank 2 tensor of embeddings (batch_size, dim). "
+            f"Received: {name}.shape={tuple(x.shape)}"
+        )
+
+
+def circle(
+    y_true,
+    y_pred,
+    ref_labels=None,
+    ref_embeddings=None,
+    remove_diagonal: bool = True,
+    gamma: float = 80,
+    margin: float = 0.4,
+) -> torch.Tensor:
+    """Circle loss of L2-normalised embeddings `y_pred` with integer labels `y_true`.
+
+    With cosine distances `d = max(1 - y_pred @ ref_embeddings.T, 0)`, each row scores its
+    same-label pairs `-gamma * max(margin + d, 0) * (margin - d)` and its other-label pairs
+    `gamma * max(1 + margin - d, 0) * (1 - margin - d)`; the loss is
+    `softplus(logsumexp(positives) + logsumexp(negatives))` per row. References default to
+    the batch itself, where `remove_diagonal` drops each embedding's pair with itself. Rows
+    with a zero loss are masked out of the mean (the result carries `_keras_mask`).
+
+    Example:
+    >>> embeddings = [[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]]
+    >>> [round(v, 4) for v in circle([0, 0, 1], embeddings, gamma=2.0).tolist()]
+    [0.5459, 1.2842, 0.0]
+    """
+    y_pred = _as_tensor(y_pred)
+    if not y_pred.is_floating_point():
+        y_pred = y_pred.to(getattr(torch, config.floatx()))
+    _check_embeddings(y_pred, "y_pred")
+    if ref_embeddings is None:
+        ref_embeddings = y_pred
+    else:
+        ref_embeddings = _as_tensor(ref_embeddings, dtype=y_pred.dtype, device=y_pred.device)
+        _check_embeddings(ref_embeddings, "ref_embeddings")
+    if ref_embeddings.shape[1] != y_pred.shape[1]:
+        raise ValueError(
+            "circle: `ref_embeddings` must have the embedding size of `y_pred`. Received: "
+            f"y_pred.shape={tuple(y_pred.shape)}, ref_embeddings.shape="
+            f"{tuple(ref_embeddings.shape)}"
+        )
+    labels = _labels_as_column(y_true, "y_true", y_pred.shape[0], y_pred.device)
+    if ref_labels is None:
+        ref = labels
+    else:
+        ref = _labels_as_column(ref_labels, "ref_labels", ref_embeddings.shape[0], y_pred.device)
+
+    distances = torch.clamp(1.0 - y_pred @ ref_embeddings.T, min=0.0)
+    positive = labels == ref.T
+    negative = ~positive
+    if remove_diagonal:
+        positive = positive & ~torch.eye(*positive.shape, dtype=torch.bool, device=y_pred.device)
+    # Pairs far from their optimum (0 for positives, 1 for negatives, relaxed by `margin`)
+    # get larger weights; the masks zero the weights of pairs of the other kind.
+    pos_weights = torch.clamp((margin + distances) * positive, min=0.0)
+    neg_weights = torch.clamp((1.0 + margin - distances) * negative, min=0.0)
+    pos_logits = -gamma * pos_weights * (margin - distances)
+    neg_logits = gamma * neg_weights * (1.0 - margin - distances)
+    # A row without pairs of one kind gets logsumexp(-inf, ...) = -inf and a loss of 0.
+    minus_inf = torch.tensor(float("-inf"), dtype=distances.dtype, device=distances.device)
+    pos_term = torch.logsumexp(torch.where(positive, pos_logits, minus_inf), dim=1)
+    neg_term = torch.logsumexp(torch.where(negative, neg_logits, minus_inf), dim=1)
+    loss = F.softplus(pos_term + neg_term)
+    loss._keras_mask = loss > 0
+    return loss
+
+
+def categorical_generalized_cross_entropy(y_true, y_pred, q: float) -> torch.Tensor:
+    """`(1 - p ** q) / q`, `p` the predicted probability of the integer label `y_true`.
+
+    `y_true` holds class indices, shaped like `y_pred` without its last (class) axis, or
+    with a last axis of size 1. A label outside `[0, num_classes)` selects no class
+    (`p = 0`). `q` near 0 behaves like crossentropy, near 1 like mean absolute error.
+
+    Example:
+    >>> probs = [[0.7, 0.3], [0.2, 0.8]]
+    >>> [round(v, 4) for v in categorical_generalized_cross_entropy([0, 1], probs, q=0.5).tolist()]
+    [0.3267, 0.2111]
+    """
+    y_pred = _as_tensor(y_pred)
+    if not y_pred.is_floating_point():
+        y_pred = y_pred.to(getattr(torch, config.floatx()))
+    y_true = _as_tensor(y_true, device=y_pred.device)
+    if y_true.ndim == y_pred.ndim and y_true.ndim and y_true.shape[-1] == 1:
+        y_true = y_true.squeeze(-1)
+    if y_pred.ndim < 1 or tuple(y_true.shape) != tuple(y_pred.shape[:-1]):
+        raise ValueError(
+            "categorical_generalized_cross_entropy: `y_true` must hold integer labels shaped "
+            "like `y_pred` without its last (class) axis. Received: "
+            f"y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}"
+        )
+    classes = torch.arange(y_pred.shape[-1], device=y_pred.device)
+    one_hot = y_true.long().unsqueeze(-1) == classes
+    p = torch.sum(torch.where(one_hot, y_pred, torch.zeros_like(y_pred)), dim=-1)
+    return (1.0 - torch.pow(p, q)) / q
