@@ -14,6 +14,24 @@ Example:
 
 import inspect
 
+from ..losses import (
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
 from ..losses.loss import _snake_case
 from .accuracy_metrics import (
     Accuracy,
@@ -39,6 +57,14 @@ from .confusion_metrics import (
     TrueNegatives,
     TruePositives,
 )
+from .correlation_metrics import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
+)
+from .f_score_metrics import F1Score, FBetaScore
+from .r2_score import R2Score
 from .regression_metrics import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -66,7 +92,10 @@ __all__ = [
     "CategoricalAccuracy",
     "CategoricalCrossentropy",
     "CategoricalHinge",
+    "ConcordanceCorrelation",
     "CosineSimilarity",
+    "F1Score",
+    "FBetaScore",
     "FalseNegatives",
     "FalsePositives",
     "Hinge",
@@ -79,8 +108,10 @@ __all__ = [
     "MeanSquaredError",
     "MeanSquaredLogarithmicError",
     "Metric",
+    "PearsonCorrelation",
     "Poisson",
     "Precision",
+    "R2Score",
     "Recall",
     "RootMeanSquaredError",
     "SparseCategoricalAccuracy",
@@ -93,15 +124,33 @@ __all__ = [
     "TruePositives",
     "accuracy",
     "binary_accuracy",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
     "categorical_accuracy",
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "categorical_hinge",
+    "concordance_correlation",
     "cosine_similarity",
     "deserialize",
     "get",
     "get_metric",
+    "hinge",
+    "huber",
     "is_binary_or_sparse_categorical",
+    "kl_divergence",
+    "log_cosh",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_error",
+    "mean_squared_logarithmic_error",
+    "pearson_correlation",
+    "poisson",
     "serialize",
     "sparse_categorical_accuracy",
+    "sparse_categorical_crossentropy",
     "sparse_top_k_categorical_accuracy",
+    "squared_hinge",
     "top_k_categorical_accuracy",
 ]
 
@@ -138,6 +187,11 @@ _CLASSES = (
     FalsePositives,
     TrueNegatives,
     FalseNegatives,
+    FBetaScore,
+    F1Score,
+    R2Score,
+    PearsonCorrelation,
+    ConcordanceCorrelation,
 )
 _FUNCTIONS = (
     accuracy,
@@ -147,7 +201,11 @@ _FUNCTIONS = (
     top_k_categorical_accuracy,
     sparse_top_k_categorical_accuracy,
     cosine_similarity,
+    pearson_correlation,
+    concordance_correlation,
 )
+# The loss functions above are re-exported as Keras re-exports them, but, as in Keras, their
+# names do not resolve through `get` ("binary_crossentropy" is the metric class).
 ALL_OBJECTS = {obj.__name__: obj for obj in (*_CLASSES, *_FUNCTIONS)}
 # Keras resolves metric strings to classes: snake_case names and the short aliases.
 ALL_OBJECTS_DICT = {
