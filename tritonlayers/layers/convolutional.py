@@ -1,4 +1,7 @@
-"""Convolution layers: Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D.
+"""Convolution layers: Conv1D/2D, Conv1D/2DTranspose, DepthwiseConv1D/2D, SeparableConv2D.
+
+Keras's aliases are defined next to their classes: `Convolution1D`, `Convolution2D`,
+`Convolution2DTranspose`.
 
 Kernels are stored in Keras's layout, `(*window, in_channels // groups, filters)` (transposed
 convolutions: `(*window, filters, in_channels)`), so weights move between Keras and
@@ -40,6 +43,7 @@ class _Conv(Layer):
     """
 
     rank = 2
+    _allows_causal = True  # "causal" padding: plain 1D convolutions only, as in Keras
 
     def __init__(
         self,
@@ -68,7 +72,7 @@ class _Conv(Layer):
         self.kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
         self.strides = standardize_tuple(strides, rank, "strides")
         self.dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = standardize_padding(padding, allow_causal=rank == 1)
+        self.padding = standardize_padding(padding, allow_causal=rank == 1 and self._allows_causal)
         self.data_format = standardize_data_format(data_format)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -219,6 +223,9 @@ class Conv1D(_Conv):
     rank = 1
 
 
+Convolution1D = Conv1D
+
+
 class Conv2D(_Conv):
     """2D convolution (spatial over images), kernel `(kh, kw, in // groups, filters)`.
 
@@ -236,6 +243,9 @@ class Conv2D(_Conv):
     rank = 2
 
 
+Convolution2D = Conv2D
+
+
 def _transposed_length(length, window, padding, output_padding, stride, dilation):
     """Keras's output length of a transposed convolution along one axis."""
     if length is None:
@@ -249,44 +259,55 @@ def _transposed_length(length, window, padding, output_padding, stride, dilation
     return (length - 1) * stride + effective % 2 + output_padding
 
 
-class Conv2DTranspose(_Conv):
-    """Transposed 2D convolution ("deconvolution"), kernel `(kh, kw, filters, in_channels)`.
+def _output_padding(value, rank: int, strides: tuple) -> "tuple | None":
+    """`output_padding` as a tuple of `rank` ints in `[0, stride)`, or None."""
+    if value is None:
+        return None
+    values = (value,) * rank if isinstance(value, int) else tuple(value)
+    if len(values) != rank or not all(isinstance(v, int) and v >= 0 for v in values):
+        raise ValueError(
+            f"The `output_padding` argument must be a tuple of {rank} non-negative integers. "
+            f"Received: output_padding={value}"
+        )
+    for index, (extra, stride) in enumerate(zip(values, strides)):
+        if extra >= stride:
+            raise ValueError(
+                "`output_padding` must be strictly less than `strides` for all dimensions. "
+                f"At dimension {index}, `output_padding` is {extra} but `strides` is {stride}. "
+                f"Received: output_padding={values}, strides={strides}"
+            )
+    return values
+
+
+class _ConvTranspose(_Conv):
+    """Transposed N-D convolution; kernel `(*window, filters, in_channels)`.
 
     The output size follows Keras: `input * strides` for "same", and
-    `(input - 1) * strides + kernel` for "valid" (plus `output_padding` when given). Other
-    arguments as `Conv2D`'s, without `groups`.
-
-    Example:
-    >>> import tritonlayers as keras
-    >>> layer = keras.layers.Conv2DTranspose(4, 3, strides=2, padding="same")
-    >>> tuple(layer(keras.ops.ones((1, 5, 5, 2))).shape), tuple(layer.kernel.shape)
-    ((1, 10, 10, 4), (3, 3, 4, 2))
+    `(input - 1) * strides + kernel` for "valid" (plus `output_padding` when given).
     """
+
+    _allows_causal = False
 
     def __init__(
         self,
         filters: int,
         kernel_size,
-        strides=(1, 1),
+        strides=1,
         padding: str = "valid",
         output_padding=None,
         data_format=None,
-        dilation_rate=(1, 1),
+        dilation_rate=1,
         **kwargs,
     ):
         if "groups" in kwargs:
             raise ValueError(
-                f"Unrecognized keyword arguments passed to Conv2DTranspose: "
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: "
                 f"{{'groups': {kwargs['groups']}}}"
             )
         super().__init__(
             filters, kernel_size, strides, padding, data_format, dilation_rate, **kwargs
         )
-        self.output_padding = (
-            None
-            if output_padding is None
-            else standardize_tuple(output_padding, 2, "output_padding")
-        )
+        self.output_padding = _output_padding(output_padding, self.rank, self.strides)
 
     def _kernel_shape(self, in_channels: int) -> tuple:
         return (*self.kernel_size, self.filters, in_channels)
@@ -343,25 +364,57 @@ class Conv2DTranspose(_Conv):
         return {**config, "output_padding": self.output_padding}
 
 
-class DepthwiseConv2D(_Conv):
-    """Depthwise 2D convolution: each input channel convolved with its own
-    `depth_multiplier` filters; kernel `(kh, kw, in_channels, depth_multiplier)`.
+class Conv1DTranspose(_ConvTranspose):
+    """Transposed 1D convolution, kernel `(kernel_size, filters, in_channels)`.
+
+    Arguments as Keras's: `filters, kernel_size, strides=1, padding="valid"` ("same"),
+    `output_padding=None, data_format=None, dilation_rate=1, activation=None,
+    use_bias=True`, and the kernel/bias initializers, regularizers and constraints.
 
     Example:
     >>> import tritonlayers as keras
-    >>> layer = keras.layers.DepthwiseConv2D(3, depth_multiplier=2)
-    >>> tuple(layer(keras.ops.ones((1, 5, 5, 3))).shape), tuple(layer.kernel.shape)
-    ((1, 3, 3, 6), (3, 3, 3, 2))
+    >>> layer = keras.layers.Conv1DTranspose(4, 3, strides=2, padding="same")
+    >>> tuple(layer(keras.ops.ones((2, 5, 3))).shape), tuple(layer.kernel.shape)
+    ((2, 10, 4), (3, 4, 3))
     """
+
+    rank = 1
+
+
+class Conv2DTranspose(_ConvTranspose):
+    """Transposed 2D convolution ("deconvolution"), kernel `(kh, kw, filters, in_channels)`.
+
+    The output size follows Keras: `input * strides` for "same", and
+    `(input - 1) * strides + kernel` for "valid" (plus `output_padding` when given). Other
+    arguments as `Conv2D`'s, without `groups`.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.layers.Conv2DTranspose(4, 3, strides=2, padding="same")
+    >>> tuple(layer(keras.ops.ones((1, 5, 5, 2))).shape), tuple(layer.kernel.shape)
+    ((1, 10, 10, 4), (3, 3, 4, 2))
+    """
+
+    rank = 2
+
+
+Convolution2DTranspose = Conv2DTranspose
+
+
+class _DepthwiseConv(_Conv):
+    """Depthwise N-D convolution: each input channel convolved with its own
+    `depth_multiplier` filters; kernel `(*window, in_channels, depth_multiplier)`."""
+
+    _allows_causal = False
 
     def __init__(
         self,
         kernel_size,
-        strides=(1, 1),
+        strides=1,
         padding: str = "valid",
         depth_multiplier: int = 1,
         data_format=None,
-        dilation_rate=(1, 1),
+        dilation_rate=1,
         activation=None,
         use_bias: bool = True,
         depthwise_initializer="glorot_uniform",
@@ -408,10 +461,10 @@ class DepthwiseConv2D(_Conv):
         self._add_bias(channels * self.depth_multiplier)
 
     def _depthwise(self, x: torch.Tensor, kernel: torch.Tensor, bias) -> torch.Tensor:
-        """Convolve channels_first `x` per channel with `kernel (kh, kw, in, m)`; output
+        """Convolve channels_first `x` per channel with `kernel (*window, in, m)`; output
         channel `c * m + j` is input channel c's filter j, as in Keras."""
         grouped = kernel.reshape(*kernel.shape[:-2], 1, -1)
-        return F.conv2d(
+        return _CONVOLUTIONS[self.rank](
             self._padded(x),
             _torch_layout(grouped),
             bias,
@@ -435,6 +488,38 @@ class DepthwiseConv2D(_Conv):
         for part in ("initializer", "regularizer", "constraint"):
             config[f"depthwise_{part}"] = config.pop(f"kernel_{part}")
         return {**config, "depth_multiplier": self.depth_multiplier}
+
+
+class DepthwiseConv1D(_DepthwiseConv):
+    """Depthwise 1D convolution: each input channel convolved with its own
+    `depth_multiplier` filters; kernel `(kernel_size, in_channels, depth_multiplier)`.
+
+    Arguments as Keras's: `kernel_size, strides=1, padding="valid"` ("same"),
+    `depth_multiplier=1, data_format=None, dilation_rate=1, activation=None, use_bias=True`,
+    and the depthwise/bias initializers, regularizers and constraints.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.layers.DepthwiseConv1D(3, depth_multiplier=2)
+    >>> tuple(layer(keras.ops.ones((2, 10, 3))).shape), tuple(layer.kernel.shape)
+    ((2, 8, 6), (3, 3, 2))
+    """
+
+    rank = 1
+
+
+class DepthwiseConv2D(_DepthwiseConv):
+    """Depthwise 2D convolution: each input channel convolved with its own
+    `depth_multiplier` filters; kernel `(kh, kw, in_channels, depth_multiplier)`.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.layers.DepthwiseConv2D(3, depth_multiplier=2)
+    >>> tuple(layer(keras.ops.ones((1, 5, 5, 3))).shape), tuple(layer.kernel.shape)
+    ((1, 3, 3, 6), (3, 3, 3, 2))
+    """
+
+    rank = 2
 
 
 class SeparableConv2D(DepthwiseConv2D):

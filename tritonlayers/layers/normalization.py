@@ -1,5 +1,5 @@
-"""Normalization layers: BatchNormalization, LayerNormalization, GroupNormalization and
-UnitNormalization.
+"""Normalization layers: BatchNormalization, LayerNormalization, GroupNormalization,
+RMSNormalization and UnitNormalization.
 
 Statistics are computed in float32 when the inputs are float16/bfloat16, as in Keras.
 """
@@ -29,6 +29,18 @@ def _broadcast_shape(ndim: int, axes: "tuple[int, ...]", shape) -> list:
     for axis in axes:
         out[axis] = shape[axis]
     return out
+
+
+def _checked_axes(layer: Layer, ndim: int) -> "tuple[int, ...]":
+    """`layer.axis` (an int or a list of them) as sorted non-negative axes of a rank-`ndim`
+    input; an axis the input lacks is an error naming the layer."""
+    axes = layer.axis if isinstance(layer.axis, (list, tuple)) else (layer.axis,)
+    for axis in axes:
+        if not -ndim <= axis < ndim:
+            raise ValueError(
+                f'Layer "{layer.name}": invalid axis {axis} for an input of rank {ndim}.'
+            )
+    return tuple(sorted(axis % ndim for axis in axes))
 
 
 class _AffineNormalization(Layer):
@@ -64,13 +76,7 @@ class _AffineNormalization(Layer):
         self.supports_masking = True
 
     def _axes(self, ndim: int) -> "tuple[int, ...]":
-        axes = self.axis if isinstance(self.axis, (list, tuple)) else (self.axis,)
-        for axis in axes:
-            if not -ndim <= axis < ndim:
-                raise ValueError(
-                    f'Layer "{self.name}": invalid axis {axis} for an input of rank {ndim}.'
-                )
-        return tuple(sorted(axis % ndim for axis in axes))
+        return _checked_axes(self, ndim)
 
     def _add_affine_weights(self, shape: tuple) -> None:
         self.gamma = self.beta = None
@@ -400,6 +406,54 @@ class GroupNormalization(_AffineNormalization):
 
     def get_config(self):
         return {**super().get_config(), "groups": self.groups}
+
+
+class RMSNormalization(Layer):
+    """Root-mean-square normalization (Zhang & Sennrich, 2019) with a learnable `scale`.
+
+    `outputs = x * rsqrt(mean(square(x), axis) + epsilon) * scale`, where `scale` (ones at
+    first) has the sizes of the input on `axis` (an int or a list of ints). There is no
+    centering and no offset.
+
+    Example:
+    >>> import torch, tritonlayers as keras
+    >>> layer = keras.layers.RMSNormalization(epsilon=0.0)
+    >>> layer(torch.tensor([[3.0, 4.0, 0.0, 0.0]])).tolist()
+    [[1.2000000476837158, 1.600000023841858, 0.0, 0.0]]
+    >>> tuple(layer.scale.shape)
+    (4,)
+    """
+
+    def __init__(self, axis=-1, epsilon: float = 1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = list(axis) if isinstance(axis, (list, tuple)) else axis
+        self.epsilon = epsilon
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        axes = _checked_axes(self, len(input_shape))
+        sizes = tuple(input_shape[axis] for axis in axes)
+        if any(size is None for size in sizes):
+            raise ValueError(
+                f'Layer "{self.name}": the normalized axes {self.axis} of the input must have '
+                f"defined sizes. Received input shape {tuple(input_shape)}."
+            )
+        self.input_spec = InputSpec(ndim=len(input_shape), axes=dict(zip(axes, sizes)))
+        self.scale = self.add_weight(name="scale", shape=sizes, initializer="ones", autocast=False)
+
+    def call(self, inputs):
+        x = _float32_at_least(inputs)
+        axes = _checked_axes(self, x.ndim)
+        mean_square = torch.mean(x.square(), dim=axes, keepdim=True)
+        scale = self.scale.to(x.dtype).reshape(_broadcast_shape(x.ndim, axes, x.shape))
+        return (x * torch.rsqrt(mean_square + self.epsilon) * scale).to(_output_dtype(self, inputs))
+
+    def compute_output_shape(self, input_shape):
+        _checked_axes(self, len(input_shape))
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}
 
 
 class UnitNormalization(Layer):

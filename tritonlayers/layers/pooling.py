@@ -1,5 +1,6 @@
 """Pooling layers: Max/AveragePooling1D/2D and the global poolings (GlobalAveragePooling1D
-is mask aware: masked timesteps are left out of the mean).
+is mask aware: masked timesteps are left out of the mean). Keras's short aliases
+(`MaxPool1D`, `AvgPool2D`, `GlobalAvgPool1D`, ...) are defined next to their classes.
 
 "same" padding follows Keras (TensorFlow/JAX semantics): padded positions never win a max
 and are not counted in an average, also when the padding is uneven (Keras's own torch
@@ -100,6 +101,9 @@ class MaxPooling1D(_Pooling):
         super().__init__(1, "max", pool_size, strides, padding, data_format, **kwargs)
 
 
+MaxPool1D = MaxPooling1D
+
+
 class MaxPooling2D(_Pooling):
     """Max over `pool_size` windows of an image batch.
 
@@ -111,6 +115,9 @@ class MaxPooling2D(_Pooling):
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(2, "max", pool_size, strides, padding, data_format, **kwargs)
+
+
+MaxPool2D = MaxPooling2D
 
 
 class AveragePooling1D(_Pooling):
@@ -127,6 +134,9 @@ class AveragePooling1D(_Pooling):
         super().__init__(1, "average", pool_size, strides, padding, data_format, **kwargs)
 
 
+AvgPool1D = AveragePooling1D
+
+
 class AveragePooling2D(_Pooling):
     """Mean over `pool_size` windows of an image batch.
 
@@ -138,6 +148,9 @@ class AveragePooling2D(_Pooling):
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(2, "average", pool_size, strides, padding, data_format, **kwargs)
+
+
+AvgPool2D = AveragePooling2D
 
 
 class _GlobalPooling(Layer):
@@ -199,6 +212,9 @@ class GlobalAveragePooling1D(_GlobalPooling):
         return total / torch.sum(weights, dim=steps_axis, keepdim=self.keepdims)
 
 
+GlobalAvgPool1D = GlobalAveragePooling1D
+
+
 class GlobalAveragePooling2D(_GlobalPooling):
     """Mean over the two spatial axes of an image batch.
 
@@ -210,6 +226,9 @@ class GlobalAveragePooling2D(_GlobalPooling):
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(2, "average", data_format, keepdims, **kwargs)
+
+
+GlobalAvgPool2D = GlobalAveragePooling2D
 
 
 class GlobalMaxPooling1D(_GlobalPooling):
@@ -225,6 +244,9 @@ class GlobalMaxPooling1D(_GlobalPooling):
         super().__init__(1, "max", data_format, keepdims, **kwargs)
 
 
+GlobalMaxPool1D = GlobalMaxPooling1D
+
+
 class GlobalMaxPooling2D(_GlobalPooling):
     """Max over the two spatial axes of an image batch.
 
@@ -236,3 +258,6 @@ class GlobalMaxPooling2D(_GlobalPooling):
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(2, "max", data_format, keepdims, **kwargs)
+
+
+GlobalMaxPool2D = GlobalMaxPooling2D
