@@ -93,3 +93,15 @@ def test_key_with_its_own_feature_size_gets_its_own_projection():
     layer = layers.MultiHeadAttention(num_heads=2, key_dim=3)
     out = layer(query, value, key=key)
     assert tuple(layer._key_dense.kernel.shape) == (4, 2, 3) and tuple(out.shape) == (2, 3, 8)
+
+
+def test_functional_attention_scores_are_a_second_output():
+    query, value = keras.Input((5, 8)), keras.Input((7, 8))
+    outputs, scores = keras.layers.MultiHeadAttention(2, 4)(
+        query, value, return_attention_scores=True
+    )
+    assert (outputs.shape, scores.shape) == ((None, 5, 8), (None, 2, 5, 7))
+    model = keras.Model([query, value], [outputs, scores])
+    got = model.predict([np.ones((3, 5, 8), "float32"), np.ones((3, 7, 8), "float32")], verbose=0)
+    assert [g.shape for g in got] == [(3, 5, 8), (3, 2, 5, 7)]
+    np.testing.assert_allclose(got[1].sum(-1), np.ones((3, 2, 5)), rtol=1e-5)

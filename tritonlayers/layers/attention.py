@@ -14,6 +14,7 @@ import torch
 from .. import constraints, initializers, regularizers
 from .layer import Layer
 from .regularization import Dropout
+from .symbolic import KerasTensor
 
 
 class _Projection(Layer):
@@ -193,6 +194,18 @@ class MultiHeadAttention(Layer):
 
     def compute_mask(self, inputs, mask=None):
         return mask
+
+    def compute_output_spec(
+        self, query, value, key=None, return_attention_scores: bool = False, **kwargs
+    ):
+        """The output KerasTensor, with the `(batch, heads, target, source)` scores when
+        `return_attention_scores` (a functional model then gets both)."""
+        keys = () if key is None else (key,)
+        outputs = super().compute_output_spec(query, value, *keys, **kwargs)
+        if not return_attention_scores:
+            return outputs
+        shape = (query.shape[0], self.num_heads, query.shape[1], value.shape[1])
+        return outputs, KerasTensor(shape, dtype=self.compute_dtype)
 
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
         return (*query_shape[:-1], self._output_dim or query_shape[-1])

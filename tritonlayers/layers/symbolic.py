@@ -213,7 +213,7 @@ def symbolic_call(layer: Any, args: tuple, kwargs: dict) -> Any:
         assert_input_compatibility(layer.input_spec, args[0], layer.name)
     if not layer.built:
         layer._maybe_build(args, kwargs)
-    outputs = compute_output_spec(layer, *args, **kwargs)
+    outputs = layer.compute_output_spec(*args, **kwargs)
     Node(layer, args, kwargs, outputs)
     return outputs
 
