@@ -5,7 +5,8 @@ Inputs may be torch tensors, numpy arrays, lists or numbers; results are torch t
 (new ones on ``config.device()``). Axes are ``axis=`` (int, tuple or None) with
 ``keepdims=``. Called on the symbolic tensors of the functional API, an op becomes a node
 of the graph (``ops/symbolic.py``). Modules: ``core`` (conversion, dtypes, slicing,
-scatter), ``numpy``, ``math``, ``linalg``, ``nn``, ``control_flow``.
+scatter), ``numpy``, ``math``, ``spectral`` (Fourier transforms), ``linalg``, ``nn``,
+``control_flow``, ``function_transforms`` (custom gradients, jvp, vectorize).
 
 Example:
 >>> import numpy as np
@@ -16,7 +17,16 @@ Example:
 """
 
 from ._utils import symbolic_aware as _symbolic_aware
-from .control_flow import cond, fori_loop, map, scan, switch, vectorized_map, while_loop
+from .control_flow import (
+    associative_scan,
+    cond,
+    fori_loop,
+    map,
+    scan,
+    switch,
+    vectorized_map,
+    while_loop,
+)
 from .core import (
     cast,
     convert_to_numpy,
@@ -32,6 +42,7 @@ from .core import (
     stop_gradient,
     unstack,
 )
+from .function_transforms import custom_gradient, jvp, vectorize
 from .linalg import (
     cholesky,
     cholesky_inverse,
@@ -63,6 +74,8 @@ from .math import (
     segment_prod,
     segment_sum,
     top_k,
+    view_as_complex,
+    view_as_real,
 )
 from .nn import (
     adaptive_average_pool,
@@ -78,6 +91,7 @@ from .nn import (
     depthwise_conv,
     dot_product_attention,
     elu,
+    fold,
     gelu,
     glu,
     hard_shrink,
@@ -94,6 +108,7 @@ from .nn import (
     multi_hot,
     normalize,
     one_hot,
+    polar,
     psnr,
     relu,
     relu6,
@@ -115,6 +130,7 @@ from .nn import (
     swish,
     tanh_shrink,
     threshold,
+    unfold,
 )
 from .numpy import (
     abs,
@@ -162,6 +178,7 @@ from .numpy import (
     conjugate,
     copy,
     corrcoef,
+    correlate,
     cos,
     cosh,
     count_nonzero,
@@ -207,6 +224,7 @@ from .numpy import (
     hamming,
     hanning,
     heaviside,
+    histogram,
     hsplit,
     hstack,
     hypot,
@@ -324,21 +342,44 @@ from .numpy import (
     triu,
     true_divide,
     trunc,
+    unique,
     unravel_index,
+    vander,
     var,
     vdot,
+    view,
     vsplit,
     vstack,
     where,
     zeros,
     zeros_like,
 )
+from .spectral import (
+    extract_sequences,
+    fft,
+    fft2,
+    ifft2,
+    irfft,
+    istft,
+    rfft,
+    stft,
+)
 
 __all__ = [
     name
     for name in dir()
     if not name.startswith("_")
-    and name not in ("control_flow", "core", "linalg", "math", "nn", "numpy")
+    and name
+    not in (
+        "control_flow",
+        "core",
+        "function_transforms",
+        "linalg",
+        "math",
+        "nn",
+        "numpy",
+        "spectral",
+    )
 ]
 
 # Ops called on KerasTensors become functional-graph nodes (see ops/symbolic.py); these

@@ -1,4 +1,4 @@
-"""Keras's functional control flow over Python and torch: cond, loops, map, scan.
+"""Keras's functional control flow over Python and torch: cond, loops, map, scans.
 
 These run eagerly (``torch.compile`` unrolls or specializes them as it traces). A tensor
 predicate in ``cond`` or ``while_loop`` is read on the host, as in Keras's torch backend.
@@ -9,16 +9,26 @@ Example:
 6
 """
 
+import builtins
 from collections.abc import Callable
 from typing import Any
 
 import torch
 
-from ._utils import tensor
+from ._utils import axes, tensor
 
 Tensor = torch.Tensor
 
-__all__ = ["cond", "fori_loop", "map", "scan", "switch", "vectorized_map", "while_loop"]
+__all__ = [
+    "associative_scan",
+    "cond",
+    "fori_loop",
+    "map",
+    "scan",
+    "switch",
+    "vectorized_map",
+    "while_loop",
+]
 
 
 def cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
@@ -136,3 +146,93 @@ def vectorized_map(function: Callable[[Any], Any], elements: Any) -> Any:
     Example: ``keras.ops.vectorized_map(lambda row: row * 2, keras.ops.ones((3, 2)))``
     """
     return torch.vmap(function)(_as_tensors(elements))
+
+
+def _leaves(structure: Any) -> list:
+    """The leaves of a nested tuple/list/dict structure, in order."""
+    if isinstance(structure, (tuple, list)):
+        return [leaf for item in structure for leaf in _leaves(item)]
+    if isinstance(structure, dict):
+        return [leaf for item in structure.values() for leaf in _leaves(item)]
+    return [structure]
+
+
+def _rebuild(structure: Any, leaves: Any) -> Any:
+    """``structure`` with its leaves replaced, in order, from the iterator ``leaves``."""
+    if isinstance(structure, (tuple, list)):
+        return type(structure)(_rebuild(item, leaves) for item in structure)
+    if isinstance(structure, dict):
+        return {key: _rebuild(item, leaves) for key, item in structure.items()}
+    return next(leaves)
+
+
+def _along(x: Tensor, axis: int, start: "int | None", stop: "int | None", step: int = 1):
+    return x[(builtins.slice(None),) * axis + (builtins.slice(start, stop, step),)]
+
+
+def associative_scan(
+    f: Callable[[Any, Any], Any], elems: Any, reverse: bool = False, axis: int = 0
+) -> Any:
+    """The inclusive prefix scan ``f(...f(f(e0, e1), e2)..., ek)`` of every position along
+    ``axis``, for an associative ``f`` that combines whole slices (``elems`` may be a
+    nested structure of tensors of one length along ``axis``; ``f`` takes and returns
+    that structure). Runs in about ``2 * log2(n)`` batched calls of ``f``.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> x = keras.ops.convert_to_tensor([1.0, 2.0, 3.0, 4.0])
+    >>> keras.ops.associative_scan(keras.ops.add, x).tolist()
+    [1.0, 3.0, 6.0, 10.0]
+    """
+    if not callable(f):
+        raise TypeError(f"`f` should be a callable. Received: f={f}")
+    flat = [tensor(leaf) for leaf in _leaves(elems)]
+    if any(leaf.ndim == 0 for leaf in flat):
+        raise ValueError(
+            "associative_scan scans tensors along an axis; received a scalar among "
+            f"`elems` (shapes: {[tuple(leaf.shape) for leaf in flat]})."
+        )
+    axis = axes(axis, flat[0].ndim)[0]
+    lengths = [leaf.shape[axis] for leaf in flat]
+    if len(set(lengths)) != 1:
+        raise ValueError(
+            "Array inputs to associative_scan must have the same first dimension. "
+            f"(saw: {[tuple(leaf.shape) for leaf in flat]})"
+        )
+
+    def combine(a: list, b: list) -> list:
+        result = f(_rebuild(elems, iter(a)), _rebuild(elems, iter(b)))
+        return [tensor(leaf) for leaf in _leaves(result)]
+
+    def scan_leaves(items: list) -> list:
+        n = items[0].shape[axis]
+        if n < 2:
+            return items
+        # Prefixes ending at odd positions: scan the combined adjacent pairs (0,1), (2,3), ...
+        odd = scan_leaves(
+            combine(
+                [_along(x, axis, 0, n - 1, 2) for x in items],
+                [_along(x, axis, 1, None, 2) for x in items],
+            )
+        )
+        # Prefixes ending at even positions 2, 4, ...: the previous odd prefix + the item.
+        previous = odd if n % 2 else [_along(o, axis, 0, -1) for o in odd]
+        later = combine(previous, [_along(x, axis, 2, None, 2) for x in items])
+        even = [torch.cat([_along(x, axis, 0, 1), e], dim=axis) for x, e in zip(items, later)]
+        return [_interleave(e, o, axis) for e, o in zip(even, odd)]
+
+    if reverse:
+        flat = [torch.flip(leaf, (axis,)) for leaf in flat]
+    scanned = scan_leaves(flat)
+    if reverse:
+        scanned = [torch.flip(leaf, (axis,)) for leaf in scanned]
+    return _rebuild(elems, iter(scanned))
+
+
+def _interleave(even: Tensor, odd: Tensor, axis: int) -> Tensor:
+    """``even[0], odd[0], even[1], odd[1], ...`` along ``axis`` (``even`` may be one longer)."""
+    paired = torch.stack([_along(even, axis, 0, odd.shape[axis]), odd], dim=axis + 1)
+    merged = paired.flatten(axis, axis + 1)
+    if even.shape[axis] == odd.shape[axis]:
+        return merged
+    return torch.cat([merged, _along(even, axis, -1, None)], dim=axis)

@@ -1,4 +1,4 @@
-"""The ``keras.ops`` math functions beyond numpy: logsumexp, erf, top_k, rsqrt, ...
+"""The ``keras.ops`` math functions beyond numpy: logsumexp, erf, top_k, rsqrt, complex views...
 
 Example:
 >>> import tritonlayers as keras
@@ -27,6 +27,8 @@ __all__ = [
     "segment_prod",
     "segment_sum",
     "top_k",
+    "view_as_complex",
+    "view_as_real",
 ]
 
 
@@ -176,3 +178,38 @@ def segment_prod(
     Example: ``keras.ops.segment_prod([2.0, 5.0, 3.0], [0, 0, 1], num_segments=2)``
     """
     return _segment_reduce(data, segment_ids, num_segments, "prod", 1)
+
+
+def view_as_complex(x: Any) -> Tensor:
+    """The complex64 tensor whose real and imaginary parts are ``x[..., 0]`` and
+    ``x[..., 1]`` (``x`` has a last axis of size 2).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.view_as_complex([[1.0, 2.0], [3.0, 4.0]]).tolist()
+    [(1+2j), (3+4j)]
+    """
+    x = tensor(x)
+    if x.ndim < 1 or x.shape[-1] != 2:
+        raise ValueError(
+            "Last dimension of input must be size 2 (real and imaginary). "
+            f"Received shape: {tuple(x.shape)}"
+        )
+    parts = x.to(torch.float32)
+    return torch.complex(parts[..., 0], parts[..., 1])
+
+
+def view_as_real(x: Any) -> Tensor:
+    """The real and imaginary parts of ``x`` stacked on a new last axis of size 2 (zeros
+    for the imaginary part of a real tensor).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> z = keras.ops.view_as_complex([[1.0, 2.0], [3.0, 4.0]])
+    >>> keras.ops.view_as_real(z).tolist()
+    [[1.0, 2.0], [3.0, 4.0]]
+    """
+    x = tensor(x)
+    if x.is_complex():
+        return torch.stack((x.real, x.imag), dim=-1)
+    return torch.stack((x, torch.zeros_like(x)), dim=-1)

@@ -984,3 +984,71 @@ def adaptive_max_pool(inputs: Any, output_size: Any, data_format: "str | None" =
     Example: ``keras.ops.adaptive_max_pool(keras.ops.ones((1, 10, 10, 3)), 4)``
     """
     return _adaptive_pool(_ADAPTIVE_MAX, "adaptive_max_pool", inputs, output_size, data_format)
+
+
+# --------------------------------------------------------------------------------------
+# Patches and complex numbers
+# --------------------------------------------------------------------------------------
+
+
+def unfold(
+    x: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
+) -> Tensor:
+    """The sliding ``kernel_size`` patches of a channels-first batch ``(N, C, H, W)``, as
+    columns: shape ``(N, C * kh * kw, patches)`` (``torch.nn.functional.unfold``). Each
+    of ``kernel_size``, ``dilation``, ``padding``, ``stride`` is an int or an (h, w) pair.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> x = keras.ops.reshape(keras.ops.arange(9, dtype="float32"), (1, 1, 3, 3))
+    >>> keras.ops.unfold(x, 2)[0].tolist()
+    [[0.0, 1.0, 3.0, 4.0], [1.0, 2.0, 4.0, 5.0], [3.0, 4.0, 6.0, 7.0], [4.0, 5.0, 7.0, 8.0]]
+    """
+    x = tensor(x)
+    if x.ndim != 4:
+        raise ValueError(f"Input must be a 4D tensor. Received: input.shape={tuple(x.shape)}")
+    return F.unfold(x, kernel_size, dilation=dilation, padding=padding, stride=stride)
+
+
+def fold(
+    x: Any,
+    output_size: Any,
+    kernel_size: Any,
+    dilation: Any = 1,
+    padding: Any = 0,
+    stride: Any = 1,
+) -> Tensor:
+    """The inverse arrangement of ``unfold``: columns ``(N, C * kh * kw, patches)`` summed
+    back into a channels-first ``(N, C, *output_size)`` image (overlaps add up).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> columns = keras.ops.ones((1, 4, 4))
+    >>> keras.ops.fold(columns, (3, 3), 2)[0, 0].tolist()
+    [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
+    """
+    x = tensor(x)
+    if x.ndim != 3:
+        raise ValueError(f"Input must be a 3D tensor. Received: input.shape={tuple(x.shape)}")
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    if x.shape[1] % (kh * kw):
+        raise ValueError(
+            f"The second dimension of the input ({x.shape[1]}) must be divisible by "
+            f"kernel_size product ({kh * kw})."
+        )
+    return F.fold(x, output_size, kernel_size, dilation=dilation, padding=padding, stride=stride)
+
+
+def polar(abs_: Any, angle: Any) -> Tensor:
+    """The complex numbers ``abs_ * (cos(angle) + i sin(angle))`` (ints cast to floatx).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> z = keras.ops.polar([2.0], [0.0])
+    >>> z.dtype, z.tolist()
+    (torch.complex64, [(2+0j)])
+    """
+    abs_, angle = pair(floating(abs_), floating(angle))
+    dtype = torch.promote_types(abs_.dtype, angle.dtype)
+    abs_, angle = abs_.to(dtype), angle.to(dtype)
+    return torch.complex(abs_ * torch.cos(angle), abs_ * torch.sin(angle))

@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 from .. import config
 from ._utils import axes, floating, like, pair, reduce_dims, tensor
-from .core import convert_to_tensor, to_torch_dtype
+from .core import convert_to_tensor, standardize_dtype, to_torch_dtype
 
 Tensor = torch.Tensor
 
@@ -1586,3 +1587,213 @@ def kaiser(x: Any, beta: float) -> Tensor:
     Example: ``keras.ops.kaiser(5, 14.0)``
     """
     return _window(torch.kaiser_window, x, beta=float(beta))
+
+
+# --------------------------------------------------------------------------------------
+# Unique values, histograms, correlation, Vandermonde matrices, dtype views
+# --------------------------------------------------------------------------------------
+
+
+def _first_occurrences(inverse: Tensor, count: int) -> Tensor:
+    """For each of ``count`` unique values, the first position whose inverse index is it."""
+    positions = torch.arange(inverse.numel(), device=inverse.device)
+    first = torch.full((count,), inverse.numel(), dtype=torch.int64, device=inverse.device)
+    return first.scatter_reduce(0, inverse.reshape(-1), positions, "amin")
+
+
+def _fit_length(values: Tensor, size: int, dim: int, fill: Any) -> Tensor:
+    """``values`` cropped or padded with ``fill`` to ``size`` entries along ``dim``."""
+    found = values.shape[dim]
+    if found >= size:
+        return values.narrow(dim, 0, size)
+    pad_shape = list(values.shape)
+    pad_shape[dim] = size - found
+    padding = torch.full(pad_shape, fill, dtype=values.dtype, device=values.device)
+    return torch.cat([values, padding], dim=dim)
+
+
+def unique(
+    x: Any,
+    sorted: bool = True,  # noqa: A002
+    return_index: bool = False,
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    axis: "int | None" = None,
+    size: "int | None" = None,
+    fill_value: Any = None,
+) -> "Tensor | tuple[Tensor, ...]":
+    """The unique values of ``x`` (flattened, or the unique slices along ``axis``), sorted.
+
+    Optionally also returns, in this order, the index of each value's first occurrence, the
+    index of each input entry's value among the unique ones (shaped like ``x`` when
+    ``axis`` is None) and each value's count (all int32). ``size`` crops or pads the
+    result to that many values (padding values with ``fill_value`` or 0, counts with 0
+    and first indices with 1, as Keras does).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> values, counts = keras.ops.unique([3, 1, 3, 2, 1, 3], return_counts=True)
+    >>> values.tolist(), counts.tolist()
+    ([1, 2, 3], [2, 1, 3])
+    """
+    x = tensor(x)
+    dim = 0 if axis is None else axes(axis, x.ndim)[0]
+    values, inverse, counts = torch.unique(
+        x, sorted=True, return_inverse=True, return_counts=True, dim=axis
+    )
+    outputs = {"values": values}
+    if return_index:
+        outputs["index"] = _first_occurrences(inverse, values.shape[dim])
+    if return_inverse:
+        outputs["inverse"] = inverse
+    if return_counts:
+        outputs["counts"] = counts
+    if size is not None:
+        fills = {"values": 0 if fill_value is None else fill_value, "index": 1, "counts": 0}
+        for name, fill in fills.items():
+            if name in outputs:
+                outputs[name] = _fit_length(
+                    outputs[name], int(size), dim if name == "values" else 0, fill
+                )
+    results = [outputs["values"]] + [
+        outputs[name].to(torch.int32) for name in ("index", "inverse", "counts") if name in outputs
+    ]
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+def histogram(x: Any, bins: int = 10, range: "tuple | None" = None) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """Counts of the values of the 1-D ``x`` in ``bins`` equal-width bins over ``range``
+    (default: ``x``'s min and max; the last bin includes its right edge, values outside
+    are not counted), and the ``bins + 1`` bin edges. Ints are cast to floatx.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> counts, edges = keras.ops.histogram([0.0, 1.0, 1.0, 2.5, 4.0], bins=4)
+    >>> counts.tolist(), edges.tolist()
+    ([1.0, 2.0, 1.0, 1.0], [0.0, 1.0, 2.0, 3.0, 4.0])
+    """
+    if isinstance(bins, bool) or not isinstance(bins, int):
+        raise TypeError(f"Argument `bins` must be of type `int`. Received: bins={bins}")
+    if bins < 0:
+        raise ValueError(f"Argument `bins` should be a non-negative integer. Received: bins={bins}")
+    if bins == 0:
+        raise ValueError("Argument `bins` must be positive to make a histogram. Received: bins=0")
+    if range:
+        if not isinstance(range, tuple) or len(range) < 2:
+            raise ValueError(
+                f"Argument `range` must be a tuple of two elements. Received: range={range}"
+            )
+        if range[1] < range[0]:
+            raise ValueError(
+                "The second element of `range` must be greater than the first. "
+                f"Received: range={range}"
+            )
+    x = floating(x)
+    if x.ndim > 1:
+        raise ValueError(
+            f"Input tensor must be 1-dimensional. Received: input.shape={tuple(x.shape)}"
+        )
+    # The bounds stay on the device (no host sync; shapes do not depend on values).
+    if range:
+        low, high = (torch.tensor(float(v), dtype=x.dtype, device=x.device) for v in range[:2])
+    elif x.numel():
+        low, high = x.min(), x.max()
+    else:
+        low, high = (torch.tensor(v, dtype=x.dtype, device=x.device) for v in (0.0, 1.0))
+    same = low == high
+    low, high = torch.where(same, low - 0.5, low), torch.where(same, high + 0.5, high)
+    steps = torch.arange(bins + 1, device=x.device).to(x.dtype)
+    edges = torch.where(steps == bins, high, low + (high - low) * steps / bins)
+    # Bin i holds [edge_i, edge_i+1); the right edge of the last bin is included.
+    index = (torch.bucketize(x, edges, right=True) - 1).clamp(0, bins - 1)
+    inside = ((x >= low) & (x <= high)).to(x.dtype)
+    return torch.zeros(bins, dtype=x.dtype, device=x.device).index_add(0, index, inside), edges
+
+
+def correlate(x1: Any, x2: Any, mode: str = "valid") -> Tensor:
+    """The cross-correlation ``c[k] = sum_n x1[n + k] * x2[n]`` of two 1-D tensors, as
+    ``numpy.correlate``: ``mode`` "valid" (full overlap), "same" (``max(len)`` values,
+    centred) or "full". Ints and bools give float32.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.correlate([1.0, 2.0, 3.0, 4.0], [0.0, 1.0, 0.5]).tolist()
+    [3.5, 5.0]
+    """
+    x1, x2 = pair(x1, x2)
+    for name, value in (("x1", x1), ("x2", x2)):
+        if value.ndim != 1:
+            raise ValueError(
+                f"`{name}` must be a 1-dimensional tensor, but received shape {tuple(value.shape)}"
+            )
+    if mode not in ("valid", "same", "full"):
+        raise ValueError(f"`mode` must be either `valid`, `same`, or `full`, but received: {mode}")
+    dtype = torch.promote_types(x1.dtype, x2.dtype)
+    if dtype not in (torch.bfloat16, torch.float16, torch.float64):
+        dtype = torch.float32
+    x1, x2 = x1.to(dtype), x2.to(dtype)
+    n1, n2 = x1.shape[0], x2.shape[0]
+    # conv1d is a cross-correlation; padding x1 by n2 - 1 on both sides gives every lag.
+    full = F.conv1d(x1.reshape(1, 1, n1), x2.reshape(1, 1, n2), padding=n2 - 1).reshape(-1)
+    if mode == "full":
+        return full
+    length = (
+        builtins.max(n1, n2) - builtins.min(n1, n2) + 1 if mode == "valid" else builtins.max(n1, n2)
+    )
+    # numpy centres the window rounding down, or up when x2 is the longer input.
+    start = (full.shape[0] - length + int(n1 < n2)) // 2
+    return full[start : start + length]
+
+
+def vander(x: Any, N: "int | None" = None, increasing: bool = False) -> Tensor:  # noqa: N803
+    """The Vandermonde matrix of the 1-D ``x``: columns ``x ** (N - 1), ..., x ** 0``
+    (``N`` defaults to ``len(x)``; ``increasing`` reverses the powers). Keeps ``x``'s dtype.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.vander([1, 2, 3]).tolist()
+    [[1, 1, 1], [4, 2, 1], [9, 3, 1]]
+    """
+    x = tensor(x)
+    if x.ndim != 1:
+        raise ValueError(
+            f"Input tensor must be 1-dimensional. Received: input.shape={tuple(x.shape)}"
+        )
+    if N is not None:
+        if isinstance(N, bool) or not isinstance(N, int):
+            raise TypeError(
+                f"Argument `N` must be of type `int`. Received: N={N} of type {type(N)}"
+            )
+        if N < 0:
+            raise ValueError(f"Argument 'N' must be nonnegative. Received: N={N}")
+    if not isinstance(increasing, bool):
+        raise TypeError(
+            "Argument `increasing` must be of type `bool`. "
+            f"Received: increasing={increasing} of type {type(increasing)}"
+        )
+    return torch.vander(x, N=N, increasing=increasing).to(x.dtype)
+
+
+def view(x: Any, dtype: Any = None) -> Tensor:
+    """The bytes of ``x`` reinterpreted as ``dtype`` (no copy): the last axis is scaled by
+    the ratio of item sizes.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.ops.view(keras.ops.ones((2,), dtype="float32"), "int32").tolist()
+    [1065353216, 1065353216]
+    """
+    x = tensor(x)
+    if dtype is None:
+        return x.view(x.dtype)
+    target = to_torch_dtype(dtype)
+    old, new = x.element_size(), torch.empty((), dtype=target).element_size()
+    if old != new and x.ndim == 0:
+        raise ValueError("Cannot view a scalar as a different dtype if item sizes are different.")
+    if old != new and x.shape[-1] * old % new:
+        raise ValueError(
+            f"Cannot view array of shape {tuple(x.shape)} and dtype "
+            f"{standardize_dtype(x.dtype)} as dtype {standardize_dtype(target)} because the "
+            "total number of bytes is not divisible by the new itemsize."
+        )
+    return x.view(target)

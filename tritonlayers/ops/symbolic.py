@@ -27,7 +27,19 @@ from ..saving import serialization_lib
 
 # Ops that take Python callables: they cannot become graph nodes.
 _NOT_SYMBOLIC = frozenset(
-    {"cond", "fori_loop", "map", "scan", "switch", "vectorized_map", "while_loop"}
+    {
+        "associative_scan",
+        "cond",
+        "custom_gradient",
+        "fori_loop",
+        "jvp",
+        "map",
+        "scan",
+        "switch",
+        "vectorize",
+        "vectorized_map",
+        "while_loop",
+    }
 )
 
 
