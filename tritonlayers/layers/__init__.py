@@ -14,15 +14,28 @@ __all__ = ["InputSpec", "Layer", "Variable"]
 
 # Built-in layers (LAYERS).
 from .activation_layers import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
+from .adaptive_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
 from .attention import MultiHeadAttention
 from .convolutional import (
     Conv1D,
     Conv1DTranspose,
     Conv2D,
     Conv2DTranspose,
+    Conv3D,
+    Conv3DTranspose,
     Convolution1D,
+    Convolution1DTranspose,
     Convolution2D,
     Convolution2DTranspose,
+    Convolution3D,
+    Convolution3DTranspose,
     DepthwiseConv1D,
     DepthwiseConv2D,
     SeparableConv2D,
@@ -57,20 +70,28 @@ from .normalization import (
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,
+    AveragePooling3D,
     AvgPool1D,
     AvgPool2D,
+    AvgPool3D,
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
     GlobalAvgPool1D,
     GlobalAvgPool2D,
+    GlobalAvgPool3D,
     GlobalMaxPool1D,
     GlobalMaxPool2D,
+    GlobalMaxPool3D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
     MaxPool1D,
     MaxPool2D,
+    MaxPool3D,
     MaxPooling1D,
     MaxPooling2D,
+    MaxPooling3D,
 )
 from .preprocessing import Normalization, Rescaling
 from .recurrent import GRU, LSTM, RNN, Bidirectional, SimpleRNN
@@ -85,12 +106,15 @@ from .regularization import (
 )
 from .reshaping import (
     Cropping2D,
+    Cropping3D,
     Flatten,
     Permute,
     RepeatVector,
     Reshape,
     UpSampling2D,
+    UpSampling3D,
     ZeroPadding2D,
+    ZeroPadding3D,
 )
 from .reshaping_1d import Cropping1D, UpSampling1D, ZeroPadding1D
 from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
@@ -99,6 +123,28 @@ from .time_distributed import TimeDistributed
 
 __all__ += [
     "GRU",
+    "AdaptiveAveragePooling1D",
+    "AdaptiveAveragePooling2D",
+    "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D",
+    "AdaptiveMaxPooling2D",
+    "AdaptiveMaxPooling3D",
+    "AveragePooling3D",
+    "AvgPool3D",
+    "Conv3D",
+    "Conv3DTranspose",
+    "Convolution1DTranspose",
+    "Convolution3D",
+    "Convolution3DTranspose",
+    "Cropping3D",
+    "GlobalAveragePooling3D",
+    "GlobalAvgPool3D",
+    "GlobalMaxPool3D",
+    "GlobalMaxPooling3D",
+    "MaxPool3D",
+    "MaxPooling3D",
+    "UpSampling3D",
+    "ZeroPadding3D",
     "LSTM",
     "RNN",
     "ELU",

@@ -1,7 +1,9 @@
-"""Convolution layers: Conv1D/2D, Conv1D/2DTranspose, DepthwiseConv1D/2D, SeparableConv2D.
+"""Convolution layers: Conv1D/2D/3D, Conv1D/2D/3DTranspose, DepthwiseConv1D/2D,
+SeparableConv2D.
 
 Keras's aliases are defined next to their classes: `Convolution1D`, `Convolution2D`,
-`Convolution2DTranspose`.
+`Convolution3D`, `Convolution1DTranspose`, `Convolution2DTranspose`,
+`Convolution3DTranspose`.
 
 Kernels are stored in Keras's layout, `(*window, in_channels // groups, filters)` (transposed
 convolutions: `(*window, filters, in_channels)`), so weights move between Keras and
@@ -26,8 +28,8 @@ from ._arguments import (
 from .input_spec import InputSpec
 from .layer import Layer
 
-_CONVOLUTIONS = {1: F.conv1d, 2: F.conv2d}
-_TRANSPOSED_CONVOLUTIONS = {1: F.conv_transpose1d, 2: F.conv_transpose2d}
+_CONVOLUTIONS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+_TRANSPOSED_CONVOLUTIONS = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 
 
 def _torch_layout(kernel: torch.Tensor) -> torch.Tensor:
@@ -246,6 +248,26 @@ class Conv2D(_Conv):
 Convolution2D = Conv2D
 
 
+class Conv3D(_Conv):
+    """3D convolution (over volumes or video), kernel `(kd, kh, kw, in // groups, filters)`.
+
+    Arguments as Keras's: `filters, kernel_size, strides=(1, 1, 1), padding="valid"`
+    ("same"), `data_format=None, dilation_rate=(1, 1, 1), groups=1, activation=None,
+    use_bias=True`, and the kernel/bias initializers, regularizers and constraints.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.layers.Conv3D(4, 3, strides=2, padding="same")
+    >>> tuple(layer(keras.ops.ones((1, 5, 6, 7, 2))).shape), tuple(layer.kernel.shape)
+    ((1, 3, 3, 4, 4), (3, 3, 3, 2, 4))
+    """
+
+    rank = 3
+
+
+Convolution3D = Conv3D
+
+
 def _transposed_length(length, window, padding, output_padding, stride, dilation):
     """Keras's output length of a transposed convolution along one axis."""
     if length is None:
@@ -381,6 +403,9 @@ class Conv1DTranspose(_ConvTranspose):
     rank = 1
 
 
+Convolution1DTranspose = Conv1DTranspose
+
+
 class Conv2DTranspose(_ConvTranspose):
     """Transposed 2D convolution ("deconvolution"), kernel `(kh, kw, filters, in_channels)`.
 
@@ -399,6 +424,49 @@ class Conv2DTranspose(_ConvTranspose):
 
 
 Convolution2DTranspose = Conv2DTranspose
+
+
+class Conv3DTranspose(_ConvTranspose):
+    """Transposed 3D convolution, kernel `(kd, kh, kw, filters, in_channels)`.
+
+    The output size follows Keras: `input * strides` for "same", and
+    `(input - 1) * strides + kernel` for "valid" (plus `output_padding` when given). Other
+    arguments as `Conv3D`'s, without `groups`; as in Keras, `data_format` comes before
+    `output_padding` in this layer's positional order.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.layers.Conv3DTranspose(4, 3, strides=2, padding="same")
+    >>> tuple(layer(keras.ops.ones((1, 2, 3, 4, 2))).shape), tuple(layer.kernel.shape)
+    ((1, 4, 6, 8, 4), (3, 3, 3, 4, 2))
+    """
+
+    rank = 3
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size,
+        strides=(1, 1, 1),
+        padding: str = "valid",
+        data_format=None,
+        output_padding=None,
+        dilation_rate=(1, 1, 1),
+        **kwargs,
+    ):
+        super().__init__(
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            output_padding=output_padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            **kwargs,
+        )
+
+
+Convolution3DTranspose = Conv3DTranspose
 
 
 class _DepthwiseConv(_Conv):

@@ -1,4 +1,4 @@
-"""Pooling layers: Max/AveragePooling1D/2D and the global poolings (GlobalAveragePooling1D
+"""Pooling layers: Max/AveragePooling1D/2D/3D and the global poolings (GlobalAveragePooling1D
 is mask aware: masked timesteps are left out of the mean). Keras's short aliases
 (`MaxPool1D`, `AvgPool2D`, `GlobalAvgPool1D`, ...) are defined next to their classes.
 
@@ -24,8 +24,8 @@ from ._arguments import (
 from .input_spec import InputSpec
 from .layer import Layer
 
-_MAX_POOLS = {1: F.max_pool1d, 2: F.max_pool2d}
-_AVERAGE_POOLS = {1: F.avg_pool1d, 2: F.avg_pool2d}
+_MAX_POOLS = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
+_AVERAGE_POOLS = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 
 
 class _Pooling(Layer):
@@ -120,6 +120,24 @@ class MaxPooling2D(_Pooling):
 MaxPool2D = MaxPooling2D
 
 
+class MaxPooling3D(_Pooling):
+    """Max over `pool_size` windows of a volume batch `(batch, d1, d2, d3, channels)`.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> tuple(keras.layers.MaxPooling3D()(keras.ops.ones((1, 4, 5, 6, 2))).shape)
+    (1, 2, 2, 3, 2)
+    """
+
+    def __init__(
+        self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, **kwargs
+    ):
+        super().__init__(3, "max", pool_size, strides, padding, data_format, **kwargs)
+
+
+MaxPool3D = MaxPooling3D
+
+
 class AveragePooling1D(_Pooling):
     """Mean over windows of `pool_size` steps, moved by `strides` (default: `pool_size`).
 
@@ -151,6 +169,24 @@ class AveragePooling2D(_Pooling):
 
 
 AvgPool2D = AveragePooling2D
+
+
+class AveragePooling3D(_Pooling):
+    """Mean over `pool_size` windows of a volume batch `(batch, d1, d2, d3, channels)`;
+    `pool_size` has no default, as in Keras.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.layers.AveragePooling3D(2, padding="same")
+    >>> tuple(layer(keras.ops.ones((1, 4, 5, 6, 2))).shape)
+    (1, 2, 3, 3, 2)
+    """
+
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(3, "average", pool_size, strides, padding, data_format, **kwargs)
+
+
+AvgPool3D = AveragePooling3D
 
 
 class _GlobalPooling(Layer):
@@ -231,6 +267,22 @@ class GlobalAveragePooling2D(_GlobalPooling):
 GlobalAvgPool2D = GlobalAveragePooling2D
 
 
+class GlobalAveragePooling3D(_GlobalPooling):
+    """Mean over the three spatial axes of a volume batch.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> tuple(keras.layers.GlobalAveragePooling3D()(keras.ops.ones((2, 3, 4, 4, 5))).shape)
+    (2, 5)
+    """
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(3, "average", data_format, keepdims, **kwargs)
+
+
+GlobalAvgPool3D = GlobalAveragePooling3D
+
+
 class GlobalMaxPooling1D(_GlobalPooling):
     """Max over the steps of a `(batch, steps, features)` input.
 
@@ -261,3 +313,20 @@ class GlobalMaxPooling2D(_GlobalPooling):
 
 
 GlobalMaxPool2D = GlobalMaxPooling2D
+
+
+class GlobalMaxPooling3D(_GlobalPooling):
+    """Max over the three spatial axes of a volume batch.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.layers.GlobalMaxPooling3D(keepdims=True)
+    >>> tuple(layer(keras.ops.ones((2, 3, 4, 4, 5))).shape)
+    (2, 1, 1, 1, 5)
+    """
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(3, "max", data_format, keepdims, **kwargs)
+
+
+GlobalMaxPool3D = GlobalMaxPooling3D

@@ -1,5 +1,5 @@
-"""Reshaping layers: Flatten, Reshape, Permute, RepeatVector, Cropping2D, ZeroPadding2D,
-UpSampling2D. The batch axis is never touched.
+"""Reshaping layers: Flatten, Reshape, Permute, RepeatVector, and the image/volume layers
+Cropping2D/3D, ZeroPadding2D/3D, UpSampling2D/3D. The batch axis is never touched.
 """
 
 import math
@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from ._arguments import (
     from_channels_first,
+    pad_spatial,
     standardize_data_format,
     standardize_tuple,
     to_channels_first,
@@ -150,60 +151,67 @@ class RepeatVector(Layer):
         return {**super().get_config(), "n": self.n}
 
 
-def _pairs(value, name: str) -> tuple:
-    """Keras's 2D padding/cropping argument as ((top, bottom), (left, right))."""
+_ORDINALS = ("two", "three")
+
+
+def _pairs(value, name: str, rank: int = 2) -> tuple:
+    """Keras's N-D padding/cropping argument as one `(before, after)` pair per spatial axis.
+
+    `value` is an int (every side), a tuple of `rank` ints (symmetric per axis), or a tuple
+    of `rank` pairs.
+    """
     if isinstance(value, int):
-        return ((value, value), (value, value))
-    if len(value) != 2:
-        raise ValueError(f"`{name}` should have two elements. Received: {name}={value}.")
+        value = (value,) * rank
+    if len(value) != rank:
+        raise ValueError(
+            f"`{name}` should have {_ORDINALS[rank - 2]} elements. Received: {name}={value}."
+        )
     pairs = tuple((v, v) if isinstance(v, int) else tuple(v) for v in value)
     if any(len(p) != 2 or min(p) < 0 for p in pairs):
         raise ValueError(
-            f"`{name}` should be an int, a tuple of 2 ints, or a tuple of 2 tuples of 2 "
-            f"non-negative ints. Received: {name}={value}."
+            f"`{name}` should be an int, a tuple of {rank} ints, or a tuple of {rank} tuples of "
+            f"2 non-negative ints. Received: {name}={value}."
         )
     return pairs
 
 
-class _Spatial2D(Layer):
-    """A layer on 4D image batches in `data_format`."""
+class _Spatial(Layer):
+    """A layer on image (rank 2) or volume (rank 3) batches in `data_format`."""
+
+    rank = 2
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.data_format = standardize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=4)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def _spatial_shape(self, input_shape, new_spatial) -> tuple:
         if self.data_format == "channels_last":
-            return (input_shape[0], *new_spatial, input_shape[3])
+            return (input_shape[0], *new_spatial, input_shape[-1])
         return (input_shape[0], input_shape[1], *new_spatial)
 
     def _spatial(self, input_shape) -> tuple:
-        return tuple(input_shape[1:3] if self.data_format == "channels_last" else input_shape[2:])
+        first = 1 if self.data_format == "channels_last" else 2
+        return tuple(input_shape[first : first + self.rank])
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
 
 
-class Cropping2D(_Spatial2D):
-    """Crops rows and columns off the edges of an image batch.
+class _Cropping(_Spatial):
+    """Crops `cropping` (one (before, after) pair per spatial axis) off the edges."""
 
-    Example:
-    >>> import tritonlayers as keras
-    >>> tuple(keras.layers.Cropping2D(((1, 0), (2, 2)))(keras.ops.ones((1, 5, 6, 3))).shape)
-    (1, 4, 2, 3)
-    """
-
-    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+    def __init__(self, cropping, data_format=None, **kwargs):
         super().__init__(data_format, **kwargs)
-        self.cropping = _pairs(cropping, "cropping")
+        self.cropping = _pairs(cropping, "cropping", self.rank)
 
     def call(self, inputs):
         x = to_channels_first(inputs, self.data_format)
-        (top, bottom), (left, right) = self.cropping
         self.compute_output_shape(tuple(inputs.shape))
-        x = x[:, :, top : x.shape[2] - bottom, left : x.shape[3] - right]
-        return from_channels_first(x, self.data_format)
+        window = [
+            slice(before, size - after) for size, (before, after) in zip(x.shape[2:], self.cropping)
+        ]
+        return from_channels_first(x[(slice(None), slice(None), *window)], self.data_format)
 
     def compute_output_shape(self, input_shape):
         spatial = []
@@ -221,23 +229,16 @@ class Cropping2D(_Spatial2D):
         return {**super().get_config(), "cropping": self.cropping}
 
 
-class ZeroPadding2D(_Spatial2D):
-    """Adds rows and columns of zeros around an image batch.
+class _ZeroPadding(_Spatial):
+    """Adds `padding` zeros (one (before, after) pair per spatial axis) around the input."""
 
-    Example:
-    >>> import tritonlayers as keras
-    >>> tuple(keras.layers.ZeroPadding2D(1)(keras.ops.ones((1, 2, 2, 3))).shape)
-    (1, 4, 4, 3)
-    """
-
-    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+    def __init__(self, padding, data_format=None, **kwargs):
         super().__init__(data_format, **kwargs)
-        self.padding = _pairs(padding, "padding")
+        self.padding = _pairs(padding, "padding", self.rank)
 
     def call(self, inputs):
         x = to_channels_first(inputs, self.data_format)
-        (top, bottom), (left, right) = self.padding
-        return from_channels_first(F.pad(x, (left, right, top, bottom)), self.data_format)
+        return from_channels_first(pad_spatial(x, self.padding), self.data_format)
 
     def compute_output_shape(self, input_shape):
         spatial = [
@@ -250,32 +251,81 @@ class ZeroPadding2D(_Spatial2D):
         return {**super().get_config(), "padding": self.padding}
 
 
-class UpSampling2D(_Spatial2D):
-    """Repeats rows and columns `size` times ("nearest") or resizes bilinearly ("bilinear").
+class Cropping2D(_Cropping):
+    """Crops rows and columns off the edges of an image batch.
 
     Example:
     >>> import tritonlayers as keras
-    >>> tuple(keras.layers.UpSampling2D((2, 3))(keras.ops.ones((1, 2, 2, 3))).shape)
-    (1, 4, 6, 3)
+    >>> tuple(keras.layers.Cropping2D(((1, 0), (2, 2)))(keras.ops.ones((1, 5, 6, 3))).shape)
+    (1, 4, 2, 3)
     """
 
-    def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
+    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+        super().__init__(cropping, data_format, **kwargs)
+
+
+class Cropping3D(_Cropping):
+    """Crops the edges of a volume batch: `cropping` is an int, a tuple of 3 ints
+    (symmetric per axis), or 3 `(before, after)` pairs.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.layers.Cropping3D(((1, 0), 1, (0, 2)))
+    >>> tuple(layer(keras.ops.ones((1, 4, 5, 6, 2))).shape)
+    (1, 3, 3, 4, 2)
+    """
+
+    rank = 3
+
+    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        super().__init__(cropping, data_format, **kwargs)
+
+
+class ZeroPadding2D(_ZeroPadding):
+    """Adds rows and columns of zeros around an image batch.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> tuple(keras.layers.ZeroPadding2D(1)(keras.ops.ones((1, 2, 2, 3))).shape)
+    (1, 4, 4, 3)
+    """
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        super().__init__(padding, data_format, **kwargs)
+
+
+class ZeroPadding3D(_ZeroPadding):
+    """Adds zeros around a volume batch: `padding` is an int, a tuple of 3 ints (symmetric
+    per axis), or 3 `(before, after)` pairs.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.layers.ZeroPadding3D(((1, 0), 1, (0, 2)))
+    >>> tuple(layer(keras.ops.ones((1, 2, 2, 2, 3))).shape)
+    (1, 3, 4, 4, 3)
+    """
+
+    rank = 3
+
+    def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        super().__init__(padding, data_format, **kwargs)
+
+
+class _UpSampling(_Spatial):
+    """Repeats each element `size[i]` times along spatial axis i (nearest neighbour)."""
+
+    def __init__(self, size, data_format=None, **kwargs):
         super().__init__(data_format, **kwargs)
-        self.size = standardize_tuple(size, 2, "size")
-        if interpolation not in ("nearest", "bilinear"):
-            raise ValueError(
-                "`interpolation` argument should be one of: 'nearest' or 'bilinear'. "
-                f"Received: interpolation={interpolation}"
-            )
-        self.interpolation = interpolation
+        self.size = standardize_tuple(size, self.rank, "size")
+
+    def _nearest(self, x: torch.Tensor) -> torch.Tensor:
+        for axis, factor in enumerate(self.size, start=2):
+            x = x.repeat_interleave(factor, dim=axis)
+        return x
 
     def call(self, inputs):
         x = to_channels_first(inputs, self.data_format)
-        if self.interpolation == "nearest":
-            x = x.repeat_interleave(self.size[0], dim=2).repeat_interleave(self.size[1], dim=3)
-        else:
-            x = F.interpolate(x, scale_factor=self.size, mode="bilinear", align_corners=False)
-        return from_channels_first(x, self.data_format)
+        return from_channels_first(self._nearest(x), self.data_format)
 
     def compute_output_shape(self, input_shape):
         spatial = [
@@ -285,4 +335,48 @@ class UpSampling2D(_Spatial2D):
         return self._spatial_shape(input_shape, spatial)
 
     def get_config(self):
-        return {**super().get_config(), "size": self.size, "interpolation": self.interpolation}
+        return {**super().get_config(), "size": self.size}
+
+
+class UpSampling2D(_UpSampling):
+    """Repeats rows and columns `size` times ("nearest") or resizes bilinearly ("bilinear").
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> tuple(keras.layers.UpSampling2D((2, 3))(keras.ops.ones((1, 2, 2, 3))).shape)
+    (1, 4, 6, 3)
+    """
+
+    def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
+        super().__init__(size, data_format, **kwargs)
+        if interpolation not in ("nearest", "bilinear"):
+            raise ValueError(
+                "`interpolation` argument should be one of: 'nearest' or 'bilinear'. "
+                f"Received: interpolation={interpolation}"
+            )
+        self.interpolation = interpolation
+
+    def call(self, inputs):
+        if self.interpolation == "nearest":
+            return super().call(inputs)
+        x = to_channels_first(inputs, self.data_format)
+        x = F.interpolate(x, scale_factor=self.size, mode="bilinear", align_corners=False)
+        return from_channels_first(x, self.data_format)
+
+    def get_config(self):
+        return {**super().get_config(), "interpolation": self.interpolation}
+
+
+class UpSampling3D(_UpSampling):
+    """Repeats the elements of a volume batch `size[i]` times along spatial axis i.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> tuple(keras.layers.UpSampling3D((1, 2, 3))(keras.ops.ones((1, 2, 2, 2, 3))).shape)
+    (1, 2, 4, 6, 3)
+    """
+
+    rank = 3
+
+    def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
+        super().__init__(size, data_format, **kwargs)
