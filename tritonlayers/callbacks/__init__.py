@@ -15,6 +15,8 @@ from .logging_callbacks import CSVLogger, LambdaCallback, TerminateOnNaN
 from .model_checkpoint import ModelCheckpoint
 from .monitor import EarlyStopping, MonitorCallback, ReduceLROnPlateau
 from .progbar import Progbar, ProgbarLogger
+from .remote_monitor import RemoteMonitor
+from .swap_ema_weights import SwapEMAWeights
 from .tensorboard import TensorBoard
 
 __all__ = [
@@ -31,6 +33,8 @@ __all__ = [
     "Progbar",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "RemoteMonitor",
+    "SwapEMAWeights",
     "TensorBoard",
     "TerminateOnNaN",
 ]
