@@ -275,3 +275,13 @@ __all__ += [
     "RandomZoom",
     "Resizing",
 ]
+
+# Lookup and text preprocessing layers.
+from .text_preprocessing import (  # noqa: E402
+    Hashing,
+    IntegerLookup,
+    StringLookup,
+    TextVectorization,
+)
+
+__all__ += ["Hashing", "IntegerLookup", "StringLookup", "TextVectorization"]
