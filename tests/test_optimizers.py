@@ -496,3 +496,22 @@ def test_get_finds_registered_custom_optimizers_by_name():
         pass
 
     assert type(optimizers.get("TrainTest>HalfSGD")) is HalfSGD
+
+
+def test_cpu_state_never_decays_into_subnormals_and_updates_are_unchanged(monkeypatch):
+    from tritonlayers.optimizers import base
+
+    def train(flush_every):
+        monkeypatch.setattr(base, "_FLUSH_EVERY", flush_every)
+        w = Variable(torch.ones(3), name="w")
+        optimizer = optimizers.Adam(0.01)
+        optimizer.apply([torch.tensor([1.0, 1e-3, 0.0])], [w])
+        for _ in range(1000):  # a dead unit: zero gradients, so the moments only decay
+            optimizer.apply([torch.zeros(3)], [w])
+        return w.detach().clone(), torch.cat([v.detach().flatten() for v in optimizer.variables])
+
+    flushed, flushed_state = train(128)
+    plain, plain_state = train(10**9)
+    subnormal = lambda t: ((t != 0) & (t.abs() < torch.finfo(torch.float32).tiny)).sum()
+    assert subnormal(plain_state) > 0 and subnormal(flushed_state) == 0
+    assert torch.equal(flushed, plain)
