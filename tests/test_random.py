@@ -69,13 +69,17 @@ def test_none_seed_follows_torch_manual_seed():
     assert torch.equal(a, random.normal((4,)))
 
 
-def test_normal_uses_philox_counter_per_flat_element():
-    expected = _philox.normal(11, torch.arange(6)).reshape(2, 3)
+def _four_lanes(lanes, shape):
+    return torch.stack(lanes, dim=-1).reshape(-1)[: math.prod(shape)].reshape(shape)
+
+
+def test_normal_takes_four_lanes_of_each_philox_counter_in_flat_order():
+    expected = _four_lanes(_philox.normal4x(11, torch.arange(2)), (2, 3))
     assert torch.equal(random.normal((2, 3), seed=11).cpu(), expected)
 
 
-def test_uniform_uses_philox_counter_per_flat_element():
-    expected = _philox.uniform(11, torch.arange(6)).reshape(2, 3)
+def test_uniform_takes_four_lanes_of_each_philox_counter_in_flat_order():
+    expected = _four_lanes(_philox.uniform4x(11, torch.arange(2)), (2, 3))
     assert torch.equal(random.uniform((2, 3), seed=11).cpu(), expected)
 
 

@@ -14,7 +14,7 @@ from tritonlayers.kernels import (
 )
 
 FILLS = {"bits": random_bits, "uniform": random_uniform, "normal": random_normal}
-TWINS = {"bits": _philox.randint, "uniform": _philox.uniform, "normal": _philox.normal}
+TWINS = {"bits": _philox.randint4x, "uniform": _philox.uniform4x, "normal": _philox.normal4x}
 SEEDS = [3, -5, 2**40 + 7, "tensor"]
 
 
@@ -30,13 +30,15 @@ def _seed(seed):
 
 
 def _twin(kind, seed, offset, n, device="cpu"):
-    return TWINS[kind](seed, offset + torch.arange(n, device=device))
+    """Element i is lane i % 4 of the twin's draw at counter offset + i // 4."""
+    lanes = TWINS[kind](seed, offset + torch.arange((n + 3) // 4, device=device))
+    return torch.stack(lanes, dim=-1).reshape(-1)[:n]
 
 
 @pytest.mark.interpret
 @pytest.mark.parametrize("kind", ["bits", "uniform"])
 @pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize(("n", "offset"), [(1, 0), (777, 5), (4099, 2**32 - 100)])
+@pytest.mark.parametrize(("n", "offset"), [(1, 0), (6, 3), (777, 5), (4099, 2**32 - 100)])
 def test_interpreted_fill_equals_the_twin_bit_for_bit(triton_mode, kind, seed, n, offset):
     seed = _seed(seed)
     got = FILLS[kind](n, seed, offset)
@@ -58,11 +60,13 @@ def test_interpreted_empty_fill_is_empty(triton_mode):
     assert random_normal(0, 1).shape == (0,)
 
 
-def test_element_i_draws_at_counter_offset_plus_i():
+def test_element_i_is_lane_i_mod_4_at_counter_offset_plus_i_div_4():
     offset = 2**32 - 2
-    bits = random_bits(6, 9, offset)
-    for i in range(6):
-        assert int(bits[i]) == int(_philox.randint(9, torch.tensor([offset + i]))[0])
+    bits = random_bits(10, 9, offset)
+    for i in range(10):
+        words = _philox.randint4x(9, torch.tensor([offset + i // 4]))
+        assert int(bits[i]) == int(words[i % 4][0])
+    assert torch.equal(random_bits(5, 9, offset + 1), bits[4:9])
 
 
 def test_torch_path_equals_the_twin_for_a_tensor_seed():

@@ -10,8 +10,9 @@ Every function takes ``seed=``:
 
 Numbers come from Triton's Philox stream: ``kernels.random_normal/uniform/bits`` fill a draw
 in one kernel launch on CUDA and run the torch twin (``kernels._philox``) elsewhere. The
-element at flat index ``i`` of a draw uses Philox counter ``i`` under the seed, so the same
-seed gives the same numbers on the CPU and on a GPU.
+element at flat index ``i`` of a draw is lane ``i % 4`` of the Philox draw at counter
+``i // 4`` under the seed (``tl.randn4x``, ``tl.rand4x``, ``tl.randint4x``), so the same seed
+gives the same numbers on the CPU and on a GPU.
 
 Example:
 >>> import tritonlayers as keras
@@ -149,7 +150,8 @@ class SeedGenerator:
                 return draw
         repeated = self.__dict__.get("_last_kind") == kind
         self._last_kind = kind
-        rows = min(_DRAWS_AHEAD, _philox._NUMPY_CHUNK // max(n, 1)) if repeated else 1
+        counters = max(-(-n // 4), 1)  # a draw's Philox counters: four numbers each
+        rows = min(_DRAWS_AHEAD, _philox._NUMPY_CHUNK // counters) if repeated else 1
         if rows < 2:
             return _philox.host_fill(_seed_of(seed_value, counter), n, distribution)
         seeds = [_seed_of(seed_value, counter + i) for i in range(rows)]
@@ -203,7 +205,7 @@ def _shape(shape: Any) -> tuple[int, ...]:
 
 def _fill(fill, shape: tuple[int, ...], seed: Any, device=None) -> torch.Tensor:
     """``fill(n, seed)`` (a ``kernels.random_*`` function) shaped as ``shape``: element at
-    flat index i draws at Philox counter i."""
+    flat index i is lane i % 4 of Philox counter i // 4."""
     device = device or config.device()
     n = math.prod(shape)
     if (

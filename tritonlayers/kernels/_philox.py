@@ -214,25 +214,44 @@ _NUMPY_FINISH = {
 }
 
 
+# The four lanes of a fill (`kernels.random_*`): words, `tl.rand4x` uniforms, or the
+# `tl.randn4x` normals (cosine and sine of the Box-Muller pairs (w0, w1) and (w2, w3)).
+_NUMPY_LANES = {
+    "bits": lambda words: words,
+    "uniform": lambda words: [_numpy_uniform(word) for word in words],
+    "normal": lambda words: _numpy_box_muller(*words[:2]) + _numpy_box_muller(*words[2:]),
+}
+
+
+def _interleaved(lanes: list[np.ndarray], n: int) -> torch.Tensor:
+    """Lanes of shape (..., counters) as one (..., n) tensor: element i is lane i % 4 of
+    counter i // 4."""
+    stacked = np.stack(lanes, axis=-1)
+    return _as_torch(stacked.reshape(*stacked.shape[:-2], -1)[..., :n])
+
+
 def host_fill(seed: int, n: int, distribution: str) -> torch.Tensor:
-    """The ``n`` draws at counters ``0 .. n-1`` of an int ``seed`` ("bits", "uniform" or
-    "normal"), computed in numpy: what ``kernels.random_bits/uniform/normal(n, seed)`` give
-    on the CPU, without their tensor round trips (for CPU callers in eager mode).
+    """The ``n`` draws of a fill under an int ``seed`` ("bits", "uniform" or "normal"):
+    element i is lane ``i % 4`` of counter ``i // 4``, computed in numpy. What
+    ``kernels.random_bits/uniform/normal(n, seed)`` give on the CPU, without their tensor
+    round trips (for CPU callers in eager mode).
 
     Example:
     >>> import torch
-    >>> torch.equal(host_fill(7, 5, "normal"), normal(7, torch.arange(5)))
+    >>> lanes = normal4x(7, torch.arange(2))
+    >>> torch.equal(host_fill(7, 5, "normal"), torch.stack(lanes, -1).reshape(-1)[:5])
     True
     """
-    counters = np.arange(n, dtype=np.int64)
-    return _as_torch(_numpy_parts(seed, counters, _NUMPY_FINISH[distribution])[0])
+    counters = np.arange(-(-n // 4), dtype=np.int64)
+    lanes = _numpy_parts(seed, counters, _NUMPY_LANES[distribution])
+    return _interleaved(lanes, n)
 
 
 def host_fill_rows(seeds: list[int], n: int, distribution: str) -> torch.Tensor:
     """``host_fill(seed, n, distribution)`` for each int seed, as the rows of one
     ``(len(seeds), n)`` tensor computed in one numpy pass: a pass costs about the same
     fixed overhead whatever its size, so small draws are cheaper made several at a time.
-    Meant for ``len(seeds) * n <= _NUMPY_CHUNK`` (the pass stays in the L2 cache).
+    Meant for ``len(seeds) * n / 4 <= _NUMPY_CHUNK`` (the pass stays in the L2 cache).
 
     Example:
     >>> import torch
@@ -241,8 +260,9 @@ def host_fill_rows(seeds: list[int], n: int, distribution: str) -> torch.Tensor:
     True
     """
     keys = np.array([seed % 2**64 for seed in seeds], dtype=np.uint64).reshape(-1, 1)
-    words = _numpy_randint4x(keys & np.uint64(_MASK32), keys >> np.uint64(32), np.arange(n))
-    return _as_torch(_NUMPY_FINISH[distribution](words)[0])
+    counters = np.arange(-(-n // 4), dtype=np.int64)
+    words = _numpy_randint4x(keys & np.uint64(_MASK32), keys >> np.uint64(32), counters)
+    return _interleaved(_NUMPY_LANES[distribution](words), n)
 
 
 def randint4x(
@@ -326,6 +346,22 @@ def uniform(seed: int | torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
     return uint32_to_uniform(randint(seed, offsets))
 
 
+def uniform4x(
+    seed: int | torch.Tensor, offsets: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``tl.rand4x(seed, offsets)``: the four words' float32 uniforms in [0, 1).
+
+    Example:
+    >>> import torch
+    >>> torch.equal(uniform4x(3, torch.arange(5))[0], uniform(3, torch.arange(5)))
+    True
+    """
+    offsets = _checked_offsets(offsets)
+    if _numpy_path(offsets):
+        return _numpy_draw(seed, offsets, _NUMPY_LANES["uniform"])
+    return tuple(uint32_to_uniform(word) for word in randint4x(seed, offsets))
+
+
 def box_muller(u1: torch.Tensor, u2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Two float32 standard normals from two uniforms, in the order Triton returns them."""
     radius = torch.sqrt(-2.0 * torch.log(torch.clamp(u1, min=_MIN_UNIFORM)))
@@ -360,8 +396,6 @@ def normal4x(
     """
     offsets = _checked_offsets(offsets)
     if _numpy_path(offsets):
-        return _numpy_draw(
-            seed, offsets, lambda w: _numpy_box_muller(*w[:2]) + _numpy_box_muller(*w[2:])
-        )
+        return _numpy_draw(seed, offsets, _NUMPY_LANES["normal"])
     u1, u2, u3, u4 = (uint32_to_uniform(word) for word in randint4x(seed, offsets))
     return (*box_muller(u1, u2), *box_muller(u3, u4))

@@ -1,12 +1,15 @@
-"""Fill a tensor with Philox draws: ``tl.randint`` bits, ``tl.rand`` uniforms or ``tl.randn``
-normals, in one kernel launch (what ``keras.random.normal`` and friends draw on CUDA).
+"""Fill a tensor with Philox draws: ``tl.randint4x`` bits, ``tl.rand4x`` uniforms or
+``tl.randn4x`` normals, in one kernel launch (what ``keras.random.normal`` and friends draw on
+CUDA).
 
-Counter layout. Element ``i`` of an ``n``-element fill is drawn at Philox counter
-``offset + i`` under the seed: ``tl.randint(seed, offset + i)`` (lane 0 of the four words),
-``tl.rand(seed, offset + i)`` or ``tl.randn(seed, offset + i)``. This is exactly what the torch
-twin ``_philox.randint/uniform/normal(seed, offset + arange(n))`` computes, so a seed gives the
-same numbers on the CPU and on a GPU. Fills with the same seed are independent when their
-counter ranges ``[offset, offset + n)`` do not overlap.
+Counter layout. One Philox evaluation gives four 32-bit words, so element ``i`` of an
+``n``-element fill is lane ``i % 4`` of the draw at counter ``offset + i // 4`` under the seed:
+``tl.randint4x(seed, offset + i // 4)[i % 4]`` (likewise ``tl.rand4x``, and ``tl.randn4x``,
+whose lanes are the cosine and sine normals of two Box-Muller pairs). This is exactly what the
+torch twin ``_philox.randint4x/uniform4x/normal4x(seed, offset + arange(ceil(n / 4)))``,
+interleaved, computes, so a seed gives the same numbers on the CPU and on a GPU, for a
+quarter of the Philox rounds of one evaluation per element. Fills with the same seed are
+independent when their counter ranges ``[offset, offset + ceil(n / 4))`` do not overlap.
 
 The seed is an int (a kernel argument) or a one-element int64 tensor that the kernel loads,
 so a seed drawn on the device (``SeedGenerator.next()``) never syncs the host, the launch can
@@ -36,24 +39,33 @@ def _random_fill_kernel(
     SEED_FROM_PTR: tl.constexpr,
     BLOCK_SIZE: tl.constexpr,
 ):
-    """One program writes BLOCK_SIZE contiguous elements; element i draws at counter
-    ``offset + i`` (int64, so offsets past 2**32 carry into the counter's high word).
+    """One program writes BLOCK_SIZE contiguous elements from BLOCK_SIZE // 4 Philox
+    evaluations; element i is lane i % 4 at counter ``offset + i // 4`` (int64, so counters
+    past 2**32 carry into the high word).
 
     Writes 4 bytes (uniform, normal) or 8 bytes (bits, as int64) per element and reads
     nothing but the seed; the Philox rounds are the cost. DISTRIBUTION 0 stores
-    ``tl.randint`` zero-extended to int64, 1 ``tl.rand``, 2 ``tl.randn``.
+    ``tl.randint4x`` words zero-extended to int64, 1 ``tl.rand4x``, 2 ``tl.randn4x``.
     """
-    index = tl.program_id(0).to(tl.int64) * BLOCK_SIZE + tl.arange(0, BLOCK_SIZE)
-    in_bounds = index < n_elements
+    quads = tl.program_id(0).to(tl.int64) * (BLOCK_SIZE // 4) + tl.arange(0, BLOCK_SIZE // 4)
     seed = tl.load(seed_ptr) if SEED_FROM_PTR else seed_int
-    counters = offset + index
+    counters = offset + quads
     if DISTRIBUTION == 0:
-        values = tl.randint(seed, counters).to(tl.int64)
+        w0, w1, w2, w3 = tl.randint4x(seed, counters)
+        v0, v1, v2, v3 = w0.to(tl.int64), w1.to(tl.int64), w2.to(tl.int64), w3.to(tl.int64)
     elif DISTRIBUTION == 1:
-        values = tl.rand(seed, counters)
+        v0, v1, v2, v3 = tl.rand4x(seed, counters)
     else:
-        values = tl.randn(seed, counters)
-    tl.store(out_ptr + index, values, mask=in_bounds)
+        v0, v1, v2, v3 = tl.randn4x(seed, counters)
+    index = quads * 4
+    tl.store(out_ptr + index, v0, mask=index < n_elements)
+    tl.store(out_ptr + index + 1, v1, mask=index + 1 < n_elements)
+    tl.store(out_ptr + index + 2, v2, mask=index + 2 < n_elements)
+    tl.store(out_ptr + index + 3, v3, mask=index + 3 < n_elements)
+
+
+# The twin of each distribution: four lanes per Philox counter, as the kernel draws them.
+_LANES = {"bits": _philox.randint4x, "uniform": _philox.uniform4x, "normal": _philox.normal4x}
 
 
 def _reference_fill(
@@ -66,9 +78,9 @@ def _reference_fill(
 ) -> torch.Tensor:
     """The torch twin of the kernel (the CPU path and the tests' oracle)."""
     seed = philox_seed(seed_tensor, seed_int)
-    counters = offset + torch.arange(n, dtype=torch.int64, device=device)
-    draw = {"bits": _philox.randint, "uniform": _philox.uniform, "normal": _philox.normal}
-    return draw[distribution](seed, counters)
+    counters = offset + torch.arange(triton.cdiv(n, 4), dtype=torch.int64, device=device)
+    lanes = _LANES[distribution](seed, counters)
+    return torch.stack(lanes, dim=-1).reshape(-1)[:n]
 
 
 def _launch_fill(
@@ -124,13 +136,15 @@ def _fill(n: int, seed: int | torch.Tensor, offset: int, device, distribution: s
 def random_bits(
     n: int, seed: int | torch.Tensor, offset: int = 0, device: torch.device | str | None = None
 ) -> torch.Tensor:
-    """``n`` uint32 words ``tl.randint(seed, offset + i)`` as an int64 tensor on ``device``.
+    """``n`` uint32 words as an int64 tensor on ``device``: element i is
+    ``tl.randint4x(seed, offset + i // 4)[i % 4]``.
 
     Args:
         n: number of elements.
         seed: an int, or an integer tensor with one element on any device (loaded by the
             kernel: no host sync, no recompilation per seed).
-        offset: the first Philox counter (a Python int; may exceed 2**32).
+        offset: the first Philox counter (a Python int; may exceed 2**32); a fill uses
+            counters ``offset`` to ``offset + ceil(n / 4) - 1``.
         device: where the result lives (CPU when None).
 
     Example:
@@ -145,7 +159,8 @@ def random_bits(
 def random_uniform(
     n: int, seed: int | torch.Tensor, offset: int = 0, device: torch.device | str | None = None
 ) -> torch.Tensor:
-    """``n`` float32 uniforms in [0, 1), ``tl.rand(seed, offset + i)``, on ``device``.
+    """``n`` float32 uniforms in [0, 1) on ``device``: element i is
+    ``tl.rand4x(seed, offset + i // 4)[i % 4]``.
 
     Arguments as for ``random_bits``.
 
@@ -161,7 +176,8 @@ def random_uniform(
 def random_normal(
     n: int, seed: int | torch.Tensor, offset: int = 0, device: torch.device | str | None = None
 ) -> torch.Tensor:
-    """``n`` float32 standard normals, ``tl.randn(seed, offset + i)``, on ``device``.
+    """``n`` float32 standard normals on ``device``: element i is
+    ``tl.randn4x(seed, offset + i // 4)[i % 4]``.
 
     Arguments as for ``random_bits``.
 
