@@ -225,3 +225,11 @@ def test_backup_and_restore_resumes_a_killed_run_to_the_uninterrupted_weights(tm
     resumed = train(str(tmp_path / "killed"))
     for expected, found in zip(uninterrupted, resumed):
         np.testing.assert_array_equal(found, expected)
+
+
+def test_saving_into_a_missing_folder_names_the_file_and_the_folder(tmp_path):
+    model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
+    target = tmp_path / "missing" / "m.keras"
+    with pytest.raises(FileNotFoundError, match=r"Cannot write '.*m\.keras': its folder"):
+        model.save(target)
+    assert not (tmp_path / "missing").exists()

@@ -11,6 +11,7 @@ on random MNIST-shaped strokes, for machines that cannot download MNIST.
 """
 
 import argparse
+import os
 import sys
 
 import numpy as np
@@ -144,6 +145,7 @@ def main(argv=None) -> VariationalAutoEncoder:
     history = vae.fit(x_train, x_train, epochs=args.epochs, batch_size=args.batch_size)
     losses = ", ".join(f"{loss:.4f}" for loss in history.history["loss"])
     print(f"loss per epoch: {losses}")
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     vae.save(args.output)
     print(f"saved the trained model to {args.output}")
     return vae

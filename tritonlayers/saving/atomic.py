@@ -41,6 +41,10 @@ def atomic_write(path: "str | os.PathLike[str]") -> Iterator[BinaryIO]:
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(
+            f"Cannot write '{path}': its folder '{folder}' does not exist. Create it first."
+        )
     fd, temp_path = tempfile.mkstemp(
         prefix=f".{os.path.basename(path)}.", suffix=TEMP_SUFFIX, dir=folder
     )
