@@ -169,3 +169,17 @@ def test_training_flag_reaches_layers_inside_the_graph():
     model(torch.ones(1, 2), training=True)
     model(torch.ones(1, 2), training=False)
     assert seen[-2:] == [True, False]
+
+
+def test_a_layer_reused_downstream_of_a_later_layer_saves_and_reloads(tmp_path):
+    inputs = keras.Input((4,))
+    shared = keras.layers.Dense(4, name="shared")
+    outputs = shared(keras.layers.Dense(4, name="middle")(shared(inputs)))
+    model = keras.Model(inputs, outputs)
+    nodes = {layer["name"]: layer["inbound_nodes"] for layer in model.get_config()["layers"]}
+    second_call = nodes["shared"][1]["args"][0]["config"]["keras_history"]
+    assert second_call == ["middle", 0, 0]
+    model.save(tmp_path / "m.keras")
+    x = np.ones((2, 4), "float32")
+    restored = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -221,12 +221,17 @@ class Functional(Model):
         from ..saving import serialize_keras_object
 
         node_ids = {id(node) for node in self._graph_nodes}
-        node_index = {}
-        layer_configs = []
+        # Number every layer's nodes first: a node's arguments may come from a later call of
+        # a layer listed earlier (a shared layer reused downstream).
+        kept_nodes, node_index = {}, {}
         for layer in self._graph_layers:
             kept = [n for n in layer._inbound_nodes if id(n) in node_ids or n.is_input]
+            kept_nodes[id(layer)] = kept
             for new_index, node in enumerate(kept):
                 node_index[id(node)] = new_index
+        layer_configs = []
+        for layer in self._graph_layers:
+            kept = kept_nodes[id(layer)]
             config = serialize_keras_object(layer)
             config["name"] = layer.name
             config["inbound_nodes"] = [
