@@ -105,3 +105,10 @@ def test_functional_attention_scores_are_a_second_output():
     got = model.predict([np.ones((3, 5, 8), "float32"), np.ones((3, 7, 8), "float32")], verbose=0)
     assert [g.shape for g in got] == [(3, 5, 8), (3, 2, 5, 7)]
     np.testing.assert_allclose(got[1].sum(-1), np.ones((3, 2, 5)), rtol=1e-5)
+
+
+def test_mixed_precision_policy_reaches_the_projections():
+    layer = layers.MultiHeadAttention(2, 4, dtype="mixed_bfloat16")
+    x = torch.ones(1, 3, 8)
+    assert layer(x, x).dtype == torch.bfloat16  # as Keras 3.15
+    assert all(w.dtype == torch.float32 for w in layer.weights)

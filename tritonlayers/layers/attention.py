@@ -121,7 +121,7 @@ class MultiHeadAttention(Layer):
             "kernel_constraint": constraints.get(kernel_constraint),
             "bias_constraint": constraints.get(bias_constraint),
         }
-        self._dropout_layer = Dropout(rate=dropout, seed=seed)
+        self._dropout_layer = Dropout(rate=dropout, seed=seed, dtype=self.dtype_policy)
 
     def build(self, query_shape, value_shape, key_shape=None):
         key_shape = value_shape if key_shape is None else key_shape
@@ -142,6 +142,7 @@ class MultiHeadAttention(Layer):
             (output_dim,),
             self._options,
             name="attention_output",
+            dtype=self.dtype_policy,
         )
         for projection in (self._query_dense, self._key_dense, self._value_dense):
             projection.build(None)
@@ -150,7 +151,14 @@ class MultiHeadAttention(Layer):
     def _heads_projection(self, name: str, features: int, head_dim: int) -> _Projection:
         """features -> (num_heads, head_dim) per sequence step."""
         shape = (self.num_heads, head_dim)
-        return _Projection("bsd,dhk->bshk", (features, *shape), shape, self._options, name=name)
+        return _Projection(
+            "bsd,dhk->bshk",
+            (features, *shape),
+            shape,
+            self._options,
+            name=name,
+            dtype=self.dtype_policy,
+        )
 
     def call(
         self,
