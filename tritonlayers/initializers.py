@@ -19,9 +19,10 @@ Example:
 import math
 from typing import Any
 
+import numpy as np
 import torch
 
-from . import random
+from . import config, random
 from .dtype_policies import standardize_dtype, to_torch_dtype
 from .ops import eye, full
 from .saving import serialization_lib
@@ -42,6 +43,8 @@ __all__ = [
     "Orthogonal",
     "RandomNormal",
     "RandomUniform",
+    "STFT",
+    "STFTInitializer",
     "TruncatedNormal",
     "VarianceScaling",
     "Zeros",
@@ -422,6 +425,212 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
+# Window functions of `scipy.signal.get_window` (the names and aliases Keras's STFT accepts
+# from it), computed in float64 as SciPy does. Each maker takes the symmetric length `m` (> 1)
+# and the window's parameter; a periodic window of length n is the symmetric one of n + 1
+# without its last sample.
+def _cosine_sum(m: int, coefficients: "tuple[float, ...]") -> np.ndarray:
+    phase = np.linspace(-np.pi, np.pi, m)
+    return sum(c * np.cos(k * phase) for k, c in enumerate(coefficients))
+
+
+def _triang(m: int) -> np.ndarray:
+    n = np.arange(1, (m + 1) // 2 + 1)
+    if m % 2 == 0:
+        half = (2 * n - 1.0) / m
+        return np.concatenate([half, half[::-1]])
+    half = 2 * n / (m + 1.0)
+    return np.concatenate([half, half[-2::-1]])
+
+
+def _bartlett(m: int) -> np.ndarray:
+    n = np.arange(m)
+    return np.where(n <= (m - 1) / 2.0, 2.0 * n / (m - 1), 2.0 - 2.0 * n / (m - 1))
+
+
+def _tukey(m: int, alpha: float = 0.5) -> np.ndarray:
+    if alpha <= 0:
+        return np.ones(m)
+    if alpha >= 1:
+        return _cosine_sum(m, (0.5, 0.5))
+    n = np.arange(m)
+    width = int(np.floor(alpha * (m - 1) / 2.0))
+    head = n[: width + 1]
+    tail = n[m - width - 1 :]
+    rise = 0.5 * (1 + np.cos(np.pi * (-1 + 2.0 * head / alpha / (m - 1))))
+    fall = 0.5 * (1 + np.cos(np.pi * (-2.0 / alpha + 1 + 2.0 * tail / alpha / (m - 1))))
+    return np.concatenate([rise, np.ones(m - width * 2 - 2), fall])
+
+
+def _kaiser(m: int, beta: float) -> np.ndarray:
+    n = np.arange(m)
+    ratio = 2.0 * n / (m - 1) - 1.0
+    return np.i0(beta * np.sqrt(1 - ratio**2)) / np.i0(float(beta))
+
+
+_WINDOW_MAKERS = {
+    "boxcar": lambda m: np.ones(m),
+    "triang": _triang,
+    "bartlett": _bartlett,
+    "hann": lambda m: _cosine_sum(m, (0.5, 0.5)),
+    "hamming": lambda m: _cosine_sum(m, (0.54, 0.46)),
+    "blackman": lambda m: _cosine_sum(m, (0.42, 0.50, 0.08)),
+    "cosine": lambda m: np.sin(np.pi / m * (np.arange(m) + 0.5)),
+    "tukey": _tukey,
+    "kaiser": _kaiser,
+}
+_WINDOW_ALIASES = {
+    **{name: name for name in _WINDOW_MAKERS},
+    **dict.fromkeys(("box", "ones", "rect", "rectangular"), "boxcar"),
+    **dict.fromkeys(("triangle", "tri"), "triang"),
+    **dict.fromkeys(("bart", "brt"), "bartlett"),
+    "han": "hann",
+    **dict.fromkeys(("hamm", "ham"), "hamming"),
+    **dict.fromkeys(("black", "blk"), "blackman"),
+    "halfcosine": "cosine",
+    "tuk": "tukey",
+    "ksr": "kaiser",
+}
+_WINDOW_PARAMETERS = {"tukey": 1, "kaiser": 1}  # how many parameters each may take
+
+
+def _is_named(window: Any) -> bool:
+    """A window name or a ``(name, parameter)`` pair (not an array of values)."""
+    return isinstance(window, str) or (
+        isinstance(window, (tuple, list)) and bool(window) and isinstance(window[0], str)
+    )
+
+
+def _window_spec(window: Any, caller: str) -> "tuple[str, tuple]":
+    """A window name (or ``(name, parameter)``, a list once serialized) as its canonical name
+    and parameters; a clear error for any other."""
+    name, params = window, ()
+    if isinstance(window, (tuple, list)) and window:
+        name, params = window[0], tuple(window[1:])
+    canonical = _WINDOW_ALIASES.get(name.lower()) if isinstance(name, str) else None
+    if canonical is None or len(params) > _WINDOW_PARAMETERS.get(canonical, 0):
+        raise ValueError(
+            f"{caller}: unknown window {window!r}. Expected one of {sorted(_WINDOW_MAKERS)} "
+            "(or their SciPy aliases), ('tukey', alpha), ('kaiser', beta), an array of "
+            "values, or None."
+        )
+    if canonical == "kaiser" and not params:
+        raise ValueError(
+            f"{caller}: the 'kaiser' window needs its beta: pass ('kaiser', beta). "
+            f"Received: window={window!r}"
+        )
+    return canonical, params
+
+
+def get_window(window: Any, length: int, periodic: bool = False) -> np.ndarray:
+    """The float64 window of ``length`` samples that ``scipy.signal.get_window(window,
+    length, fftbins=periodic)`` gives, for the names ``STFT`` accepts.
+
+    Example:
+    >>> from tritonlayers.initializers import get_window
+    >>> get_window("hann", 5).tolist()
+    [0.0, 0.5, 1.0, 0.5, 0.0]
+    """
+    name, params = _window_spec(window, "get_window")
+    if length <= 1:
+        return np.ones(max(length, 0))
+    values = _WINDOW_MAKERS[name](length + 1 if periodic else length, *params)
+    return values[:length]
+
+
+class STFT(Initializer):
+    """Kernels of a short-time Fourier transform as a convolution (``STFTSpectrogram``'s).
+
+    For a shape ``(frame_length, channels, bins)`` the value at ``(t, c, f)`` is
+    ``cos`` (``side="real"``) or ``sin`` (``side="imag"``) of
+    ``-2 * pi * t * f / (2 * (bins - 1))``, times ``window[t]`` divided by the window's L2
+    norm (``scaling="density"``) or its L1 norm (``"spectrum"``), or not (None). ``window``
+    is a SciPy window name (see ``get_window``), ``(name, parameter)``, an array of
+    ``frame_length`` values, or None; ``periodic`` picks the periodic form of a named window.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> init = keras.initializers.STFT("real", window=None)
+    >>> init((3, 1, 2))[:, 0, :].tolist()
+    [[1.0, 1.0], [1.0, -1.0], [1.0, 1.0]]
+    """
+
+    def __init__(
+        self,
+        side: str = "real",
+        window: Any = "hann",
+        scaling: "str | None" = "density",
+        periodic: bool = False,
+    ):
+        if side not in ("real", "imag"):
+            raise ValueError(f"STFT: `side` should be 'real' or 'imag'. Received: side={side!r}")
+        if _is_named(window):
+            _window_spec(window, "STFT")
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError(
+                "STFT: `scaling` is invalid, it must be `None`, 'density' or 'spectrum'. "
+                f"Received: scaling={scaling!r}"
+            )
+        self.side = side
+        self.window = window
+        self.scaling = scaling
+        self.periodic = periodic
+
+    def _window_values(self, frame_length: int) -> "np.ndarray | None":
+        window = self.window
+        if window is None:
+            return None
+        if _is_named(window):
+            return get_window(window, frame_length, self.periodic)
+        values = np.asarray(
+            window.detach().cpu() if isinstance(window, Tensor) else window, dtype=np.float64
+        )
+        if values.shape != (frame_length,):
+            raise ValueError(
+                "STFT: the shape of `window` must be equal to [frame_length]. Received: "
+                f"window shape={values.shape}, frame_length={frame_length}"
+            )
+        return values
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        shape = _shape(shape)
+        dtype = _float_dtype(dtype, "STFT")
+        if len(shape) != 3:
+            raise ValueError(
+                "STFT: the shape must be (frame_length, input_channels, fft_length // 2 + 1). "
+                f"Received: shape={shape}"
+            )
+        frame_length, _, bins = shape
+        # float64 phases: float32 loses about 1e-4 rad at t * f ~ 1000.
+        time = torch.arange(frame_length, dtype=torch.float64).reshape(-1, 1, 1)
+        freq = torch.arange(bins, dtype=torch.float64).reshape(1, 1, -1) / ((bins - 1) * 2)
+        phase = -2.0 * math.pi * time * freq
+        kernel = torch.cos(phase) if self.side == "real" else torch.sin(phase)
+        window = self._window_values(frame_length)
+        if window is not None:
+            window = torch.as_tensor(window).reshape(-1, 1, 1)
+            if self.scaling == "density":
+                window = window / window.square().sum().sqrt()
+            elif self.scaling == "spectrum":
+                window = window / window.abs().sum()
+            kernel = kernel * window
+        return kernel.expand(shape).to(device=config.device(), dtype=to_torch_dtype(dtype))
+
+    def get_config(self) -> dict:
+        window = self.window
+        if isinstance(window, (np.ndarray, Tensor)):
+            window = np.asarray(window.detach().cpu() if isinstance(window, Tensor) else window)
+            window = window.tolist()
+        elif isinstance(window, tuple):
+            window = list(window)
+        return {
+            "side": self.side,
+            "window": window,
+            "periodic": self.periodic,
+            "scaling": self.scaling,
+        }
+
+
 zeros = Zeros
 ones = Ones
 constant = Constant
@@ -439,6 +648,8 @@ orthogonal = Orthogonal
 identity = Identity
 OrthogonalInitializer = Orthogonal
 IdentityInitializer = Identity
+stft = STFT
+STFTInitializer = STFT
 
 _ALL_OBJECTS: dict[str, type] = {
     name: obj

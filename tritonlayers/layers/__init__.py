@@ -38,7 +38,10 @@ from .convolutional import (
     Convolution3DTranspose,
     DepthwiseConv1D,
     DepthwiseConv2D,
+    SeparableConv1D,
     SeparableConv2D,
+    SeparableConvolution1D,
+    SeparableConvolution2D,
 )
 from .core import Dense, Embedding, Identity, InputLayer, Lambda, Masking
 from .dot_attention import AdditiveAttention, Attention
@@ -103,6 +106,7 @@ from .regularization import (
     GaussianNoise,
     SpatialDropout1D,
     SpatialDropout2D,
+    SpatialDropout3D,
 )
 from .reshaping import (
     Cropping2D,
@@ -117,7 +121,7 @@ from .reshaping import (
     ZeroPadding3D,
 )
 from .reshaping_1d import Cropping1D, UpSampling1D, ZeroPadding1D
-from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
+from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .sampling import Sampling
 from .time_distributed import TimeDistributed
 
@@ -285,3 +289,44 @@ from .text_preprocessing import (  # noqa: E402
 )
 
 __all__ += ["Hashing", "IntegerLookup", "StringLookup", "TextVectorization"]
+
+# Grouped-query attention and convolutional LSTMs.
+from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D  # noqa: E402
+from .grouped_query_attention import GroupedQueryAttention, GroupQueryAttention  # noqa: E402
+
+__all__ += [
+    "ConvLSTM1D",
+    "ConvLSTM2D",
+    "ConvLSTM3D",
+    "GroupQueryAttention",
+    "GroupedQueryAttention",
+]
+
+# Wrappers, EinsumDense, ReversibleEmbedding, TorchModuleWrapper, serialize/deserialize.
+from .einsum_dense import EinsumDense  # noqa: E402
+from .reversible_embedding import ReversibleEmbedding  # noqa: E402
+from .serialization import deserialize, serialize  # noqa: E402
+from .torch_module_wrapper import TorchModuleWrapper  # noqa: E402
+from .wrappers import SpectralNormalization, Wrapper  # noqa: E402
+
+__all__ += [
+    "EinsumDense",
+    "ReversibleEmbedding",
+    "SeparableConv1D",
+    "SeparableConvolution1D",
+    "SeparableConvolution2D",
+    "SpatialDropout3D",
+    "SpectralNormalization",
+    "StackedRNNCells",
+    "TorchModuleWrapper",
+    "Wrapper",
+    "deserialize",
+    "serialize",
+]
+
+# Audio preprocessing, Pipeline and HashedCrossing.
+from .audio_preprocessing import MelSpectrogram, STFTSpectrogram  # noqa: E402
+from .pipeline import Pipeline  # noqa: E402
+from .text_preprocessing import HashedCrossing  # noqa: E402
+
+__all__ += ["HashedCrossing", "MelSpectrogram", "Pipeline", "STFTSpectrogram"]

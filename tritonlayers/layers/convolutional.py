@@ -1,9 +1,9 @@
 """Convolution layers: Conv1D/2D/3D, Conv1D/2D/3DTranspose, DepthwiseConv1D/2D,
-SeparableConv2D.
+SeparableConv1D/2D.
 
 Keras's aliases are defined next to their classes: `Convolution1D`, `Convolution2D`,
 `Convolution3D`, `Convolution1DTranspose`, `Convolution2DTranspose`,
-`Convolution3DTranspose`.
+`Convolution3DTranspose`, `SeparableConvolution1D`, `SeparableConvolution2D`.
 
 Kernels are stored in Keras's layout, `(*window, in_channels // groups, filters)` (transposed
 convolutions: `(*window, filters, in_channels)`), so weights move between Keras and
@@ -590,28 +590,21 @@ class DepthwiseConv2D(_DepthwiseConv):
     rank = 2
 
 
-class SeparableConv2D(DepthwiseConv2D):
-    """Depthwise convolution followed by a 1x1 pointwise convolution to `filters` channels.
+class _SeparableConv(_DepthwiseConv):
+    """Depthwise N-D convolution followed by a pointwise (1x1) convolution to `filters`.
 
-    Weights: `depthwise_kernel (kh, kw, in, depth_multiplier)` and
-    `pointwise_kernel (1, 1, in * depth_multiplier, filters)`. Other arguments as
-    `DepthwiseConv2D`'s.
-
-    Example:
-    >>> import tritonlayers as keras
-    >>> layer = keras.layers.SeparableConv2D(4, 3, padding="same")
-    >>> tuple(layer(keras.ops.ones((1, 5, 5, 3))).shape)
-    (1, 5, 5, 4)
+    Weights: `depthwise_kernel (*window, in, depth_multiplier)` and
+    `pointwise_kernel (*ones, in * depth_multiplier, filters)`.
     """
 
     def __init__(
         self,
         filters: int,
         kernel_size,
-        strides=(1, 1),
+        strides=1,
         padding: str = "valid",
         data_format=None,
-        dilation_rate=(1, 1),
+        dilation_rate=1,
         depth_multiplier: int = 1,
         pointwise_initializer="glorot_uniform",
         pointwise_regularizer=None,
@@ -632,7 +625,7 @@ class SeparableConv2D(DepthwiseConv2D):
         self.depthwise_kernel = self._add_depthwise_kernel(channels, "depthwise_kernel")
         self.pointwise_kernel = self.add_weight(
             name="pointwise_kernel",
-            shape=(1, 1, channels * self.depth_multiplier, self.filters),
+            shape=(*(1,) * self.rank, channels * self.depth_multiplier, self.filters),
             initializer=self.pointwise_initializer,
             regularizer=self.pointwise_regularizer,
             constraint=self.pointwise_constraint,
@@ -642,7 +635,8 @@ class SeparableConv2D(DepthwiseConv2D):
     def call(self, inputs):
         x = to_channels_first(inputs, self.data_format)
         depthwise = self._depthwise(x, self.depthwise_kernel, None)
-        outputs = F.conv2d(depthwise, _torch_layout(self.pointwise_kernel), self.bias)
+        pointwise = _torch_layout(self.pointwise_kernel)
+        outputs = _CONVOLUTIONS[self.rank](depthwise, pointwise, self.bias)
         return self.activation(from_channels_first(outputs, self.data_format))
 
     def _output_channels(self, input_shape) -> int:
@@ -656,3 +650,41 @@ class SeparableConv2D(DepthwiseConv2D):
             "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
             "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
         }
+
+
+class SeparableConv1D(_SeparableConv):
+    """Depthwise 1D convolution followed by a pointwise convolution to `filters` channels.
+
+    Weights: `depthwise_kernel (kernel_size, in, depth_multiplier)` and
+    `pointwise_kernel (1, in * depth_multiplier, filters)`. Other arguments as
+    `DepthwiseConv1D`'s, plus the pointwise initializer, regularizer and constraint.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.layers.SeparableConv1D(4, 3, depth_multiplier=2)
+    >>> tuple(layer(keras.ops.ones((2, 10, 3))).shape), tuple(layer.pointwise_kernel.shape)
+    ((2, 8, 4), (1, 6, 4))
+    """
+
+    rank = 1
+
+
+class SeparableConv2D(_SeparableConv):
+    """Depthwise 2D convolution followed by a 1x1 pointwise convolution to `filters` channels.
+
+    Weights: `depthwise_kernel (kh, kw, in, depth_multiplier)` and
+    `pointwise_kernel (1, 1, in * depth_multiplier, filters)`. Other arguments as
+    `DepthwiseConv2D`'s.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> layer = keras.layers.SeparableConv2D(4, 3, padding="same")
+    >>> tuple(layer(keras.ops.ones((1, 5, 5, 3))).shape)
+    (1, 5, 5, 4)
+    """
+
+    rank = 2
+
+
+SeparableConvolution1D = SeparableConv1D
+SeparableConvolution2D = SeparableConv2D

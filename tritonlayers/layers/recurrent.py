@@ -12,6 +12,7 @@ from ..dtype_policies import to_torch_dtype
 from ..saving import deserialize_keras_object, serialize_keras_object
 from .input_spec import InputSpec
 from .layer import Layer
+from .nest import flatten
 from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 
 
@@ -61,8 +62,8 @@ class RNN(Layer):
 
     @property
     def _state_sizes(self) -> list:
-        size = self.cell.state_size
-        return list(size) if isinstance(size, (list, tuple)) else [size]
+        """The cell's state sizes, flat (a StackedRNNCells nests them per cell)."""
+        return flatten(self.cell.state_size)
 
     def build(self, sequences_shape):
         if not self.cell.built:

@@ -113,7 +113,30 @@ class SpatialDropout1D(Dropout):
         return config
 
 
-class SpatialDropout2D(Dropout):
+class _ChannelDropout(Dropout):
+    """Dropout of whole channels of a `(batch, *spatial, channels)` (or channels_first)
+    input with `rank` spatial axes: one keep/drop decision per (sample, channel)."""
+
+    rank = 2
+
+    def __init__(self, rate: float, data_format=None, seed=None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+        self.data_format = standardize_data_format(data_format)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def _noise_shape(self, inputs):
+        ones = (1,) * self.rank
+        if self.data_format == "channels_first":
+            return (inputs.shape[0], inputs.shape[1], *ones)
+        return (inputs.shape[0], *ones, inputs.shape[-1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("noise_shape")
+        return {**config, "data_format": self.data_format}
+
+
+class SpatialDropout2D(_ChannelDropout):
     """Dropout of whole 2D feature maps (channels) of an image batch.
 
     Example:
@@ -123,20 +146,22 @@ class SpatialDropout2D(Dropout):
     True
     """
 
-    def __init__(self, rate: float, data_format=None, seed=None, **kwargs):
-        super().__init__(rate, seed=seed, **kwargs)
-        self.data_format = standardize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=4)
+    rank = 2
 
-    def _noise_shape(self, inputs):
-        if self.data_format == "channels_first":
-            return (inputs.shape[0], inputs.shape[1], 1, 1)
-        return (inputs.shape[0], 1, 1, inputs.shape[3])
 
-    def get_config(self):
-        config = super().get_config()
-        config.pop("noise_shape")
-        return {**config, "data_format": self.data_format}
+class SpatialDropout3D(_ChannelDropout):
+    """Dropout of whole 3D feature maps (channels) of a volume batch
+    `(batch, dim1, dim2, dim3, channels)` (channels_last) or channels_first.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> x = keras.ops.ones((1, 2, 2, 2, 3))
+    >>> y = keras.layers.SpatialDropout3D(0.5, seed=3)(x, training=True)
+    >>> bool((y[0, 0, 0, 0] == y[0, 1, 1, 1]).all())
+    True
+    """
+
+    rank = 3
 
 
 class GaussianNoise(_RandomLayer):

@@ -1,4 +1,4 @@
-"""Recurrent cells: SimpleRNNCell, LSTMCell, GRUCell (one timestep each).
+"""Recurrent cells: SimpleRNNCell, LSTMCell, GRUCell (one timestep each), StackedRNNCells.
 
 Keras 3 weights and gate orders: LSTM (i, f, c, o) with `unit_forget_bias`; GRU (z, r, h)
 with `reset_after=True` and a `(2, 3 * units)` bias by default. Each cell splits its work in
@@ -10,6 +10,8 @@ Dropout masks are drawn once per sequence and reused at every timestep.
 import torch
 
 from .. import activations, constraints, initializers, kernels, random, regularizers
+from ..dtype_policies import to_torch_dtype
+from ..saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 from .layer import Layer
 
 
@@ -309,3 +311,115 @@ class GRUCell(_Cell):
             "recurrent_activation": activations.serialize(self.recurrent_activation),
             "reset_after": self.reset_after,
         }
+
+
+class StackedRNNCells(Layer):
+    """A stack of RNN cells that behaves as one cell: each cell's output is the next one's
+    input, and the state is the list of the cells' states.
+
+    `state_size` is the nested list of the cells' state sizes, `output_size` the last
+    cell's. `call(inputs, states)` takes the states nested per cell (Keras's layout), or
+    flat, one tensor per state, as `RNN` passes them, and returns them in the same layout.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> cells = keras.layers.StackedRNNCells([keras.layers.LSTMCell(4), keras.layers.GRUCell(3)])
+    >>> tuple(keras.layers.RNN(cells)(keras.ops.ones((2, 5, 6))).shape), cells.state_size
+    ((2, 3), [[4, 4], 3])
+    """
+
+    def __init__(self, cells, **kwargs):
+        super().__init__(**kwargs)
+        for cell in cells:
+            if not callable(getattr(cell, "call", None)):
+                raise ValueError(
+                    "All cells must have a `call` method. Received cell without a `call` "
+                    f"method: {cell}"
+                )
+            if not hasattr(cell, "state_size"):
+                raise ValueError(
+                    "All cells must have a `state_size` attribute. Received cell without a "
+                    f"`state_size`: {cell}"
+                )
+        self.cells = list(cells)
+
+    @property
+    def state_size(self) -> list:
+        return [cell.state_size for cell in self.cells]
+
+    @property
+    def output_size(self) -> int:
+        return _output_size(self.cells[-1])
+
+    def _state_counts(self) -> list:
+        return [len(s) if isinstance(s, (list, tuple)) else 1 for s in self.state_size]
+
+    def get_initial_state(self, batch_size: int) -> list:
+        """Zero states, nested per cell."""
+        dtype = to_torch_dtype(self.compute_dtype)
+        states = []
+        for cell in self.cells:
+            if hasattr(cell, "get_initial_state") and getattr(cell, "built", True):
+                states.append(cell.get_initial_state(batch_size))
+            elif isinstance(cell.state_size, (list, tuple)):
+                states.append([torch.zeros(batch_size, s, dtype=dtype) for s in cell.state_size])
+            else:
+                states.append(torch.zeros(batch_size, cell.state_size, dtype=dtype))
+        return states
+
+    def build(self, input_shape):
+        for cell in self.cells:
+            if isinstance(cell, Layer) and not cell.built:
+                cell.build(input_shape)
+            input_shape = (input_shape[0], _output_size(cell))
+
+    def call(self, inputs, states, training=False):
+        counts = self._state_counts()
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        flat = len(states) == sum(counts) and all(isinstance(s, torch.Tensor) for s in states)
+        if not flat and len(states) != len(self.cells):
+            raise ValueError(
+                f'Layer "{self.name}" (StackedRNNCells) expects the states of its '
+                f"{len(self.cells)} cells, nested per cell or {sum(counts)} flat tensors. "
+                f"Received {len(states)} states."
+            )
+        new_states, start = [], 0
+        for cell, count, given in zip(self.cells, counts, states):
+            if flat:
+                cell_states, start = states[start : start + count], start + count
+            else:
+                cell_states = list(given) if isinstance(given, (list, tuple)) else [given]
+            if isinstance(cell, Layer):
+                inputs, cell_new = cell(inputs, cell_states, training=training)
+            else:
+                inputs, cell_new = cell.call(inputs, cell_states)
+            cell_new = list(cell_new) if isinstance(cell_new, (list, tuple)) else [cell_new]
+            if flat:
+                new_states.extend(cell_new)
+            else:
+                keep_list = isinstance(given, (list, tuple)) or len(cell_new) > 1
+                new_states.append(cell_new if keep_list else cell_new[0])
+        return inputs, new_states
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "cells": [serialize_keras_object(cell) for cell in self.cells],
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        cells = [
+            deserialize_keras_object(cell, custom_objects=custom_objects)
+            for cell in config.pop("cells")
+        ]
+        return cls(cells, **config)
+
+
+def _output_size(cell) -> int:
+    """A cell's output size: `output_size`, else its (first) state size."""
+    if getattr(cell, "output_size", None) is not None:
+        return cell.output_size
+    size = cell.state_size
+    return size[0] if isinstance(size, (list, tuple)) else size

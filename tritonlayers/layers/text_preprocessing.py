@@ -541,3 +541,165 @@ class TextVectorization(Layer):
 
                 config[name] = deserialize_keras_object(config[name])
         return super().from_config(config)
+
+
+# Feature crossing. TensorFlow's `tf.sparse.cross_hashed` (which Keras's HashedCrossing
+# calls) starts from the key 0xDECAFCAFFE and folds in each feature with FarmHash's
+# `FingerprintCat64`: a string feature as its `Fingerprint64`, an integer as its own int64
+# bits. The bin is the final 64-bit value modulo `num_bins`.
+from ..dtype_policies import to_torch_dtype  # noqa: E402
+from ._string_hashing import fingerprint64  # noqa: E402
+
+_CROSS_HASH_KEY = 0xDECAFCAFFE
+_CAT_MUL = 0xC6A4A7935BD1E995
+_MASK64 = (1 << 64) - 1
+
+
+def _fingerprint_cat64(fp1: int, fp2: int) -> int:
+    """FarmHash's `FingerprintCat64`: two 64-bit fingerprints mixed into one."""
+    result = fp1 ^ _CAT_MUL
+    mixed = (fp2 * _CAT_MUL) & _MASK64
+    result ^= ((mixed ^ (mixed >> 47)) * _CAT_MUL) & _MASK64
+    result = (result * _CAT_MUL) & _MASK64
+    result = ((result ^ (result >> 47)) * _CAT_MUL) & _MASK64
+    return result ^ (result >> 47)
+
+
+def cross_hash_buckets(features: "list[list]", num_bins: int) -> np.ndarray:
+    """The bins of the crosses of equal-length feature columns (str or int values), as
+    `tf.sparse.cross_hashed(..., num_buckets=num_bins)` numbers them (int64).
+
+    Example:
+    >>> from tritonlayers.layers.text_preprocessing import cross_hash_buckets
+    >>> cross_hash_buckets([["A", "B"], [101, 101]], 5).tolist()
+    [1, 4]
+    """
+    out = []
+    for row in zip(*features):
+        digest = _CROSS_HASH_KEY
+        for value in row:
+            part = fingerprint64(value.encode("utf-8")) if isinstance(value, str) else value
+            digest = _fingerprint_cat64(digest, part & _MASK64)
+        out.append(digest % num_bins)
+    return np.asarray(out, dtype=np.int64)
+
+
+class HashedCrossing(Layer):
+    """Crosses categorical features with the hashing trick: ``hash(features) % num_bins``,
+    with Keras's (TensorFlow's `cross_hashed`) bin numbers.
+
+    Called on a tuple/list of at least two features of one shape: ``()``, ``(batch,)`` or
+    ``(batch, 1)``, each of strings or integers. ``output_mode``: "int" (bins of the
+    inputs' shape, int64 unless ``dtype`` says otherwise) or "one_hot" (vectors of
+    ``num_bins`` in the compute dtype, replacing a trailing axis of 1). Strings are handled
+    on the host, like the other hashing layers.
+
+    Example:
+    >>> import numpy as np
+    >>> import tritonlayers as keras
+    >>> layer = keras.layers.HashedCrossing(num_bins=5)
+    >>> layer((np.array(["A", "B", "A", "B", "A"]), np.array([101, 101, 101, 102, 102]))).tolist()
+    [1, 4, 1, 1, 3]
+    """
+
+    def __init__(
+        self,
+        num_bins: int,
+        output_mode: str = "int",
+        sparse: bool = False,
+        name: "str | None" = None,
+        dtype: Any = None,
+        **kwargs,
+    ):
+        if isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins <= 0:
+            raise ValueError(
+                f"HashedCrossing: `num_bins` must be a positive integer. Received: "
+                f"num_bins={num_bins!r}"
+            )
+        output_mode = standardize_output_mode("HashedCrossing", output_mode, ("int", "one_hot"))
+        check_dense("HashedCrossing", sparse)
+        if output_mode == "int" and dtype is None:
+            dtype = "int64"
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        self.built = True  # no weights
+        self.num_bins = num_bins
+        self.output_mode = output_mode
+        self.sparse = sparse
+
+    def _convert_inputs(self, args: tuple, kwargs: dict) -> "tuple[tuple, dict]":
+        return args, kwargs  # strings stay on the host; `call` converts
+
+    def _columns(self, inputs: Any) -> "tuple[list[list], tuple]":
+        """The features as flat Python lists (str or int) and their common shape."""
+        if not isinstance(inputs, (list, tuple)):
+            raise ValueError(
+                "HashedCrossing: it should be called on a list or tuple of inputs. "
+                f"Received: inputs={inputs!r}"
+            )
+        if len(inputs) < 2:
+            raise ValueError(
+                "HashedCrossing: it should be called on at least two inputs. "
+                f"Received: inputs={inputs!r}"
+            )
+        arrays = [to_numpy(x) for x in inputs]
+        shape = arrays[0].shape
+        if len(shape) > 2 or (len(shape) == 2 and shape[-1] != 1):
+            raise ValueError(
+                "HashedCrossing: all inputs should have shape `()`, `(batch_size)` or "
+                f"`(batch_size, 1)`. Received shapes: {[a.shape for a in arrays]}"
+            )
+        if any(a.shape != shape for a in arrays[1:]):
+            raise ValueError(
+                "HashedCrossing: all inputs should have equal shape. "
+                f"Received shapes: {[a.shape for a in arrays]}"
+            )
+        columns = []
+        for array in arrays:
+            if array.dtype.kind in "USO":
+                columns.append(to_strings("HashedCrossing", array).reshape(-1).tolist())
+            elif array.dtype.kind in "iu":
+                columns.append(array.astype(np.int64).reshape(-1).tolist())
+            else:
+                raise ValueError(
+                    "HashedCrossing: all inputs should have an integer or string dtype. "
+                    f"Received dtypes: {[str(a.dtype) for a in arrays]}"
+                )
+        return columns, shape
+
+    def call(self, inputs: Any) -> torch.Tensor:
+        columns, shape = self._columns(inputs)
+        ids = cross_hash_buckets(columns, self.num_bins).reshape(shape)
+        if self.output_mode == "int":
+            return torch.as_tensor(ids, device=config.device()).to(self._output_dtype())
+        encoded = encode_ids(ids, "one_hot", self.num_bins, None).to(self._output_dtype())
+        return encoded.reshape(self.num_bins) if ids.ndim == 0 else encoded
+
+    def _output_dtype(self) -> torch.dtype:
+        """The layer's dtype (int64 for "int", float32 for "one_hot" by default)."""
+        return to_torch_dtype(self.compute_dtype)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        shapes = [tuple(s) for s in input_shape]
+        if len(shapes) < 2 or any(s != shapes[0] for s in shapes[1:]):
+            raise ValueError(
+                "HashedCrossing: expected as input a list/tuple of at least 2 tensors of one "
+                f"shape. Received input_shape={input_shape}"
+            )
+        shape = shapes[0]
+        if self.output_mode == "int":
+            return shape
+        return (shape[:-1] if shape[-1:] == (1,) else shape) + (self.num_bins,)
+
+    def compute_output_spec(self, inputs: Any) -> Any:
+        from .symbolic import KerasTensor
+
+        shape = self.compute_output_shape([x.shape for x in inputs])
+        return KerasTensor(shape, dtype=self.compute_dtype)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "num_bins": self.num_bins,
+            "output_mode": self.output_mode,
+            "sparse": self.sparse,
+        }

@@ -1,12 +1,10 @@
 """TimeDistributed: apply one layer to every timestep of a `(batch, time, ...)` input."""
 
-from typing import Any
-
-from ..saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 from .layer import Layer
+from .wrappers import Wrapper
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Applies `layer` to each slice `inputs[:, t]`, with the same weights for every step.
 
     The time axis is folded into the batch for one call of `layer`, then unfolded; masks
@@ -25,8 +23,7 @@ class TimeDistributed(Layer):
                 "Please initialize `TimeDistributed` layer with a `keras.layers.Layer` "
                 f"instance. Received: {layer}"
             )
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
 
     def _check_rank(self, input_shape) -> None:
@@ -51,12 +48,3 @@ class TimeDistributed(Layer):
     def compute_output_shape(self, input_shape):
         inner = self.layer.compute_output_shape((input_shape[0], *input_shape[2:]))
         return (input_shape[0], input_shape[1], *inner[1:])
-
-    def get_config(self):
-        return {**super().get_config(), "layer": serialize_keras_object(self.layer)}
-
-    @classmethod
-    def from_config(cls, config: dict, custom_objects: Any = None):
-        config = dict(config)
-        config["layer"] = deserialize_keras_object(config["layer"], custom_objects=custom_objects)
-        return cls(**config)
