@@ -150,15 +150,7 @@ class MultiHeadAttention(Layer):
 
     def _heads_projection(self, name: str, features: int, head_dim: int) -> _Projection:
         """features -> (num_heads, head_dim) per sequence step."""
-        shape = (self.num_heads, head_dim)
-        return _Projection(
-            "bsd,dhk->bshk",
-            (features, *shape),
-            shape,
-            self._options,
-            name=name,
-            dtype=self.dtype_policy,
-        )
+        return heads_projection(self, name, features, self.num_heads, head_dim)
 
     def call(
         self,
@@ -237,6 +229,22 @@ class MultiHeadAttention(Layer):
             "bias_constraint": constraints.serialize(o["bias_constraint"]),
             "seed": self.seed,
         }
+
+
+def heads_projection(
+    layer: Layer, name: str, features: int, heads: int, head_dim: int
+) -> _Projection:
+    """An attention layer's projection of `features` to `(heads, head_dim)` per sequence
+    step, with the layer's kernel options and dtype policy."""
+    shape = (heads, head_dim)
+    return _Projection(
+        "bsd,dhk->bshk",
+        (features, *shape),
+        shape,
+        layer._options,
+        name=name,
+        dtype=layer.dtype_policy,
+    )
 
 
 def _large_negative(dtype: torch.dtype) -> float:

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import constraints, initializers, regularizers
-from .attention import _combined_mask, _large_negative, _Projection
+from .attention import _combined_mask, _large_negative, _Projection, heads_projection
 from .layer import Layer
 from .regularization import Dropout
 from .symbolic import KerasTensor
@@ -159,15 +159,7 @@ class GroupedQueryAttention(Layer):
 
     def _heads_projection(self, name: str, features: int, heads: int) -> _Projection:
         """features -> (heads, head_dim) per sequence step."""
-        shape = (heads, self.head_dim)
-        return _Projection(
-            "bsd,dhk->bshk",
-            (features, *shape),
-            shape,
-            self._options,
-            name=name,
-            dtype=self.dtype_policy,
-        )
+        return heads_projection(self, name, features, heads, self.head_dim)
 
     def call(
         self,
