@@ -324,6 +324,57 @@ __all__ += [
     "serialize",
 ]
 
+# Colour, spatial and mixing image augmentations.
+from .image_augmentation import (  # noqa: E402
+    AutoContrast,
+    Equalization,
+    RandomColorDegeneration,
+    RandomColorJitter,
+    RandomGrayscale,
+    RandomHue,
+    RandomInvert,
+    RandomPosterization,
+    RandomSaturation,
+    RandomSharpness,
+    Solarization,
+)
+from .image_augmentation_spatial import (  # noqa: E402
+    AugMix,
+    CutMix,
+    MaxNumBoundingBoxes,
+    MixUp,
+    RandAugment,
+    RandomElasticTransform,
+    RandomErasing,
+    RandomGaussianBlur,
+    RandomPerspective,
+    RandomShear,
+)
+
+__all__ += [
+    "AugMix",
+    "AutoContrast",
+    "CutMix",
+    "Equalization",
+    "MaxNumBoundingBoxes",
+    "MixUp",
+    "RandAugment",
+    "RandomColorDegeneration",
+    "RandomColorJitter",
+    "RandomElasticTransform",
+    "RandomErasing",
+    "RandomGaussianBlur",
+    "RandomGrayscale",
+    "RandomHue",
+    "RandomInvert",
+    "RandomPerspective",
+    "RandomPosterization",
+    "RandomSaturation",
+    "RandomSharpness",
+    "RandomShear",
+    "Solarization",
+]
+
 # Audio preprocessing, Pipeline and HashedCrossing.
 from .audio_preprocessing import MelSpectrogram, STFTSpectrogram  # noqa: E402
 from .pipeline import Pipeline  # noqa: E402

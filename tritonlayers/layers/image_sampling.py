@@ -4,7 +4,9 @@ Images are 3-D (one image) or 4-D (a batch), channels last or first. The helpers
 batched channels-first float tensor (`to_batched_nchw` / `from_batched_nchw` convert), so
 each layer is one call into here.
 
-Warps follow Keras's `affine_transform` convention: a row `[a0, a1, a2, b0, b1, b2]` sends
+Resizing and warping are `tritonlayers.ops.image`'s own (`resize_nchw`, `warp_nchw`), so
+the layers and `keras.ops.image` share one implementation. Warps follow Keras's
+`affine_transform` convention: a row `[a0, a1, a2, b0, b1, b2]` sends
 the output pixel at (column x, row y) to the input point `(a0*x + a1*y + a2, b0*x + b1*y +
 b2)`, in pixel units with pixel centres on integers, and the input is read there by
 `torch.nn.functional.grid_sample`.
@@ -18,17 +20,15 @@ Example:
 """
 
 import torch
-import torch.nn.functional as F
 
+from ..ops.image import RESIZE_INTERPOLATIONS as RESIZE_INTERPOLATIONS
+from ..ops.image import WARP_INTERPOLATIONS as WARP_INTERPOLATIONS
+from ..ops.image import affine_sources, warp_nchw
+from ..ops.image import aspect_crop_box as aspect_crop_box
+from ..ops.image import resize_nchw as resize
+
+# The layers' fill modes: Keras's image layers do not offer ops.image's "mirror".
 FILL_MODES = ("reflect", "wrap", "constant", "nearest")
-WARP_INTERPOLATIONS = ("nearest", "bilinear")
-RESIZE_INTERPOLATIONS = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic"}
-
-# grid_sample reads outside the image as: zeros (then `fill_value` is blended in), the edge
-# pixel, or the image mirrored about its outer edge (d c b a | a b c d). With
-# align_corners=False that mirror is Keras's "reflect", and bilinear weights over the
-# mirrored or clamped indices equal grid_sample's reflect-or-clamp-then-interpolate.
-_PADDING_MODES = {"constant": "zeros", "nearest": "border", "reflect": "reflection"}
 
 
 def image_size(shape, data_format: str) -> tuple:
@@ -58,28 +58,6 @@ def from_batched_nchw(images: torch.Tensor, data_format: str, unbatched: bool) -
     return images.squeeze(0) if unbatched else images
 
 
-def aspect_crop_box(height: int, width: int, target_height: int, target_width: int) -> tuple:
-    """(top, left, crop_height, crop_width): the largest centred box of the target's aspect."""
-    crop_height = max(min(height, int(float(width * target_height) / target_width)), 1)
-    crop_width = max(min(width, int(float(height * target_width) / target_height)), 1)
-    top = int(float(height - crop_height) / 2)
-    left = int(float(width - crop_width) / 2)
-    return top, left, crop_height, crop_width
-
-
-def resize(images: torch.Tensor, size: tuple, interpolation: str = "bilinear", antialias=False):
-    """Resize a (batch, channels, height, width) float tensor to `size` (half-pixel centres)."""
-    mode = RESIZE_INTERPOLATIONS[interpolation]
-    smooth = interpolation in ("bilinear", "bicubic")
-    return F.interpolate(
-        images,
-        size=tuple(size),
-        mode=mode,
-        align_corners=False if smooth else None,
-        antialias=bool(antialias) and smooth,
-    )
-
-
 def crop_to_aspect_and_resize(images: torch.Tensor, size: tuple, interpolation="bilinear"):
     """Keras's `smart_resize`: centre-crop to the aspect ratio of `size`, then resize."""
     top, left, crop_height, crop_width = aspect_crop_box(*images.shape[-2:], *size)
@@ -99,35 +77,6 @@ def affine_warp(
     `fill_mode` says what is read outside the image: "constant" (`fill_value`), "nearest"
     (the edge pixel), "reflect" (d c b a | a b c d) or "wrap" (a b c d | a b c d).
     """
-    batch, channels, height, width = images.shape
-    out_dtype = images.dtype
-    dtype = torch.float64 if out_dtype == torch.float64 else torch.float32
-    images = images.to(dtype)  # half precision would blur the sampling grid
-    rows, cols = torch.meshgrid(
-        torch.arange(height, dtype=dtype, device=images.device),
-        torch.arange(width, dtype=dtype, device=images.device),
-        indexing="ij",
-    )
-    pixels = torch.stack([cols, rows, torch.ones_like(cols)], dim=-1)  # (H, W, 3)
-    matrices = transforms.to(dtype).reshape(batch, 2, 3)
-    source = torch.einsum("hwk,bjk->bhwj", pixels, matrices)  # (B, H, W, 2): input (x, y)
-    padding_mode = _PADDING_MODES.get(fill_mode, "border")
-    if fill_mode == "wrap":
-        # Wrap the point into the image, then read from the image framed by a one-pixel
-        # circular border, so a point between the last column and the first interpolates them.
-        sizes = torch.tensor([width, height], dtype=dtype, device=images.device)
-        source = torch.remainder(source, sizes) + 1
-        images = F.pad(images, (1, 1, 1, 1), mode="circular")
-    blend_fill = fill_mode == "constant" and fill_value != 0
-    if blend_fill:
-        images = torch.cat([images, torch.ones_like(images[:, :1])], dim=1)
-    in_height, in_width = images.shape[-2:]
-    scale = torch.tensor([in_width, in_height], dtype=dtype, device=images.device)
-    grid = (2 * source + 1) / scale - 1  # pixel centres -> [-1, 1] with align_corners=False
-    warped = F.grid_sample(
-        images, grid, mode=interpolation, padding_mode=padding_mode, align_corners=False
-    )
-    if blend_fill:
-        # The extra channel holds how much of each output pixel came from inside the image.
-        warped = warped[:, :channels] + fill_value * (1 - warped[:, channels:])
-    return warped.to(out_dtype)
+    dtype = torch.float64 if images.dtype == torch.float64 else torch.float32
+    sources = affine_sources(transforms.to(dtype), *images.shape[-2:])
+    return warp_nchw(images, sources, interpolation, fill_mode, fill_value)

@@ -25,6 +25,7 @@ from .loss import (
     standardize_reduction,
 )
 from .loss_classes import (
+    CTC,
     BinaryCrossentropy,
     BinaryFocalCrossentropy,
     CategoricalCrossentropy,
@@ -56,6 +57,7 @@ from .loss_functions import (
     categorical_hinge,
     circle,
     cosine_similarity,
+    ctc,
     dice,
     hinge,
     huber,
@@ -100,6 +102,7 @@ __all__ = [
     "Tversky",
     "Circle",
     "CategoricalGeneralizedCrossEntropy",
+    "CTC",
     "mean_squared_error",
     "mean_absolute_error",
     "mean_absolute_percentage_error",
@@ -121,6 +124,7 @@ __all__ = [
     "tversky",
     "circle",
     "categorical_generalized_cross_entropy",
+    "ctc",
     "get",
     "serialize",
     "deserialize",
@@ -150,6 +154,7 @@ _CLASSES = (
     Tversky,
     Circle,
     CategoricalGeneralizedCrossEntropy,
+    CTC,
 )
 _FUNCTIONS = (
     mean_squared_error,
@@ -173,6 +178,7 @@ _FUNCTIONS = (
     tversky,
     circle,
     categorical_generalized_cross_entropy,
+    ctc,
 )
 ALL_OBJECTS = {obj.__name__: obj for obj in (*_CLASSES, *_FUNCTIONS)}
 ALIASES = {

@@ -13,6 +13,7 @@ from .loss_functions import (
     categorical_hinge,
     circle,
     cosine_similarity,
+    ctc,
     dice,
     hinge,
     huber,
@@ -494,3 +495,21 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
     def call(self, y_true, y_pred):
         # Labels keep their own rank: the class axis only exists on y_pred.
         return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+
+class CTC(LossFunctionWrapper):
+    """Connectionist Temporal Classification loss of integer label sequences (0 is the
+    blank and the padding) under unnormalized logits (batch, time, num_classes).
+
+    Example:
+    >>> y_pred = [[[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]]
+    >>> round(float(CTC()([[1, 0]], y_pred)), 4)
+    1.0986
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="ctc", dtype=None):
+        super().__init__(ctc, reduction=reduction, name=name, dtype=dtype)
+
+    def call(self, y_true, y_pred):
+        # Labels are (batch, length) and logits (batch, time, classes): no rank matching.
+        return self.fn(y_true, y_pred)

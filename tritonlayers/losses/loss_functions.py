@@ -553,3 +553,31 @@ def categorical_generalized_cross_entropy(y_true, y_pred, q: float) -> torch.Ten
     one_hot = y_true.long().unsqueeze(-1) == classes
     p = torch.sum(torch.where(one_hot, y_pred, torch.zeros_like(y_pred)), dim=-1)
     return (1.0 - torch.pow(p, q)) / q
+
+
+def ctc(y_true, y_pred) -> torch.Tensor:
+    """Per-sample CTC loss of integer labels `y_true` (batch, max_length), 0 the blank and
+    padding, under logits `y_pred` (batch, time, num_classes), all time steps used.
+
+    Example:
+    >>> y_pred = [[[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]]
+    >>> round(float(ctc([[1, 0]], y_pred)[0]), 4)
+    1.0986
+    """
+    from ..ops.ctc import ctc_loss
+
+    y_true, y_pred = _as_tensor(y_true), _as_tensor(y_pred)
+    if y_true.ndim != 2:
+        raise ValueError(
+            "Targets `y_true` are expected to be a tensor of shape `(batch_size, max_length)` "
+            f"in integer format. Received: y_true.shape={tuple(y_true.shape)}"
+        )
+    if y_pred.ndim != 3:
+        raise ValueError(
+            "Logits `y_pred` are expected to be a tensor of shape `(batch_size, max_length, "
+            f"num_classes)`. Received: y_pred.shape={tuple(y_pred.shape)}"
+        )
+    batch, steps = y_pred.shape[:2]
+    output_length = torch.full((batch,), steps, dtype=torch.int64, device=y_pred.device)
+    target_length = (y_true != 0).sum(dim=-1)
+    return ctc_loss(y_true, y_pred, target_length, output_length, mask_index=0)

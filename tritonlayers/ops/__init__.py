@@ -6,7 +6,8 @@ Inputs may be torch tensors, numpy arrays, lists or numbers; results are torch t
 ``keepdims=``. Called on the symbolic tensors of the functional API, an op becomes a node
 of the graph (``ops/symbolic.py``). Modules: ``core`` (conversion, dtypes, slicing,
 scatter), ``numpy``, ``math``, ``spectral`` (Fourier transforms), ``linalg``, ``nn``,
-``control_flow``, ``function_transforms`` (custom gradients, jvp, vectorize).
+``control_flow``, ``function_transforms`` (custom gradients, jvp, vectorize), ``image``
+(``keras.ops.image``), ``ctc`` (CTC loss and decoding), ``einops`` (``rearrange``).
 
 Example:
 >>> import numpy as np
@@ -16,6 +17,7 @@ Example:
 [1.0, 4.0]
 """
 
+from . import image
 from ._utils import symbolic_aware as _symbolic_aware
 from .control_flow import (
     associative_scan,
@@ -42,6 +44,8 @@ from .core import (
     stop_gradient,
     unstack,
 )
+from .ctc import ctc_decode, ctc_loss
+from .einops import rearrange
 from .function_transforms import custom_gradient, jvp, vectorize
 from .linalg import (
     cholesky,
@@ -373,7 +377,10 @@ __all__ = [
     not in (
         "control_flow",
         "core",
+        "ctc",
+        "einops",
         "function_transforms",
+        "image",
         "linalg",
         "math",
         "nn",

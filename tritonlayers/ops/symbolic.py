@@ -46,8 +46,11 @@ _NOT_SYMBOLIC = frozenset(
 def _op(name: str):
     from .. import ops
 
-    fn = getattr(ops, name, None) if isinstance(name, str) else None
-    if name not in ops.__all__ or name in _NOT_SYMBOLIC or not callable(fn):
+    namespace = ops
+    if isinstance(name, str) and name.startswith("image."):
+        namespace, name = ops.image, name[len("image.") :]
+    fn = getattr(namespace, name, None) if isinstance(name, str) else None
+    if name not in namespace.__all__ or name in _NOT_SYMBOLIC or not callable(fn):
         raise serialization_lib.DeserializationError(
             f"OpLayer: {name!r} is not a tritonlayers.ops function that can be a graph node."
         )
@@ -77,7 +80,7 @@ class OpLayer(Layer):
         arguments: "dict[str, Any] | None" = None,
         **kwargs: Any,
     ):
-        kwargs.setdefault("name", unique_name(function))
+        kwargs.setdefault("name", unique_name(function.replace(".", "_")))
         super().__init__(**kwargs)
         self._fn = _op(function)
         self.function = function
@@ -91,12 +94,25 @@ class OpLayer(Layer):
         self._leading = [
             n for n, k in kinds.items() if k is inspect.Parameter.POSITIONAL_OR_KEYWORD
         ]
+        self._star_star = next(
+            (n for n, k in kinds.items() if k is inspect.Parameter.VAR_KEYWORD), None
+        )
 
     def build(self, *input_shapes: Any) -> None:
         """Nothing to create: an op has no weights."""
 
+    def compute_output_spec(self, *inputs: Any, **kwargs: Any) -> Any:
+        # Ops that cannot be traced on fake tensors (CTC's kernels, a host-side beam
+        # search) describe their outputs with an `output_spec` function of the arguments.
+        output_spec = getattr(self._fn, "output_spec", None)
+        if output_spec is None:
+            return super().compute_output_spec(*inputs, **kwargs)
+        return output_spec(**{**self.arguments, **dict(zip(self.tensor_arguments, inputs))})
+
     def call(self, *inputs: Any) -> Any:
         values = {**self.arguments, **dict(zip(self.tensor_arguments, inputs))}
+        if self._star_star is not None:  # a **kwargs op (rearrange's axis lengths)
+            values.update(values.pop(self._star_star, {}))
         if self._star is None:
             return self._fn(**values)
         # A *args op (einsum): the parameters before it go by position, then the list.
@@ -121,6 +137,8 @@ class OpLayer(Layer):
 def symbolic_op_call(fn: Any, args: tuple, kwargs: dict) -> Any:
     """Record ``fn(*args, **kwargs)`` (some arguments KerasTensors) as an OpLayer node."""
     name = fn.__name__
+    if fn.__module__ == "tritonlayers.ops.image":
+        name = f"image.{name}"
     if name in _NOT_SYMBOLIC:
         raise ValueError(
             f"keras.ops.{name} takes Python functions and cannot run on symbolic tensors; "
