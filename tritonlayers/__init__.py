@@ -34,6 +34,7 @@ _NAMESPACES = (
     "random",
     "regularizers",
     "saving",
+    "tree",
     "utils",
 )
 _NAMES = {
@@ -50,9 +51,25 @@ _NAMES = {
     "Input": "models",
     "Model": "models",
     "Sequential": "models",
+    "KerasTensor": "layers.symbolic",
+    "Operation": "operation",
+    "Function": "operation",
+    "name_scope": "scopes",
+    "device": "scopes",
 }
 
-__all__ = [*_NAMESPACES, *_NAMES]
+__all__ = [*_NAMESPACES, *_NAMES, "version"]
+
+
+def version() -> str:
+    """The tritonlayers version (Keras's `keras.version()` gives Keras's own).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.version() == keras.__version__
+    True
+    """
+    return __version__
 
 
 def __getattr__(name):

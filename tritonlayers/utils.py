@@ -1,6 +1,9 @@
 """`keras.utils` helpers that ported programs call: one-hot labels, padding, normalizing,
 seeding, session reset; `PyDataset` (alias `Sequence`) for batches built in Python code;
-plus Keras's aliases of the saving registry and `Progbar`.
+`get_file` and the dataset builders (`split_dataset`, `timeseries_dataset_from_array`,
+`image_dataset_from_directory`, `text_dataset_from_directory`); image file helpers;
+interactive logging switches; `Config`; plus Keras's aliases of the saving registry and
+`Progbar`.
 
 Example:
 >>> import tritonlayers as keras
@@ -17,12 +20,23 @@ import numpy as np
 import torch
 
 from .callbacks import Progbar
+from .config_dict import Config
+from .dataset_utils import split_dataset, timeseries_dataset_from_array
+from .directory_datasets import image_dataset_from_directory, text_dataset_from_directory
 from .dtype_policies import standardize_dtype
+from .file_utils import get_file
+from .image_utils import array_to_img, img_to_array, load_img, save_img
+from .io_utils import (
+    disable_interactive_logging,
+    enable_interactive_logging,
+    is_interactive_logging_enabled,
+)
 from .layers.naming import clear_uids
 from .layers.symbolic import is_keras_tensor
 from .models.data_adapters import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from .models.py_dataset import PyDataset
 from .saving import (
+    CustomObjectScope,
     custom_object_scope,
     deserialize_keras_object,
     get_custom_objects,
@@ -33,24 +47,38 @@ from .saving import (
 )
 
 __all__ = [
+    "Config",
+    "CustomObjectScope",
     "Progbar",
     "PyDataset",
     "Sequence",
+    "array_to_img",
     "clear_session",
     "custom_object_scope",
     "deserialize_keras_object",
+    "disable_interactive_logging",
+    "enable_interactive_logging",
     "get_custom_objects",
+    "get_file",
     "get_registered_name",
     "get_registered_object",
     "get_source_inputs",
+    "image_dataset_from_directory",
+    "img_to_array",
+    "is_interactive_logging_enabled",
     "is_keras_tensor",
+    "load_img",
     "normalize",
     "pack_x_y_sample_weight",
     "pad_sequences",
     "register_keras_serializable",
+    "save_img",
     "serialize_keras_object",
     "set_random_seed",
+    "split_dataset",
     "standardize_dtype",
+    "text_dataset_from_directory",
+    "timeseries_dataset_from_array",
     "to_categorical",
     "unpack_x_y_sample_weight",
 ]

@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from ..io_utils import print_msg
 from .callback import Callback, to_python
 
 BOLD, GREEN, WHITE, RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
@@ -159,8 +160,8 @@ class Progbar:
 
 
 def _write(message: str) -> None:
-    sys.stdout.write(message)
-    sys.stdout.flush()
+    # stdout, or the "tritonlayers" logger after `keras.utils.disable_interactive_logging()`.
+    print_msg(message, line_break=False)
 
 
 class ProgbarLogger(Callback):

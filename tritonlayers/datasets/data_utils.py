@@ -1,5 +1,5 @@
-"""Download-once file cache for datasets, as Keras's `get_file`: files live under
-`~/.keras/datasets/` (or `$KERAS_HOME/datasets/`) and are checked against a SHA-256 hash.
+"""Download-once file cache for datasets, over `keras.utils.get_file`'s machinery: files live
+under `~/.keras/datasets/` (or `$KERAS_HOME/datasets/`) and are checked against a SHA-256 hash.
 
 Example:
 >>> import hashlib, pathlib, tempfile
@@ -11,14 +11,11 @@ Example:
 'tiny.txt'
 """
 
-import hashlib
 import os
 import pathlib
-import tempfile
 import urllib.error
-import urllib.request
 
-_CHUNK = 1 << 20
+from .. import file_utils
 
 
 class DatasetDownloadError(OSError):
@@ -27,26 +24,16 @@ class DatasetDownloadError(OSError):
 
 def cache_root(cache_dir: "str | None" = None) -> pathlib.Path:
     """The cache folder: `cache_dir`, else `$KERAS_HOME`, else `~/.keras`."""
-    if cache_dir is not None:
-        return pathlib.Path(cache_dir)
-    if os.environ.get("KERAS_HOME"):
-        return pathlib.Path(os.environ["KERAS_HOME"])
-    return pathlib.Path.home() / ".keras"
+    return pathlib.Path(cache_dir) if cache_dir is not None else file_utils.keras_home()
 
 
 def sha256_of(path: "str | os.PathLike") -> str:
     """The hex SHA-256 digest of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return file_utils.hash_file(path, "sha256")
 
 
 def _download(origin: str, destination: pathlib.Path) -> None:
-    with urllib.request.urlopen(origin, timeout=60) as response, open(destination, "wb") as out:
-        for chunk in iter(lambda: response.read(_CHUNK), b""):
-            out.write(chunk)
+    file_utils.download_url(origin, destination)
 
 
 def get_file(
@@ -57,7 +44,8 @@ def get_file(
     cache_dir: "str | None" = None,
 ) -> pathlib.Path:
     """The local path of `fname`, downloading it from `origin` first when it is missing or
-    its SHA-256 differs from `file_hash`.
+    its SHA-256 differs from `file_hash` (with `keras.utils.get_file`'s download and
+    atomic rename).
 
     The download goes to a temporary file in the cache folder and is renamed into place only
     once its hash matches, so an interrupted download never leaves a corrupt cached file.
@@ -69,23 +57,16 @@ def get_file(
         return path
     reason = "it is not cached" if not path.exists() else "the cached copy fails its SHA-256 check"
     folder.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
-    temporary = pathlib.Path(temporary)
     try:
-        try:
-            _download(origin, temporary)
-        except (urllib.error.URLError, OSError) as error:
-            raise DatasetDownloadError(
-                f"Could not download {origin} to {path} ({reason}): {error}. Check the internet "
-                f"connection, or place the file at {path} yourself."
-            ) from error
-        if file_hash is not None and sha256_of(temporary) != file_hash:
-            raise DatasetDownloadError(
-                f"The file downloaded from {origin} does not match the expected SHA-256 "
-                f"{file_hash}; it was not saved to {path}. Retry the download."
-            )
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+        file_utils.fetch_atomically(origin, path, _download, file_hash, "sha256")
+    except (urllib.error.URLError, OSError) as error:
+        raise DatasetDownloadError(
+            f"Could not download {origin} to {path} ({reason}): {error}. Check the internet "
+            f"connection, or place the file at {path} yourself."
+        ) from error
+    except ValueError as error:
+        raise DatasetDownloadError(
+            f"The file downloaded from {origin} does not match the expected SHA-256 "
+            f"{file_hash}; it was not saved to {path}. Retry the download."
+        ) from error
     return path
