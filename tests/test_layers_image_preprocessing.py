@@ -132,7 +132,20 @@ def test_resizing_returns_integer_images_rounded_in_their_dtype():
 @pytest.mark.parametrize("name", [name for name in RANDOM_LAYERS if name != "RandomCrop"])
 def test_random_layers_are_identity_outside_training(name):
     images = _images((2, 6, 8, 3))
-    torch.testing.assert_close(LAYER_FACTORIES[name](None)(images), images, rtol=0, atol=0)
+    out = LAYER_FACTORIES[name](None)(images, training=False)
+    torch.testing.assert_close(out, images, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", ["RandomFlip", "RandomRotation", "RandomContrast"])
+def test_a_direct_call_augments_as_in_keras(name):
+    # Keras 3.15's augmentation layers default to training=True when called directly.
+    images = _images((4, 6, 8, 3))
+    factories = {
+        "RandomFlip": lambda: layers.RandomFlip(seed=1),
+        "RandomRotation": lambda: layers.RandomRotation(0.3, seed=1),
+        "RandomContrast": lambda: layers.RandomContrast(0.5, seed=1),
+    }
+    assert not torch.equal(factories[name]()(images), images)
 
 
 @pytest.mark.parametrize("name", LAYER_FACTORIES)
@@ -257,7 +270,7 @@ def test_random_crop_of_small_image_falls_back_like_keras():
 
 def test_random_crop_outside_training_resizes_the_centre_aspect_window():
     images = _images((2, 6, 12, 3)).double()
-    out = layers.RandomCrop(3, 3, dtype="float64")(images)
+    out = layers.RandomCrop(3, 3, dtype="float64")(images, training=False)
     square = images[:, :, 3:9].permute(0, 3, 1, 2)  # the centred 6x6 window
     expected = F.interpolate(square, size=(3, 3), mode="bilinear", align_corners=False)
     torch.testing.assert_close(out, expected.permute(0, 2, 3, 1), rtol=0, atol=1e-10)
@@ -265,7 +278,8 @@ def test_random_crop_outside_training_resizes_the_centre_aspect_window():
 
 def test_random_crop_outside_training_keeps_images_of_the_target_size():
     images = _images((2, 3, 4, 1))
-    torch.testing.assert_close(layers.RandomCrop(3, 4)(images), images, rtol=0, atol=0)
+    out = layers.RandomCrop(3, 4)(images, training=False)
+    torch.testing.assert_close(out, images, rtol=0, atol=0)
 
 
 # ------------------------------------------------------------ translation / warps

@@ -155,7 +155,7 @@ class Equalization(_ImagesOnly, _ImageLayer):
         super().__init__(data_format=data_format, **kwargs)
         self.value_range, self.bins = value_range, bins
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=True):
         images = self._images(inputs)
         return self._equalize(images) if training else images
 

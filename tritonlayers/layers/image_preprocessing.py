@@ -2,9 +2,10 @@
 
 Inputs are one image (3-D) or a batch (4-D), `(..., height, width, channels)` by default or
 channels first with `data_format="channels_first"`; outputs are in the compute dtype.
-CenterCrop and Resizing always apply. The `Random*` layers augment only when called with
-`training=True` (as inside `fit`) and pass images through otherwise (RandomCrop then
-resizes the centre window to its size, as Keras documents); each draws from its own
+CenterCrop and Resizing always apply. The `Random*` layers augment in training, which is
+their default when called directly (as in Keras: `training=True` unless an outer call or
+`predict`/`evaluate` says otherwise), and pass images through with `training=False`
+(RandomCrop then resizes the centre window to its size, as Keras documents); each draws from its own
 `random.SeedGenerator(seed)`, so two layers with one seed augment alike, call after call.
 Each image of a batch gets its own random transform (RandomCrop: one crop per batch).
 """
@@ -112,7 +113,7 @@ class _RandomImageLayer(_ImageLayer):
         self.seed = seed
         self.seed_generator = random.SeedGenerator(seed)
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=True):
         images = self._images(inputs)
         return self.augment(images) if training else self.infer(images)
 
@@ -278,7 +279,7 @@ class RandomFlip(_RandomImageLayer):
     >>> import tritonlayers as keras
     >>> layer = keras.layers.RandomFlip("horizontal", seed=0)
     >>> row = torch.tensor([[1.0, 2.0, 3.0]]).reshape(1, 3, 1)
-    >>> layer(row)[..., 0].tolist()  # not training: unchanged
+    >>> layer(row, training=False)[..., 0].tolist()  # not training: unchanged
     [[1.0, 2.0, 3.0]]
     >>> layer(row, training=True)[..., 0].tolist() in ([[1.0, 2.0, 3.0]], [[3.0, 2.0, 1.0]])
     True
@@ -330,7 +331,7 @@ class RandomCrop(_FixedOutputSize, _RandomImageLayer):
     >>> tuple(layer(torch.zeros(4, 5, 5, 3), training=True).shape)
     (4, 2, 3, 3)
     >>> image = torch.arange(16.0).reshape(4, 4, 1)
-    >>> keras.layers.RandomCrop(2, 2)(image)[..., 0].tolist()  # inference: centre, resized
+    >>> keras.layers.RandomCrop(2, 2)(image, training=False)[..., 0].tolist()  # centre
     [[2.5, 4.5], [10.5, 12.5]]
     """
 
