@@ -6,7 +6,27 @@ Example:
 'https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz'
 """
 
-from . import fashion_mnist, mnist
+from . import (
+    boston_housing,
+    california_housing,
+    cifar10,
+    cifar100,
+    fashion_mnist,
+    imdb,
+    mnist,
+    reuters,
+)
 from .data_utils import DatasetDownloadError, get_file
 
-__all__ = ["DatasetDownloadError", "fashion_mnist", "get_file", "mnist"]
+__all__ = [
+    "DatasetDownloadError",
+    "boston_housing",
+    "california_housing",
+    "cifar10",
+    "cifar100",
+    "fashion_mnist",
+    "get_file",
+    "imdb",
+    "mnist",
+    "reuters",
+]

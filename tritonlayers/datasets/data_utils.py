@@ -1,5 +1,6 @@
 """Download-once file cache for datasets, over `keras.utils.get_file`'s machinery: files live
-under `~/.keras/datasets/` (or `$KERAS_HOME/datasets/`) and are checked against a SHA-256 hash.
+under `~/.keras/datasets/` (or `$KERAS_HOME/datasets/`) and are checked against a SHA-256 hash
+(or an MD5 one: a 32-digit hash, as Keras publishes for its word-index files).
 
 Example:
 >>> import hashlib, pathlib, tempfile
@@ -32,6 +33,10 @@ def sha256_of(path: "str | os.PathLike") -> str:
     return file_utils.hash_file(path, "sha256")
 
 
+def _algorithm_name(file_hash: str) -> str:
+    return "MD5" if len(file_hash) == 32 else "SHA-256"
+
+
 def _download(origin: str, destination: pathlib.Path) -> None:
     file_utils.download_url(origin, destination)
 
@@ -44,8 +49,8 @@ def get_file(
     cache_dir: "str | None" = None,
 ) -> pathlib.Path:
     """The local path of `fname`, downloading it from `origin` first when it is missing or
-    its SHA-256 differs from `file_hash` (with `keras.utils.get_file`'s download and
-    atomic rename).
+    its hash differs from `file_hash` (SHA-256, or MD5 for a 32-digit hash, as Keras's
+    "auto"), with `keras.utils.get_file`'s download and atomic rename.
 
     The download goes to a temporary file in the cache folder and is renamed into place only
     once its hash matches, so an interrupted download never leaves a corrupt cached file.
@@ -53,12 +58,13 @@ def get_file(
     """
     folder = cache_root(cache_dir) / cache_subdir
     path = folder / fname
-    if path.exists() and (file_hash is None or sha256_of(path) == file_hash):
+    if path.exists() and (file_hash is None or file_utils.validate_file(path, file_hash, "auto")):
         return path
-    reason = "it is not cached" if not path.exists() else "the cached copy fails its SHA-256 check"
+    shown = _algorithm_name(file_hash or "")
+    reason = "it is not cached" if not path.exists() else f"the cached copy fails its {shown} check"
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        file_utils.fetch_atomically(origin, path, _download, file_hash, "sha256")
+        file_utils.fetch_atomically(origin, path, _download, file_hash, "auto")
     except (urllib.error.URLError, OSError) as error:
         raise DatasetDownloadError(
             f"Could not download {origin} to {path} ({reason}): {error}. Check the internet "
@@ -66,7 +72,7 @@ def get_file(
         ) from error
     except ValueError as error:
         raise DatasetDownloadError(
-            f"The file downloaded from {origin} does not match the expected SHA-256 "
+            f"The file downloaded from {origin} does not match the expected {shown} "
             f"{file_hash}; it was not saved to {path}. Retry the download."
         ) from error
     return path
