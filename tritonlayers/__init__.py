@@ -31,6 +31,7 @@ _NAMESPACES = (
     "models",
     "ops",
     "optimizers",
+    "preprocessing",
     "random",
     "regularizers",
     "saving",

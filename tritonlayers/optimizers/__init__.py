@@ -1,5 +1,6 @@
 """Keras 3 optimizers over torch: SGD, Adam, AdamW, RMSprop, Adagrad, Adamax, Nadam, Lion,
-Adadelta, Ftrl, Lamb and Adafactor; LossScaleOptimizer wraps any of them.
+Adadelta, Ftrl, Lamb, Adafactor, Muon and ScheduleFreeAdamW; LossScaleOptimizer wraps any
+of them.
 
 Every optimizer also takes the base arguments of `Optimizer` by keyword (`weight_decay`,
 `clipnorm`, `clipvalue`, `global_clipnorm`, `loss_scale_factor`, `name`).
@@ -27,7 +28,9 @@ from .ftrl import Ftrl
 from .lamb import Lamb
 from .lion import Lion
 from .loss_scale_optimizer import LossScaleOptimizer
+from .muon import Muon
 from .rmsprop import Adagrad, RMSprop
+from .schedule_free_adamw import ScheduleFreeAdamW
 from .sgd import SGD
 
 __all__ = [
@@ -42,9 +45,11 @@ __all__ = [
     "Lamb",
     "Lion",
     "LossScaleOptimizer",
+    "Muon",
     "Nadam",
     "Optimizer",
     "RMSprop",
+    "ScheduleFreeAdamW",
     "deserialize",
     "get",
     "schedules",
@@ -67,6 +72,8 @@ ALL_OBJECTS = {
         Ftrl,
         Lamb,
         Adafactor,
+        Muon,
+        ScheduleFreeAdamW,
         LossScaleOptimizer,
     )
 }
