@@ -167,6 +167,9 @@ class TimeseriesDataset(PyDataset):
     ([[0, 1], [2, 3]], [0, 20])
     """
 
+    # Keras returns a tf.data.Dataset here: `fit` keeps its batch order.
+    _shuffled_by_fit = False
+
     def __init__(
         self,
         data: np.ndarray,

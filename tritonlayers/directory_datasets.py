@@ -219,6 +219,9 @@ class DirectoryDataset(PyDataset):
         seed: the seed of those orders.
     """
 
+    # Keras returns a tf.data.Dataset here: `fit` keeps its batch order.
+    _shuffled_by_fit = False
+
     def __init__(
         self,
         file_paths: list,

@@ -246,4 +246,6 @@ class ProgbarLogger(Callback):
         if self.target is None:
             self.target = self.seen
             self.progbar.target = self.seen
-        self.progbar.update(self.target, sorted((logs or {}).items()), finalize=True)
+        # Epoch and end-of-evaluation logs arrive sorted already (`pythonify_logs`), followed
+        # by what callbacks added (`learning_rate`): printed in that order, as in Keras.
+        self.progbar.update(self.target, list((logs or {}).items()), finalize=True)

@@ -10,6 +10,8 @@ from .layer import Layer
 class _Elementwise(Layer):
     """An element-wise layer: same shape out, masks pass through."""
 
+    _built_at_init = True
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True

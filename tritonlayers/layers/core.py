@@ -217,6 +217,8 @@ class Masking(Layer):
     [[True, False]]
     """
 
+    _built_at_init = True
+
     def __init__(self, mask_value: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.mask_value = mask_value
@@ -244,6 +246,8 @@ class Identity(Layer):
     >>> keras.layers.Identity()(keras.ops.ones((2,))).tolist()
     [1.0, 1.0]
     """
+
+    _built_at_init = True
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

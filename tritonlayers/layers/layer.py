@@ -79,6 +79,8 @@ class Layer(tracking.Tracker, torch.nn.Module):
     _autocast_dtype: "torch.dtype | None" = None
     _mixed = False
     _device_anchor: "Variable | None" = None
+    # Stateless layers that Keras reports built as soon as they are constructed.
+    _built_at_init = False
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "Layer":
         self = super().__new__(cls)
@@ -147,6 +149,10 @@ class Layer(tracking.Tracker, torch.nn.Module):
         self._trainable = bool(trainable)
         self.activity_regularizer = _lookup("regularizers", activity_regularizer)
         self._initialized = True
+        if self._built_at_init and type(self).build is Layer.build:
+            # Keras marks its stateless layers built at construction, unless a subclass
+            # brings its own `build`.
+            self.built = True
 
     # ------------------------------------------------------------------ call path
 
@@ -463,6 +469,29 @@ class Layer(tracking.Tracker, torch.nn.Module):
     def non_trainable_variables(self) -> "list[Variable]":
         """The non-trainable variables, seed states included (all when frozen)."""
         return [v for v in self.variables if not v.trainable] if self.trainable else self.variables
+
+    @property
+    def metrics(self) -> list:
+        """The metric objects held as attributes of this layer, then its sublayers' metrics.
+
+        Example:
+        >>> import tritonlayers as keras
+        >>> class Tracked(keras.Layer):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.seen = keras.metrics.Mean(name="seen")
+        >>> [metric.name for metric in Tracked().metrics]
+        ['seen']
+        """
+        found = self._own_metrics()
+        for layer in self._layers:
+            found.extend(layer.metrics)
+        return found
+
+    def _own_metrics(self) -> list:
+        from ..metrics.base import Metric
+
+        return [owner for owner in self._state_owners if isinstance(owner, Metric)]
 
     @property
     def weights(self) -> "list[Variable]":

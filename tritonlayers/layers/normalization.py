@@ -465,6 +465,8 @@ class UnitNormalization(Layer):
     [[0.6000000238418579, 0.800000011920929]]
     """
 
+    _built_at_init = True
+
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         self.axis = list(axis) if isinstance(axis, (list, tuple)) else axis

@@ -31,6 +31,8 @@ _AVERAGE_POOLS = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 class _Pooling(Layer):
     """Windowed max or average over the spatial axes."""
 
+    _built_at_init = True
+
     def __init__(self, rank, mode, pool_size, strides, padding, data_format, **kwargs):
         super().__init__(**kwargs)
         self.rank = rank
@@ -191,6 +193,8 @@ AvgPool3D = AveragePooling3D
 
 class _GlobalPooling(Layer):
     """Reduces all spatial axes with `mode` ("max" or "average")."""
+
+    _built_at_init = True
 
     def __init__(self, rank, mode, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)

@@ -26,6 +26,8 @@ def _check_rate(rate) -> None:
 class _RandomLayer(Layer):
     """A layer with a seed generator that passes masks through and keeps its shape."""
 
+    _built_at_init = True
+
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = seed
@@ -262,6 +264,8 @@ class ActivityRegularization(Layer):
     >>> float(layer.losses[0])
     1.0
     """
+
+    _built_at_init = True
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs):
         kwargs.pop("activity_regularizer", None)

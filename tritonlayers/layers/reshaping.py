@@ -57,6 +57,8 @@ class Reshape(Layer):
     (3, 4, 2)
     """
 
+    _built_at_init = True
+
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
         target_shape = tuple(target_shape)

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..layers import Layer
 from ..layers.symbolic import is_keras_tensor
+from ..saving import deserialize_keras_object, serialize_keras_object
 from . import tree
 from .functional import Functional, Input
 from .sequential import Sequential
@@ -40,19 +41,34 @@ def clone_model(
     if isinstance(model, Sequential):
         layers = [clone_function(layer) for layer in model.layers]
         if input_tensors is not None:
-            return Sequential([*tree.flatten(input_tensors)[:1], *layers], name=model.name)
-        clone = Sequential(layers, name=model.name)
-        if model.built and clone.layers and not clone.built:
-            clone.build(model.input_shape)
-        return clone
+            clone = Sequential([*tree.flatten(input_tensors)[:1], *layers], name=model.name)
+        else:
+            clone = Sequential(layers, name=model.name)
+            if model.built and clone.layers and not clone.built:
+                clone.build(model.input_shape)
+        if not model.trainable:
+            clone.trainable = False
+        return _compiled_like(clone, model)
     if isinstance(model, Functional):
-        return _clone_functional(model, input_tensors, clone_function)
+        return _compiled_like(_clone_functional(model, input_tensors, clone_function), model)
     if input_tensors is not None or clone_function is not _fresh_copy:
         raise ValueError(
             f"clone_model received a subclassed model ({type(model).__name__}); it can only "
             "be rebuilt from its config, without `input_tensors` or `clone_function`."
         )
-    return type(model).from_config(model.get_config())
+    # Through the serialized form, so that the clone is built and compiled like the model.
+    return deserialize_keras_object(
+        serialize_keras_object(model), custom_objects={type(model).__name__: type(model)}
+    )
+
+
+def _compiled_like(clone: Any, model: Any) -> Any:
+    """`clone` compiled with `model`'s compile arguments (a fresh optimizer), as Keras does."""
+    if getattr(model, "compiled", False):
+        clone.compile_from_config(model.get_compile_config())
+        if clone.built:
+            clone.optimizer.build(clone.trainable_variables)
+    return clone
 
 
 def _clone_functional(model: Functional, input_tensors: Any, clone_function: Callable) -> Any:

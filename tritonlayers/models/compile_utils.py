@@ -123,6 +123,11 @@ class CompileLoss:
             for index, (loss, weight) in enumerate(zip(losses, weights))
             if loss is not None
         ]
+        if isinstance(y_pred, dict) and isinstance(self.loss, dict):
+            # Keras takes a dict of outputs' losses in the order the loss dict lists them
+            # (the order of the `<output>_loss` entries in `metrics_names`).
+            order = list(self.loss)
+            self.entries.sort(key=lambda entry: order.index(entry[3]))
         self._flat_pred = tree.is_nested(y_pred)
         self._dict_targets = isinstance(y_true, dict) and not isinstance(y_pred, dict)
 
@@ -151,6 +156,21 @@ class CompileLoss:
 
     def get_config(self) -> dict:
         return {"loss": self.loss, "loss_weights": self.loss_weights}
+
+
+def _unique_log_name(prefix: str, name: str, weighted: bool, counts: dict) -> str:
+    """The log name of a compiled metric, made unique as Keras does: a repeated name gets
+    `_1`, `_2`, ...; a weighted metric that repeats a name is first renamed `weighted_<name>`
+    (`accuracy` in both `metrics` and `weighted_metrics` logs `accuracy` and
+    `weighted_accuracy`)."""
+    full = prefix + name
+    if full in counts and weighted:
+        full = f"{prefix}weighted_{name}"
+    if full not in counts:
+        counts[full] = 1
+        return full
+    counts[full] += 1
+    return f"{full}_{counts[full] - 1}"
 
 
 class CompileMetrics:
@@ -183,6 +203,7 @@ class CompileMetrics:
         from .. import metrics as metrics_module
 
         self.entries = []
+        counts: dict = {}
         for argument, weighted in ((self.metrics_arg, False), (self.weighted_metrics_arg, True)):
             if argument is None:
                 continue
@@ -203,8 +224,8 @@ class CompileMetrics:
                     metric = metrics_module.get_metric(
                         identifier, targets[index], predictions[index]
                     )
-                    if len(keys) > 1:
-                        metric.name = f"{keys[index]}_{metric.name}"
+                    prefix = f"{keys[index]}_" if len(keys) > 1 else ""
+                    metric.name = _unique_log_name(prefix, metric.name, weighted, counts)
                     self.entries.append((index, metric, weighted))
         self._nested = tree.is_nested(y_pred)
         self._keys = keys

@@ -117,10 +117,33 @@ class Functional(Model):
         for node in nodes:
             if all(node.operation is not layer for layer in layers):
                 layers.append(node.operation)
-        self._graph_layers = layers
+        self._graph_layers = _in_keras_layer_order(layers, self._inputs, self._outputs, nodes)
         self.built = True
 
     # ------------------------------------------------------------------ structure
+
+    @property
+    def layers(self) -> "list[Layer]":
+        """The graph's layers, deepest first, as Keras lists them. Operations called on
+        KerasTensors (`x * 2`, `ops.concatenate`) are not layers in Keras: they are listed
+        by `operations` (and the summary) only.
+
+        Example:
+        >>> import tritonlayers as keras
+        >>> inputs = keras.Input((2,), name="x")
+        >>> outputs = keras.layers.Dense(1, name="d")(inputs * 2.0)
+        >>> model = keras.Model(inputs, outputs)
+        >>> [layer.name for layer in model.layers], len(model.operations)
+        (['x', 'd'], 3)
+        """
+        from ..ops.symbolic import OpLayer
+
+        return [layer for layer in super().layers if not isinstance(layer, OpLayer)]
+
+    @property
+    def operations(self) -> "list[Layer]":
+        """Every layer and operation of the graph, in the order of `layers`."""
+        return super().layers
 
     @property
     def inputs(self) -> list:
@@ -364,6 +387,49 @@ def _nodes_between(inputs: list, outputs: list, model_name: str) -> list:
     for tensor in outputs:
         visit(tensor)
     return order
+
+
+def _in_keras_layer_order(layers: list, inputs: list, outputs: list, nodes: list) -> list:
+    """`layers` in the order Keras lists a functional model's layers (so `model.layers`,
+    `weights` and the summary rows): by decreasing depth, a layer's depth being its longest
+    distance to an output, and at equal depth in the order a depth-first walk from the
+    outputs first reaches them. Unconnected inputs come last."""
+    input_ids = {id(t) for t in inputs}
+    first_reached: dict = {}
+
+    def walk(tensor, done: set) -> None:
+        layer, node_index, _ = tensor._keras_history
+        node = layer._inbound_nodes[node_index]
+        if id(node) in done:
+            return
+        first_reached.setdefault(id(layer), len(first_reached))
+        done.add(id(node))
+        if id(tensor) not in input_ids:
+            for parent in node.input_tensors:
+                walk(parent, done)
+
+    done: set = set()
+    for tensor in outputs:
+        walk(tensor, done)
+    input_nodes = [
+        t._keras_history.operation._inbound_nodes[t._keras_history.node_index] for t in inputs
+    ]
+    in_graph = {id(node) for node in nodes}
+    in_graph.update(id(node) for node in input_nodes if node.is_input)
+    node_depth: dict = {}
+    layer_depth: dict = {}
+    for node in reversed(nodes):
+        depth = max(node_depth.get(id(node), 0), layer_depth.get(id(node.operation), 0))
+        layer_depth[id(node.operation)] = node_depth[id(node)] = depth
+        for parent in node.parent_nodes:
+            if id(parent) in in_graph:
+                node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    for node in input_nodes:
+        layer_depth.setdefault(id(node.operation), node_depth.get(id(node), 0))
+    return sorted(
+        layers,
+        key=lambda layer: (-layer_depth.get(id(layer), 0), first_reached.get(id(layer), -1)),
+    )
 
 
 def _serialize_node_value(value: Any, node_index: dict) -> Any:

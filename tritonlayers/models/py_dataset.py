@@ -148,7 +148,9 @@ class PyDatasetAdapter(DataAdapter):
     ):
         self.dataset = dataset
         self.device = torch.device(device or config.device())
-        self.shuffle = bool(shuffle)
+        # The `*_dataset_from_*` utilities return a PyDataset where Keras returns a
+        # `tf.data.Dataset`, whose order `fit(shuffle=True)` leaves alone; they say so.
+        self.shuffle = bool(shuffle) and getattr(dataset, "_shuffled_by_fit", True)
         self.num_batches = dataset.num_batches
         self._class_weights = (
             None if class_weight is None else class_weight_table(class_weight, self.device)

@@ -16,6 +16,7 @@ Example:
 from typing import Any
 
 from ..layers import Layer
+from ..layers.naming import unique_name
 from ..layers.symbolic import is_keras_tensor
 from .functional import Input, InputLayer
 from .model import Model
@@ -58,6 +59,12 @@ class Sequential(Model):
             raise ValueError(
                 "Only instances of `keras.Layer` can be added to a Sequential model. "
                 f"Received: {layer} (of type {type(layer)})"
+            )
+        if any(other.name == layer.name and other is not layer for other in self._sequence):
+            raise ValueError(
+                "All layers added to a Sequential model should have unique names. Name "
+                f"'{layer.name}' is already the name of a layer in this model. Update the "
+                "`name` argument to pass a unique name."
             )
         if isinstance(layer, InputLayer) and self._sequence:
             if isinstance(self._sequence[0], InputLayer):
@@ -142,6 +149,9 @@ class Sequential(Model):
         outputs = inputs
         for layer in self.layers:
             outputs = layer(outputs)
+        # Keras builds a Sequential as an inner functional model, which takes the next
+        # automatic "functional" name; take it too, so that later models are named alike.
+        unique_name("functional")
         self.__dict__["_build_input_shape"] = tuple(inputs.shape)
         self.__dict__["_symbolic_output"] = outputs
         # `model.input` / `model.output` are the stack's symbolic ends, as in Keras.

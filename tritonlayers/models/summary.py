@@ -122,7 +122,9 @@ def _is_sequential_like(model: Any) -> bool:
     nodes = getattr(model, "_graph_nodes", None)
     if nodes is None:
         return True
-    if len(model._inputs) != 1 or len(model._outputs) != 1:
+    # Keras asks for one chain of single-input nodes: several outputs taken along that
+    # chain (a feature extractor) still print as a sequence.
+    if len(model._inputs) != 1:
         return False
     previous = None
     for node in nodes:
@@ -214,7 +216,9 @@ def summary_lines(
                 rows.extend(rows_of(sub, level + 1))
         return rows
 
-    rows = [row for layer in _layer_range(model.layers, layer_range) for row in rows_of(layer)]
+    # A functional model's rows include its operations (`x * 2`), as in Keras.
+    shown = getattr(model, "operations", model.layers)
+    rows = [row for layer in _layer_range(shown, layer_range) for row in rows_of(layer)]
     lines = [f'Model: "{model.name}"', _rule(widths, "┏", "┳", "┓", "━")]
     lines += _render_row(header, widths, aligns, "┃")
     lines.append(_rule(widths, "┡", "╇", "┩", "━"))

@@ -175,6 +175,7 @@ class Trainer:
         run_eagerly: bool = False,
         steps_per_execution: int = 1,
         jit_compile: "bool | str" = "auto",
+        auto_scale_loss: bool = True,
     ) -> None:
         """Configure the model for training.
 
@@ -190,6 +191,8 @@ class Trainer:
             jit_compile: True traces forward and loss with `torch.compile`; "auto" replays
                 `fit`'s training step as a CUDA graph on CUDA devices (see `cuda_graphs`)
                 and runs eagerly elsewhere; False always runs eagerly.
+            auto_scale_loss: under the "mixed_float16" dtype policy, wrap the optimizer in
+                a `LossScaleOptimizer` (dynamic loss scaling against float16 underflow).
 
         Example:
         >>> import tritonlayers as keras
@@ -207,8 +210,17 @@ class Trainer:
                 f"`steps_per_execution` must be a positive integer; received {steps_per_execution}."
             )
         output_names = getattr(self, "output_names", None)
+        optimizer_object = optimizers.get(optimizer)
+        if (
+            auto_scale_loss
+            and self.dtype_policy.name == "mixed_float16"
+            and not isinstance(optimizer_object, optimizers.LossScaleOptimizer)
+        ):
+            optimizer_object = optimizers.LossScaleOptimizer(
+                optimizer_object, name="loss_scale_optimizer"
+            )
         self.__dict__.update(
-            optimizer=optimizers.get(optimizer),
+            optimizer=optimizer_object,
             loss=loss,
             _compile_loss=None if loss is None else CompileLoss(loss, loss_weights, output_names),
             _compile_metrics=CompileMetrics(metrics, weighted_metrics, output_names, loss=loss),
@@ -216,8 +228,8 @@ class Trainer:
                 "optimizer": optimizer,
                 "loss": loss,
                 "loss_weights": loss_weights,
-                "metrics": metrics,
-                "weighted_metrics": weighted_metrics,
+                "metrics": _serialize_metric_objects(metrics),
+                "weighted_metrics": _serialize_metric_objects(weighted_metrics),
                 "run_eagerly": run_eagerly,
                 "steps_per_execution": steps_per_execution,
                 "jit_compile": jit_compile,
@@ -244,7 +256,15 @@ class Trainer:
 
     @property
     def metrics(self) -> list:
-        """The loss tracker(s) and the compiled metrics, in log order."""
+        """In log order: the loss tracker(s) and compiled metrics (once compiled), then the
+        metric objects held as attributes of the model and of its layers (as in Keras; the
+        layers of a nested model count, the nested model's own trackers do not)."""
+        held = self._own_metrics()
+        for layer in self._flatten_layers(include_self=False):
+            if not isinstance(layer, Trainer):
+                held.extend(layer._own_metrics())
+        if not self.compiled:
+            return held
         compiled = self._compile_metrics
         if compiled is None:
             compiled = []
@@ -254,7 +274,7 @@ class Trainer:
             compiled = [compiled]
         else:
             compiled = compiled.metrics
-        return [self._loss_tracker, *self._output_loss_trackers, *compiled]
+        return [self._loss_tracker, *self._output_loss_trackers, *compiled, *held]
 
     @property
     def metrics_names(self) -> list:
@@ -262,12 +282,50 @@ class Trainer:
         return [metric.name for metric in self.metrics]
 
     def reset_metrics(self) -> None:
-        """Reset the loss tracker and all compiled metrics."""
+        """Reset every metric in `metrics`."""
         for metric in self.metrics:
             metric.reset_state()
 
     def _metrics_result(self) -> dict:
         return {metric.name: metric.result() for metric in self.metrics}
+
+    def get_metrics_result(self) -> dict:
+        """Every metric's current result by name (a dict-valued result is merged in).
+
+        Example:
+        >>> import numpy as np, tritonlayers as keras
+        >>> model = keras.Sequential([keras.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(loss="mse", metrics=["mae"])
+        >>> _ = model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+        >>> {name: float(value) for name, value in model.get_metrics_result().items()}
+        {'loss': 1.0, 'mae': 1.0}
+        """
+        results = {}
+        for metric in self.metrics:
+            result = metric.result()
+            results.update(result if isinstance(result, dict) else {metric.name: result})
+        return results
+
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict:
+        """Update the compiled metrics with one batch; return `get_metrics_result()`.
+
+        The default `train_step` and `test_step` call it after the loss, so a subclass can
+        override it to update metrics of its own (as in Keras).
+
+        Example:
+        >>> import torch, tritonlayers as keras
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> model.compile(loss="mse", metrics=["mae"])
+        >>> logs = model.compute_metrics(None, torch.ones(2, 1), torch.zeros(2, 1))
+        >>> float(logs["mae"])
+        1.0
+        """
+        if y is not None and self._compile_metrics is not None:
+            with torch.no_grad():
+                self._compile_metrics.update_state(
+                    y, tree.map_structure(torch.Tensor.detach, y_pred), sample_weight
+                )
+        return self.get_metrics_result()
 
     # ------------------------------------------------------------------ one step
 
@@ -370,7 +428,9 @@ class Trainer:
                 ]
             for tracker, value in zip(self._output_loss_trackers, compile_loss.per_output):
                 tracker.update_state(value, batch_size)
-        if y is not None and self._compile_metrics.entries != []:
+        if self._overrides("compute_metrics"):
+            self.compute_metrics(x, y, y_pred, sample_weight)
+        elif y is not None and self._compile_metrics.entries != []:
             with torch.no_grad():
                 self._compile_metrics.update_state(
                     y, tree.map_structure(torch.Tensor.detach, y_pred), sample_weight
@@ -540,8 +600,12 @@ class Trainer:
 
     def _values_in_order(self, logs: dict):
         """The logs as Keras lists them: `metrics_names` order, then any other key by name;
-        a single value on its own."""
-        names = [name for name in self.metrics_names if name in logs]
+        a single value on its own. As in Keras, the compiled metrics of a model with several
+        outputs (`a_mae`, named by output) come among the other keys, by name."""
+        compiled = self._compile_metrics
+        by_output = compiled is not None and len(getattr(compiled, "_keys", ())) > 1
+        skipped = {id(metric) for metric in compiled.metrics} if by_output else set()
+        names = [m.name for m in self.metrics if m.name in logs and id(m) not in skipped]
         values = [logs[name] for name in names]
         values += [logs[key] for key in sorted(logs) if key not in names]
         return values[0] if len(values) == 1 else values
@@ -695,3 +759,25 @@ def _should_validate(epoch: int, validation_freq: "int | list") -> bool:
     raise ValueError(
         f"`validation_freq` must be an int or a list of epochs; received {validation_freq!r}."
     )
+
+
+def _serialize_metric_objects(metrics: Any) -> Any:
+    """`metrics` with each `Metric` object replaced by its config as it is now.
+
+    The compile config must record the metrics as they were given: building the compiled
+    metrics of a multi-output model later renames each object with its output's prefix
+    (`a_mae`), and a config read after that would reload as `a_a_mae`. An object whose
+    config cannot be taken stays as it is, so that saving reports the error, not compile.
+    """
+    from ..metrics import Metric
+    from ..saving import serialize_keras_object
+
+    def snapshot(metric: Any) -> Any:
+        if not isinstance(metric, Metric):
+            return metric
+        try:
+            return serialize_keras_object(metric)
+        except Exception:
+            return metric
+
+    return tree.map_structure(snapshot, metrics)
