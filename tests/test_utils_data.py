@@ -565,3 +565,18 @@ def test_save_img_then_load_img_round_trips_pixels_and_crops_to_aspect(tmp_path)
     np.testing.assert_array_equal(
         keras.utils.img_to_array(square), pixels[:, 1:7].astype("float32")
     )
+
+
+def test_extracting_into_a_folder_keeps_its_other_files(tmp_path):
+    from tritonlayers.file_utils import extract_archive
+
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("inner/x.txt", "new")
+    out = tmp_path / "out"
+    (out / "inner").mkdir(parents=True)
+    (out / "inner" / "stale.txt").write_text("stale")
+    (out / "keep.txt").write_text("mine")
+    assert extract_archive(archive, out)
+    assert (out / "keep.txt").read_text() == "mine"
+    assert sorted(p.name for p in (out / "inner").iterdir()) == ["x.txt"]

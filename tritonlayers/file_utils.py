@@ -208,7 +208,8 @@ def extract_archive(
 
     `archive_format` is "auto" (try tar, then zip), "tar", "zip", a list of those, or None.
     Returns whether the file was one of the allowed formats (and so was extracted). The
-    archive is unpacked into a temporary folder that replaces `path` when done.
+    archive is unpacked into a temporary folder first; its top-level entries then replace
+    the same-named entries of `path`, and nothing else in `path` changes.
 
     Example:
     >>> import pathlib, tempfile, zipfile
@@ -253,19 +254,23 @@ def _unzip(file_path: str, base: str) -> None:
 
 
 def _extract_into(path: str, extract: Callable) -> None:
-    parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
-    staging = os.path.realpath(tempfile.mkdtemp(dir=parent, prefix=".extracting-"))
+    """Unpack into a staging folder beside `path`, then move each top-level entry into
+    `path`, replacing only entries of the same name (nothing else in `path` is touched)."""
+    os.makedirs(path, exist_ok=True)
+    staging = os.path.realpath(
+        tempfile.mkdtemp(dir=os.path.dirname(path) or ".", prefix=".extracting-")
+    )
     try:
         extract(staging)
-        if os.path.isdir(path):
-            shutil.rmtree(path)
-        elif os.path.exists(path):
-            os.remove(path)
-        os.replace(staging, path)
+        for entry in os.listdir(staging):
+            target = os.path.join(path, entry)
+            if os.path.isdir(target) and not os.path.islink(target):
+                shutil.rmtree(target)
+            elif os.path.lexists(target):
+                os.remove(target)
+            os.replace(os.path.join(staging, entry), target)
     finally:
-        if os.path.exists(staging):
-            shutil.rmtree(staging)
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _cache_folder(cache_dir: "str | os.PathLike | None", cache_subdir: str) -> str:
