@@ -32,7 +32,9 @@ def test_functional_model_with_add_loss_trains_with_and_without_a_compile_loss(c
     np.testing.assert_allclose(with_loss, expected, rtol=1e-5)
 
     # It's also possible not to pass any loss in `compile`, since the model already has a
-    # loss to minimize, via the `add_loss` call during the forward pass!
+    # loss to minimize, via the `add_loss` call during the forward pass! (A fresh model: as
+    # in Keras 3.15, recompiling without `loss` would keep the "mse" compiled above.)
+    model = keras.Model(inputs, outputs)
     model.compile(optimizer="adam")
     x, y = keras.random.normal((2, 3)), keras.random.normal((2, 3))
     without_loss = model.fit(x, y, epochs=1).history["loss"][0]

@@ -433,12 +433,15 @@ def test_stacked_cells_direct_call_keeps_the_states_layout():
         torch.testing.assert_close(got, want)
 
 
-def test_stacked_cells_return_state_is_flat_per_state():
+def test_stacked_cells_return_state_is_nested_per_cell():
     rnn = layers.RNN(
         layers.StackedRNNCells([layers.LSTMCell(4), layers.SimpleRNNCell(2)]), return_state=True
     )
-    outputs = rnn(torch.ones(2, 5, 3))
-    assert [tuple(t.shape) for t in outputs] == [(2, 2), (2, 4), (2, 4), (2, 2)]
+    output, lstm_states, simple_states = rnn(torch.ones(2, 5, 3))
+    # Keras 3.15 returns the states grouped per cell: (2, 2), [(2, 4), (2, 4)], [(2, 2)].
+    assert tuple(output.shape) == (2, 2)
+    assert [tuple(t.shape) for t in lstm_states] == [(2, 4), (2, 4)]
+    assert [tuple(t.shape) for t in simple_states] == [(2, 2)]
 
 
 def test_stacked_cells_config_round_trip_and_bad_cells():

@@ -203,6 +203,9 @@ class _GlobalPooling(Layer):
         self.data_format = standardize_data_format(data_format)
         self.keepdims = keepdims
         self.input_spec = InputSpec(ndim=rank + 2)
+        # The pooled output has no steps left to mask; only GlobalAveragePooling1D reads the
+        # mask (as in Keras), so the others warn that they drop it.
+        self.supports_masking = False
 
     @property
     def _spatial_axes(self) -> tuple:

@@ -13,7 +13,11 @@ from ..saving import deserialize_keras_object, serialize_keras_object
 from .input_spec import InputSpec
 from .layer import Layer
 from .nest import flatten
-from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
+from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from .variables import Variable
+
+# What `Bidirectional` needs of the layer it wraps.
+_RNN_ATTRIBUTES = ("go_backwards", "return_sequences", "return_state", "stateful")
 
 
 class RNN(Layer):
@@ -43,6 +47,9 @@ class RNN(Layer):
         zero_output_for_mask: bool = False,
         **kwargs,
     ):
+        if isinstance(cell, (list, tuple)):
+            # Keras stacks a list of cells into one StackedRNNCells.
+            cell = StackedRNNCells(cell)
         if not callable(getattr(cell, "call", None)) or not hasattr(cell, "state_size"):
             raise ValueError(
                 "Argument `cell` should have a `call` method and a `state_size` attribute. "
@@ -71,18 +78,25 @@ class RNN(Layer):
         if self.stateful:
             if sequences_shape[0] is None:
                 raise ValueError(
-                    f'Layer "{self.name}": a stateful RNN needs a fixed batch size; pass '
-                    "`batch_size` to the Input (or `batch_shape`)."
+                    "When using `stateful=True` in a RNN, the batch size must be static. "
+                    f"Found dynamic batch size: sequence.shape={tuple(sequences_shape)}"
                 )
-            self.states = [
-                self.add_weight(
-                    name=f"state_{i}",
+            # As in Keras, the carried states are not weights of the layer: they stay out
+            # of `weights`, `get_weights()`, the summary's parameter count and saved files.
+            self.__dict__["states"] = [
+                Variable(
+                    "zeros",
                     shape=(sequences_shape[0], size),
-                    initializer="zeros",
+                    dtype=self.variable_dtype,
                     trainable=False,
+                    name="rnn_state",
+                    device=self._build_device,
                 )
-                for i, size in enumerate(self._state_sizes)
+                for size in self._state_sizes
             ]
+            # `load_model` creates variables uninitialized (it fills weights from the file);
+            # the states are not in the file, so zero them here.
+            self.reset_states()
 
     def reset_states(self) -> None:
         """Zero the carried states of a stateful RNN."""
@@ -93,7 +107,8 @@ class RNN(Layer):
 
     def _initial_states(self, sequences, initial_state) -> list:
         if initial_state is not None:
-            states = initial_state if isinstance(initial_state, (list, tuple)) else [initial_state]
+            # Flat, one tensor per state, or nested per cell as stacked cells return them.
+            states = flatten(initial_state)
             if len(states) != len(self._state_sizes):
                 raise ValueError(
                     f'Layer "{self.name}" expects {len(self._state_sizes)} initial state(s), '
@@ -103,6 +118,18 @@ class RNN(Layer):
                 torch.as_tensor(s, dtype=sequences.dtype, device=sequences.device) for s in states
             ]
         if self.stateful:
+            expected = self.states[0].shape[0]
+            if sequences.shape[0] != expected:
+                raise ValueError(
+                    "If an RNN is stateful, the batch size of the input sequences must be the "
+                    "same as the batch size of the initial state. \n"
+                    f"- Expected batch size: {expected}\n"
+                    f"- Received batch size: {sequences.shape[0]}"
+                )
+            for state in self.states:
+                # Not weights, the states do not move with `model.to(device)`: follow the input.
+                if state.device != sequences.device:
+                    state.data = state.data.to(sequences.device)
             return [state.to(sequences.dtype) for state in self.states]
         return [
             torch.zeros(sequences.shape[0], size, dtype=sequences.dtype, device=sequences.device)
@@ -137,7 +164,24 @@ class RNN(Layer):
             for variable, state in zip(self.states, states):
                 variable.assign(state.detach())
         output = outputs_tensor if self.return_sequences else last_output
-        return [output, *states] if self.return_state else output
+        return [output, *self._nest_states(states)] if self.return_state else output
+
+    def _nest_states(self, flat: list) -> list:
+        """`flat` (one item per state) grouped as Keras returns states: per stacked cell.
+
+        A stack gives one entry per cell: a list for a cell with `get_initial_state` or
+        several states (the built-in cells), else the lone state.
+        """
+        if not isinstance(self.cell, StackedRNNCells):
+            return list(flat)
+        nested, start = [], 0
+        for cell in self.cell.cells:
+            sizes = cell.state_size
+            count = len(sizes) if isinstance(sizes, (list, tuple)) else 1
+            group, start = list(flat[start : start + count]), start + count
+            as_list = hasattr(cell, "get_initial_state") or isinstance(sizes, (list, tuple))
+            nested.append(group if as_list else group[0])
+        return nested
 
     def _step_function(self, sequences, states, training):
         """`step(t, states) -> (output, new_states)` for timestep t of `sequences`."""
@@ -153,7 +197,7 @@ class RNN(Layer):
             mask = mask[0]
         output_mask = mask if self.return_sequences else None
         if self.return_state:
-            return [output_mask] + [None] * len(self._state_sizes)
+            return [output_mask, *self._nest_states([None] * len(self._state_sizes))]
         return output_mask
 
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
@@ -161,7 +205,7 @@ class RNN(Layer):
         units = getattr(self.cell, "output_size", self._state_sizes[0])
         output = (batch, steps, units) if self.return_sequences else (batch, units)
         if self.return_state:
-            return [output, *[(batch, size) for size in self._state_sizes]]
+            return [output, *self._nest_states([(batch, size) for size in self._state_sizes])]
         return output
 
     def get_config(self):
@@ -318,6 +362,12 @@ class Bidirectional(Layer):
                 f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "
                 '{"sum", "mul", "ave", "concat", None}'
             )
+        missing = [a for a in _RNN_ATTRIBUTES if not hasattr(layer, a)]
+        if missing:
+            raise ValueError(
+                "`Bidirectional` wraps a recurrent layer (RNN, LSTM, GRU, ...). Received "
+                f"{type(layer).__name__} '{layer.name}', which has no {missing}."
+            )
         super().__init__(**kwargs)
         config = layer.get_config()
         base_name = layer.name.removeprefix("forward_")
@@ -330,6 +380,7 @@ class Bidirectional(Layer):
             }
             backward_layer = type(layer).from_config(backward_config)
         self.backward_layer = backward_layer
+        self._check_directions()
         for direction in (self.forward_layer, self.backward_layer):
             direction.zero_output_for_mask = direction.return_sequences
         self.merge_mode = merge_mode
@@ -338,6 +389,38 @@ class Bidirectional(Layer):
         self.stateful = layer.stateful
         self.supports_masking = True
         self.input_spec = InputSpec(ndim=3)
+
+    def _check_directions(self) -> None:
+        forward, backward = self.forward_layer, self.backward_layer
+        if forward.go_backwards == backward.go_backwards:
+            raise ValueError(
+                "Forward layer and backward layer should have different `go_backwards` value. "
+                f"Received: forward_layer.go_backwards {forward.go_backwards}, "
+                f"backward_layer.go_backwards={backward.go_backwards}"
+            )
+        for name in ("stateful", "return_sequences", "return_state"):
+            forward_value, backward_value = getattr(forward, name), getattr(backward, name)
+            if forward_value != backward_value:
+                raise ValueError(
+                    "Forward layer and backward layer are expected to have the same value for "
+                    f'attribute "{name}", got "{forward_value}" for forward layer and '
+                    f'"{backward_value}" for backward layer'
+                )
+
+    def reset_states(self) -> None:
+        """Zero the carried states of both directions of a stateful Bidirectional."""
+        if not self.stateful:
+            raise AttributeError("Layer must be stateful.")
+        self.forward_layer.reset_states()
+        self.backward_layer.reset_states()
+
+    reset_state = reset_states
+
+    @property
+    def states(self) -> "tuple | None":
+        """The forward then backward carried states (stateful layers), else None."""
+        forward, backward = self.forward_layer.states, self.backward_layer.states
+        return tuple(forward + backward) if forward and backward else None
 
     def build(self, sequences_shape):
         for direction in (self.forward_layer, self.backward_layer):

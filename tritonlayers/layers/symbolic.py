@@ -268,13 +268,19 @@ def _set_symbolic_output_mask(layer: Any, args: tuple, kwargs: dict, outputs: An
         if kwargs.get("mask") is not None
         else getattr(first, "_keras_mask", None)
     )
-    if mask is None or not layer.supports_masking:
+    if not layer.supports_masking:
         return
     if layer._call_spec.compute_mask_default:
-        for output in flatten(outputs):
-            if is_keras_tensor(output):
-                output._keras_mask = mask
+        if mask is not None:
+            for output in flatten(outputs):
+                if is_keras_tensor(output):
+                    output._keras_mask = mask
         return
+    if mask is None and isinstance(first, (list, tuple)):  # merge layers: one mask per input
+        masks = [getattr(t, "_keras_mask", None) for t in first]
+        mask = None if all(m is None for m in masks) else masks
+    # An overridden `compute_mask` may make a mask from the inputs alone (`Embedding`,
+    # `Masking`), so it runs even when the inputs carry none, as in Keras.
     traced = _trace(layer, args, kwargs, layer.compute_mask, (first, mask), {})
     for output, mask_spec in zip(flatten(outputs), flatten(traced)):
         if is_keras_tensor(output) and is_keras_tensor(mask_spec):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import torch
 
 from .. import config, losses
+from ..layers.call_context import name_scope
 from ..losses.loss import (
     _as_tensor,
     _dtype_name,
@@ -79,7 +80,9 @@ class Metric:
                 f"received {initializer!r}."
             )
         value = torch.full(tuple(shape), float(fill), dtype=dtype, device=self._device())
-        variable = _variable(value, name or f"variable_{len(self._variables)}")
+        # Keras scopes a metric's state under the metric's name: "mean/total".
+        with name_scope(self.name):
+            variable = _variable(value, name or f"variable_{len(self._variables)}")
         self._variables.append(variable)
         self._initial_values.append(value.clone())
         return variable

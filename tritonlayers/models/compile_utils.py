@@ -74,6 +74,29 @@ def _targets_by_output(y_true: Any, y_pred: Any, keys: list) -> list:
     return targets
 
 
+def detached_predictions(y_pred: Any) -> Any:
+    """`y_pred` detached from autograd, each tensor keeping its `_keras_mask`: the compiled
+    metrics weight by the output mask, as Keras's do.
+
+    Example:
+    >>> import torch
+    >>> y_pred = torch.ones(2, 3, requires_grad=True) * 2
+    >>> y_pred._keras_mask = torch.tensor([[True, True, False]] * 2)
+    >>> out = detached_predictions(y_pred)
+    >>> out.requires_grad, out._keras_mask.tolist()[0]
+    (False, [True, True, False])
+    """
+
+    def detach(tensor: torch.Tensor) -> torch.Tensor:
+        detached = tensor.detach()
+        mask = getattr(tensor, "_keras_mask", None)
+        if mask is not None:
+            detached._keras_mask = mask
+        return detached
+
+    return tree.map_structure(detach, y_pred)
+
+
 def resolve_loss(identifier: Any) -> "Callable | None":
     """A callable `loss(y_true, y_pred, sample_weight=None) -> scalar` for `identifier`."""
     if identifier is None:

@@ -32,6 +32,7 @@ from typing import Any
 import torch
 
 from . import tree
+from .compile_utils import detached_predictions
 
 WARMUP_STEPS = 3
 
@@ -139,7 +140,7 @@ class GraphedTrainStep:
             values = [loss, *per_output] if len(per_output) > 1 else [loss]
             for tracker, value in zip(trackers, values):
                 tracker.add_total(value, self.batch_size)
-            outputs = tree.map_structure(torch.Tensor.detach, y_pred)
+            outputs = detached_predictions(y_pred)
         self.graph = graph
         self.signature = _signature(batch)
         self.static_inputs = static

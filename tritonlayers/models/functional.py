@@ -188,6 +188,9 @@ class Functional(Model):
     # ------------------------------------------------------------------ running
 
     def call(self, inputs: Any, training: "bool | None" = None, mask: Any = None) -> Any:
+        # A `training=` given to a layer when the graph was built (`base_model(x,
+        # training=False)`) wins over this call's `training`, as the transfer-learning guide
+        # describes (Keras 3.15 itself lets the outer flag override it).
         values = {id(t): x for t, x in zip(self._inputs, self._standardize_inputs(inputs))}
         for step in self._steps:
             if step.simple_input is not None:
@@ -338,7 +341,9 @@ def _unique_functional_name() -> str:
 
 def _adjust_rank(x: Any, spec: KerasTensor, index: int, model_name: str) -> Any:
     shape = tuple(getattr(x, "shape", ()))
-    expected = spec.shape
+    # As Keras's functional input specs, the batch size is not checked (an Input with
+    # `batch_shape`, or a Sequential built on its first call's batch, takes any batch).
+    expected = (None, *spec.shape[1:]) if spec.shape else spec.shape
     if len(shape) == len(expected) + 1 and shape and shape[-1] == 1:
         x, shape = x.squeeze(-1) if hasattr(x, "squeeze") else x, shape[:-1]
     elif len(shape) == len(expected) - 1 and expected[-1] == 1:

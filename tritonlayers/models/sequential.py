@@ -132,6 +132,10 @@ class Sequential(Model):
         if hint is not None:
             batch = getattr(first, "_batch_size_arg", None)
             self.build((batch, *hint))
+        elif len(self._sequence) > 1 and isinstance(getattr(first, "input_shape", None), tuple):
+            # A built single-input model first in the stack (transfer learning's
+            # `Sequential([base_model, head])`) knows its input shape: build from it, as Keras.
+            self.build(first.input_shape)
 
     def build(self, input_shape: Any = None) -> None:
         """Create every layer's weights by running the stack on a symbolic input."""
@@ -168,12 +172,38 @@ class Sequential(Model):
         >>> [tuple(t.shape) for t in model.inputs + model.outputs]
         [(None, 3), (None, 2)]
         """
-        return [self.input]
+        return [self._stack_end("input")]
 
     @property
     def outputs(self) -> list:
         """The symbolic output in a list, once built."""
-        return [self.output]
+        return [self._stack_end("output")]
+
+    @property
+    def input(self) -> Any:
+        """The input of the model's first symbolic call, else the stack's own input.
+
+        As in Keras, a Sequential nested in a functional model answers with the tensors
+        of that call, so `[layer.output for layer in outer.layers]` stays connected.
+        """
+        return self._first_call_value("input_tensors", "input")
+
+    @property
+    def output(self) -> Any:
+        """The output of the model's first symbolic call, else the stack's own output."""
+        return self._first_call_value("outputs", "output")
+
+    def _first_call_value(self, node_field: str, name: str) -> Any:
+        if not self._inbound_nodes:
+            return self._stack_end(name)
+        values = getattr(self._inbound_nodes[0], node_field)
+        return values[0] if len(values) == 1 else values
+
+    def _stack_end(self, name: str) -> Any:
+        value = self.__dict__.get(f"_{name}")
+        if value is None:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined {name}s yet.")
+        return value
 
     @property
     def input_shape(self) -> "tuple | None":

@@ -27,7 +27,7 @@ import torch
 
 from .. import config
 from . import tree
-from .compile_utils import CompileLoss, CompileMetrics
+from .compile_utils import CompileLoss, CompileMetrics, detached_predictions
 from .cuda_graphs import GraphedTrainStep
 from .data_adapters import (
     IteratorDataAdapter,
@@ -219,11 +219,29 @@ class Trainer:
             optimizer_object = optimizers.LossScaleOptimizer(
                 optimizer_object, name="loss_scale_optimizer"
             )
+        # As in Keras, recompiling without `loss` (or without any metrics) keeps the loss
+        # (or the metrics) of the previous `compile()`: only the optimizer changes.
+        previous = self.__dict__ if self.__dict__.get("compiled") else {}
+        if loss is None and previous.get("_compile_loss") is not None:
+            effective_loss, compile_loss = previous["loss"], previous["_compile_loss"]
+        else:
+            effective_loss = loss
+            compile_loss = None if loss is None else CompileLoss(loss, loss_weights, output_names)
+        if (
+            metrics is None
+            and weighted_metrics is None
+            and previous.get("_compile_metrics") is not None
+        ):
+            compile_metrics = previous["_compile_metrics"]
+        else:
+            compile_metrics = CompileMetrics(
+                metrics, weighted_metrics, output_names, loss=effective_loss
+            )
         self.__dict__.update(
             optimizer=optimizer_object,
-            loss=loss,
-            _compile_loss=None if loss is None else CompileLoss(loss, loss_weights, output_names),
-            _compile_metrics=CompileMetrics(metrics, weighted_metrics, output_names, loss=loss),
+            loss=effective_loss,
+            _compile_loss=compile_loss,
+            _compile_metrics=compile_metrics,
             _compile_config={
                 "optimizer": optimizer,
                 "loss": loss,
@@ -322,9 +340,7 @@ class Trainer:
         """
         if y is not None and self._compile_metrics is not None:
             with torch.no_grad():
-                self._compile_metrics.update_state(
-                    y, tree.map_structure(torch.Tensor.detach, y_pred), sample_weight
-                )
+                self._compile_metrics.update_state(y, detached_predictions(y_pred), sample_weight)
         return self.get_metrics_result()
 
     # ------------------------------------------------------------------ one step
@@ -402,10 +418,14 @@ class Trainer:
         forward = self._compiled_forward or self._forward_and_loss
         loss, y_pred = forward(x, y, sample_weight)
         if loss.requires_grad:
-            self.optimizer.scale_loss(loss).backward()
             params = self._trainable_params
             if params is None:
                 params = self.__dict__["_trainable_params"] = list(self.trainable_variables)
+            # Gradients left by the user's own `backward()` (a custom loop before `fit`)
+            # must not add to this step's: Keras zeroes them first too.
+            for param in params:
+                param.grad = None
+            self.optimizer.scale_loss(loss).backward()
             self.optimizer.step(params)
         elif not self.__dict__.get("_warned_no_weights"):
             self.__dict__["_warned_no_weights"] = True
@@ -432,9 +452,7 @@ class Trainer:
             self.compute_metrics(x, y, y_pred, sample_weight)
         elif y is not None and self._compile_metrics.entries != []:
             with torch.no_grad():
-                self._compile_metrics.update_state(
-                    y, tree.map_structure(torch.Tensor.detach, y_pred), sample_weight
-                )
+                self._compile_metrics.update_state(y, detached_predictions(y_pred), sample_weight)
 
     def _prepare_training(self) -> None:
         self.__dict__["_trainable_params"] = list(self.trainable_variables) if self.built else None

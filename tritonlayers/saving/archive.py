@@ -28,13 +28,20 @@ from collections.abc import Collection, Mapping
 from .atomic import atomic_write
 from .errors import ArchiveError
 
-__all__ = ["MAX_JSON_BYTES", "MAX_TOTAL_BYTES", "archive_bytes", "read_archive", "write_archive"]
+__all__ = [
+    "MAX_ENTRIES",
+    "MAX_JSON_BYTES",
+    "MAX_TOTAL_BYTES",
+    "archive_bytes",
+    "read_archive",
+    "write_archive",
+]
 
 MAX_JSON_BYTES = 64 * 1024 * 1024
 MAX_TOTAL_BYTES = 256 * 1024**3
 MAX_COMPRESSION_RATIO = 100
 _RATIO_FREE_BYTES = 1024 * 1024
-_MAX_ENTRIES = 64
+MAX_ENTRIES = 64
 _CHUNK = 1024 * 1024
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 # What zipfile raises on corrupt input: its own errors, bad offsets (ValueError, OSError),
@@ -93,9 +100,10 @@ def read_archive(
     required: Collection[str],
     optional: Collection[str] = (),
     max_total_bytes: int = MAX_TOTAL_BYTES,
+    optional_prefixes: Collection[str] = (),
 ) -> dict[str, bytes]:
     """Read the entries of the zip at `path` (or in the given bytes): all of `required`, those
-    of `optional` that are present.
+    of `optional` that are present, and any whose name starts with one of `optional_prefixes`.
 
     Entries ending in `.json` may hold at most `MAX_JSON_BYTES`; all entries together at
     most `max_total_bytes`. Raises `ArchiveError` for any other entry, a missing one, or a
@@ -113,7 +121,7 @@ def read_archive(
     try:
         with zipfile.ZipFile(io.BytesIO(path) if isinstance(path, bytes) else source) as archive:
             infos = archive.infolist()
-            _check_entries(infos, set(required), set(optional), source)
+            _check_entries(infos, set(required), set(optional), source, tuple(optional_prefixes))
             _check_sizes(infos, max_total_bytes, source)
             return {info.filename: _read_entry(archive, info, source) for info in infos}
     except (ArchiveError, FileNotFoundError, IsADirectoryError, PermissionError):
@@ -123,11 +131,15 @@ def read_archive(
 
 
 def _check_entries(
-    infos: list[zipfile.ZipInfo], required: set[str], optional: set[str], source: str
+    infos: list[zipfile.ZipInfo],
+    required: set[str],
+    optional: set[str],
+    source: str,
+    optional_prefixes: tuple = (),
 ) -> None:
-    if len(infos) > _MAX_ENTRIES:
+    if len(infos) > MAX_ENTRIES:
         raise ArchiveError(
-            f"{source}: the archive has {len(infos)} entries; at most {_MAX_ENTRIES} are allowed."
+            f"{source}: the archive has {len(infos)} entries; at most {MAX_ENTRIES} are allowed."
         )
     names = [info.filename for info in infos]
     for info in infos:
@@ -146,11 +158,14 @@ def _check_entries(
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ArchiveError(f"{source}: duplicate entries {duplicates}.")
-    extra = sorted(set(names) - required - optional)
+    extra = sorted(
+        name
+        for name in set(names) - required - optional
+        if not (optional_prefixes and name.startswith(optional_prefixes))
+    )
     if extra:
-        raise ArchiveError(
-            f"{source}: unexpected entries {extra}; expected only {sorted(required | optional)}."
-        )
+        expected = sorted(required | optional) + [f"{p}*" for p in optional_prefixes]
+        raise ArchiveError(f"{source}: unexpected entries {extra}; expected only {expected}.")
     missing = sorted(required - set(names))
     if missing:
         raise ArchiveError(

@@ -8,7 +8,9 @@ holding:
 - `metadata.json`: `{tritonlayers_version, date_saved}`;
 - `model.weights.safetensors`: every variable, keyed as `variable_keys` names it;
 - `optimizer.json` + `optimizer.safetensors` (compiled models): whether the optimizer was
-  built and its `state_dict()`, so a reloaded model keeps training where it stopped.
+  built and its `state_dict()`, so a reloaded model keeps training where it stopped;
+- `assets/<layer path>/...`: the files of layers that define `save_assets` (see `assets`),
+  handed to their `load_assets` once the weights are in.
 
 Loading trusts nothing in the file: the archive is read with bounds, the JSON strictly,
 the safetensors header field by field; classes come only from tritonlayers and the registry
@@ -35,7 +37,8 @@ import os
 from typing import Any
 
 from . import optimizer_state, safetensors_io, strict_json
-from .archive import archive_bytes, read_archive, write_archive
+from .archive import MAX_ENTRIES, archive_bytes, read_archive, write_archive
+from .assets import ASSETS_PREFIX, collect_assets, restore_assets
 from .errors import ArchiveError
 from .object_registration import CustomObjectScope
 from .serialization_lib import SafeModeScope, deserialize_keras_object, serialize_keras_object
@@ -129,7 +132,9 @@ def load_model(
             f"File not found: filepath={filepath}. Please ensure the file is an accessible "
             "`.keras` zip file."
         )
-    entries = read_archive(filepath, required=_REQUIRED, optional=_OPTIONAL)
+    entries = read_archive(
+        filepath, required=_REQUIRED, optional=_OPTIONAL, optional_prefixes=(ASSETS_PREFIX,)
+    )
     return model_from_entries(entries, filepath, custom_objects, compile, safe_mode)
 
 
@@ -165,6 +170,14 @@ def model_entries(model) -> dict[str, bytes]:
         text, tensors = optimizer_parts
         entries[ARCHIVE_OPTIMIZER_STATE] = text.encode("utf-8")
         entries[ARCHIVE_OPTIMIZER_TENSORS] = safetensors_io.save(tensors)
+    assets = collect_assets(model)
+    if len(entries) + len(assets) > MAX_ENTRIES:
+        raise ValueError(
+            f"Cannot save {type(model).__name__} '{model.name}': its layers' `save_assets` "
+            f"wrote {len(assets)} files, but a `.keras` archive holds at most {MAX_ENTRIES} "
+            f"entries, {len(entries)} of them taken by the model (write fewer asset files)."
+        )
+    entries.update(assets)
     return entries
 
 
@@ -177,7 +190,9 @@ def model_from_bytes(
     data: bytes, custom_objects: "dict[str, Any] | None" = None, safe_mode: bool = True
 ):
     """Load a model from `.keras` archive bytes, as `load_model` does from a file."""
-    entries = read_archive(data, required=_REQUIRED, optional=_OPTIONAL)
+    entries = read_archive(
+        data, required=_REQUIRED, optional=_OPTIONAL, optional_prefixes=(ASSETS_PREFIX,)
+    )
     return model_from_entries(entries, "<archive bytes>", custom_objects, True, safe_mode)
 
 
@@ -199,6 +214,7 @@ def model_from_entries(entries: dict[str, bytes], source, custom_objects, compil
     if compile and compile_config:
         _compile(model, compile_config, source, custom_objects, safe_mode)
     assign_weights(model, weights, weights_source, optimizer=state, strict_optimizer=True)
+    restore_assets(model, entries)
     return model
 
 

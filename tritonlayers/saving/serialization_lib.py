@@ -325,6 +325,8 @@ def _serialize_object(obj: Any) -> dict:
         module, registered_name = public_module, None
     else:
         module, registered_name = cls.__module__, object_registration.get_registered_name(cls)
+        if module == "__main__":  # as Keras writes it: a script's classes have no module
+            module = None
     config = {
         "module": module,
         "class_name": cls.__name__,

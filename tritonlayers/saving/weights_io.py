@@ -27,6 +27,7 @@ import torch
 
 from . import optimizer_state, safetensors_io
 from .archive import read_archive
+from .assets import ASSETS_PREFIX
 from .atomic import write_bytes_atomically
 from .errors import ArchiveError
 from .variable_keys import variable_keys
@@ -131,7 +132,12 @@ def _read_weights_file(filepath: str):
 
 
 def _read_archive_weights(filepath: str):
-    entries = read_archive(filepath, required=[ARCHIVE_WEIGHTS], optional=_OTHER_ENTRIES)
+    entries = read_archive(
+        filepath,
+        required=[ARCHIVE_WEIGHTS],
+        optional=_OTHER_ENTRIES,
+        optional_prefixes=(ASSETS_PREFIX,),
+    )
     source = f"{filepath}/{ARCHIVE_WEIGHTS}"
     tensors, _ = safetensors_io.load(entries[ARCHIVE_WEIGHTS], source=source)
     return tensors, read_archive_optimizer_state(entries, filepath), source
@@ -185,8 +191,11 @@ def assign_weights(
     [[1.0, 1.0]]
     """
     variables = variable_keys(model)
+    seed_states = _seed_generator_states(model)
     problems, staged = [], []
     for key, variable in variables.items():
+        if key not in tensors and id(variable) in seed_states:
+            continue  # random state, not a weight: a file without it keeps the model's own
         if key not in tensors:
             problems.append(f"{key} (shape {tuple(variable.shape)}): missing from the file")
             continue
@@ -203,7 +212,9 @@ def assign_weights(
             )
         else:
             staged.append((variable, tensor.to(device=variable.device, dtype=variable.dtype)))
-    unexpected = sorted(set(tensors) - set(variables))
+    unexpected = sorted(
+        key for key in set(tensors) - set(variables) if not _is_seed_state(key, tensors[key])
+    )
     problems += [f"{key}: in the file but not in the model" for key in unexpected]
     if problems and not skip_mismatch:
         raise ArchiveError(
@@ -221,6 +232,26 @@ def assign_weights(
     with torch.no_grad():
         for variable, tensor in staged:
             variable.copy_(tensor)
+
+
+def _seed_generator_states(model) -> set:
+    """Ids of the `SeedGenerator` state variables of `model`'s layers.
+
+    Keras keeps them out of weights files (they are not weights), so a weights file may
+    lack them (a model with an extra `Dropout`) or hold some the model lacks."""
+    from ..random import SeedGenerator
+
+    return {
+        id(value.state)
+        for layer in model._flatten_layers(include_self=True)
+        for value in vars(layer).values()
+        if isinstance(value, SeedGenerator)
+    }
+
+
+def _is_seed_state(key: str, tensor: torch.Tensor) -> bool:
+    """Whether a file entry is a `SeedGenerator` state ("<name>_state", int64 of shape (2,))."""
+    return key.endswith("_state") and tensor.dtype == torch.int64 and tuple(tensor.shape) == (2,)
 
 
 def _restore_optimizer(model, state: dict, source: str, strict: bool) -> None:
