@@ -61,3 +61,32 @@ def test_vae_example_main_trains_and_saves(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "loss per epoch:" in printed
     assert output.exists()
+
+
+def test_example_vae_saved_by_the_main_job_loads_back_and_predicts_alike(tmp_path):
+    from tritonlayers.examples.vae import VariationalAutoEncoder
+
+    x = np.random.default_rng(0).random((64, 784)).astype("float32")
+    vae = VariationalAutoEncoder(784, 16, 4)
+    vae.compile(keras.optimizers.Adam(1e-3), loss=keras.losses.MeanSquaredError())
+    vae.fit(x, x, epochs=1, batch_size=32, verbose=0)
+    vae.save(tmp_path / "vae.keras")
+    restored = keras.saving.load_model(tmp_path / "vae.keras")
+    assert type(restored) is VariationalAutoEncoder
+    # The seed generator's state is saved too, so the sampled z (and the output) repeat.
+    np.testing.assert_allclose(restored.predict(x, verbose=0), vae.predict(x, verbose=0))
+
+
+def test_a_layer_drawing_from_a_seed_generator_traces_in_a_functional_model():
+    class Noise(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.seed_generator = keras.random.SeedGenerator(7)
+
+        def call(self, x):
+            return x + keras.random.normal(keras.ops.shape(x), seed=self.seed_generator)
+
+    inputs = keras.Input((5,))
+    outputs = Noise()(inputs)
+    assert outputs.shape == (None, 5)
+    assert keras.Model(inputs, outputs).predict(np.zeros((3, 5)), verbose=0).shape == (3, 5)

@@ -112,7 +112,7 @@ class SeedGenerator:
         integer ops instead of the ~240 kernels a Philox round trip in torch ops takes.
         """
         state = self.state.detach()
-        if state.device.type == "cpu" and not torch.compiler.is_compiling():
+        if _on_host(state):
             return torch.tensor(self._next_on_host(state))
         folded = (state[0] ^ (state[0] >> 32)) & 0x7FFFFFFF
         seed = folded * 2**32 + (state[1] & 0xFFFFFFFF)
@@ -172,6 +172,16 @@ class SeedGenerator:
         return f"<SeedGenerator name={self.name!r} seed={self._initial_seed}>"
 
 
+def _on_host(state: torch.Tensor) -> bool:
+    """Whether a generator state can be read and advanced in host ints: a plain CPU tensor in
+    eager mode (not under torch.compile, and not a fake stand-in of a symbolic trace)."""
+    return (
+        type(state) is torch.Tensor
+        and state.device.type == "cpu"
+        and not torch.compiler.is_compiling()
+    )
+
+
 # How many draws of one size a CPU generator computes together (see `_draw_on_host`).
 _DRAWS_AHEAD = 8
 
@@ -214,7 +224,7 @@ def _fill(fill, shape: tuple[int, ...], seed: Any, device=None) -> torch.Tensor:
         and config.kernel_mode() != "triton"
         and not torch.compiler.is_compiling()
     ):
-        if isinstance(seed, SeedGenerator) and seed.state.device.type == "cpu":
+        if isinstance(seed, SeedGenerator) and _on_host(seed.state.detach()):
             return seed._draw_on_host(n, _HOST_FILLS[fill]).reshape(shape)
         host_seed = _host_seed(seed)
         if host_seed is not None:

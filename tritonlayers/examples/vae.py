@@ -1,6 +1,7 @@
 """The subclassing guide's variational autoencoder, trained on MNIST with `fit`.
 
-It is the guide's code with one change, `import tritonlayers as keras`: an `Encoder` and a
+It is the guide's code with `import tritonlayers as keras` (and the model class registered
+for loading its saved file): an `Encoder` and a
 `Decoder` (subclassed layers, the encoder ending in a `Sampling` layer), combined in a
 `VariationalAutoEncoder(keras.Model)` that adds the KL divergence with `add_loss`, trained
 with Adam(1e-3) on the mean squared reconstruction error.
@@ -66,6 +67,9 @@ class Decoder(layers.Layer):
         return self.dense_output(x)
 
 
+# Registered (the guide's code is not) so that the saved model loads back with
+# `keras.saving.load_model` once this module is imported.
+@keras.saving.register_keras_serializable(package="tritonlayers_examples")
 class VariationalAutoEncoder(keras.Model):
     """Combines the encoder and decoder into an end-to-end model for training."""
 

@@ -91,9 +91,13 @@ def _key_words(seed: int | torch.Tensor, device: torch.device) -> tuple:
 
 
 def _numpy_path(offsets: torch.Tensor) -> bool:
-    """Whether to run the rounds in numpy: CPU tensors in eager mode only (numpy inside a
-    torch.compile region would break the graph)."""
-    return offsets.device.type == "cpu" and not torch.compiler.is_compiling()
+    """Whether to run the rounds in numpy: plain CPU tensors in eager mode only (numpy inside
+    a torch.compile region would break the graph, and fake tensors hold no values)."""
+    return (
+        type(offsets) is torch.Tensor
+        and offsets.device.type == "cpu"
+        and not torch.compiler.is_compiling()
+    )
 
 
 def _numpy_randint4x(k0, k1, offsets: np.ndarray) -> list[np.ndarray]:
@@ -327,7 +331,9 @@ def _uniform_scale(device: torch.device) -> torch.Tensor:
     on every call would sync the host and cannot be captured in a CUDA graph."""
     scale = _SCALES.get(device)
     if scale is None:
-        scale = _SCALES[device] = torch.tensor(_UNIFORM_SCALE, dtype=torch.float32, device=device)
+        scale = torch.tensor(_UNIFORM_SCALE, dtype=torch.float32, device=device)
+        if type(scale) is torch.Tensor:  # a fake one, made while tracing shapes, is not kept
+            _SCALES[device] = scale
     return scale
 
 
