@@ -25,6 +25,7 @@ import math
 from typing import Any
 
 import torch
+from torch._subclasses.fake_tensor import FakeTensor
 
 from . import config
 from .dtype_policies import standardize_dtype, to_torch_dtype
@@ -48,8 +49,13 @@ _MAX_SEED = 2**62
 
 
 def _fresh_seed() -> int:
-    """A seed from torch's global generator (host side; only when no seed was given)."""
-    return int(torch.randint(1, _MAX_SEED, (), dtype=torch.int64))
+    """A seed from torch's global generator (host side; only when no seed was given).
+
+    Under a symbolic trace (a functional model's `layer(keras_input)`) the draw is a fake
+    tensor with no value: any seed gives the output shape, so 1 stands in for it.
+    """
+    draw = torch.randint(1, _MAX_SEED, (), dtype=torch.int64)
+    return 1 if isinstance(draw, FakeTensor) else int(draw)
 
 
 class SeedGenerator:

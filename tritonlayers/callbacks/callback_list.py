@@ -34,7 +34,8 @@ class History(Callback):
 class CallbackList(Callback):
     """Calls every callback's hook in order; adds `History`/`ProgbarLogger` when asked.
 
-    Batch hooks forward `logs` unchanged (device tensors allowed, so dispatch never syncs);
+    Batch hooks forward `logs` unchanged, `None` as `{}` (device tensors allowed, so
+    dispatch never syncs);
     epoch and begin/end hooks turn tensors into Python floats first.
 
     Example:
@@ -94,6 +95,9 @@ class CallbackList(Callback):
             callback.set_model(model)
 
     def _batch(self, hook: str, batch: int, logs) -> None:
+        # Keras hands every hook a dict, never None (the guide calls `logs.keys()` in
+        # `on_train_batch_begin`).
+        logs = {} if logs is None else logs
         for callback in self.callbacks:
             getattr(callback, hook)(batch, logs=logs)
 

@@ -287,10 +287,12 @@ class InputLayer(Layer):
         **kwargs,
     ):
         super().__init__(name=name, **kwargs)
-        if sparse or ragged:
-            raise ValueError(
-                f'InputLayer "{self.name}": sparse and ragged inputs are not supported.'
-            )
+        for flag, value in (("sparse", sparse), ("ragged", ragged)):
+            if value:
+                raise ValueError(
+                    f'InputLayer "{self.name}": `{flag}=True` is not supported with the torch '
+                    "backend (tritonlayers tensors are dense torch tensors)."
+                )
         if shape is not None and batch_shape is not None:
             raise ValueError(
                 "You cannot pass both `shape` and `batch_shape` at the same time. "

@@ -152,9 +152,9 @@ class Normalization(Layer):
         return input_shape
 
     def get_config(self):
-        mean, variance = self.input_mean, self.input_variance
-        if isinstance(mean, (np.ndarray, torch.Tensor)):
-            mean, variance = np.asarray(mean).tolist(), np.asarray(variance).tolist()
+        # Like Keras, given values are written as plain (nested) lists through numpy, so
+        # mean=[0.5, 1, 2] is written as [0.5, 1.0, 2.0].
+        mean, variance = (_plain_values(v) for v in (self.input_mean, self.input_variance))
         return {
             **super().get_config(),
             "axis": self.axis,
@@ -162,3 +162,12 @@ class Normalization(Layer):
             "mean": mean,
             "variance": variance,
         }
+
+
+def _plain_values(value: Any) -> Any:
+    """`value` (None, a number, a list, an array or a tensor) as plain Python numbers."""
+    if value is None:
+        return None
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value).tolist()

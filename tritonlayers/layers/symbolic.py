@@ -60,7 +60,7 @@ class KerasTensor:
     def __repr__(self) -> str:
         return (
             f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse={self.sparse}, "
-            f"name={self.name}>"
+            f"ragged=False, name={self.name}>"
         )
 
     def __bool__(self) -> bool:

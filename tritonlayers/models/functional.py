@@ -14,8 +14,13 @@ Example:
 ('Functional', (4, 2))
 """
 
+import warnings
 from typing import Any
 
+import numpy as np
+import torch
+
+from ..dtype_policies import _TORCH_DTYPES
 from ..layers import Layer
 from ..layers.core import InputLayer
 from ..layers.symbolic import KerasTensor, Node, is_keras_tensor
@@ -78,6 +83,19 @@ def _resolve(value: Any, values: dict) -> Any:
     return value
 
 
+def _warn_mismatched_input_keys(inputs: dict) -> None:
+    """Keras 3.15 warns when a key of a dict of inputs is not its `Input`'s name."""
+    for key, tensor in inputs.items():
+        if is_keras_tensor(tensor) and key != tensor.name:
+            warnings.warn(
+                "When providing `inputs` as a dict, all keys in the dict must match the names "
+                f"of the corresponding tensors. Received key '{key}' mapping to value {tensor} "
+                f"which has name '{tensor.name}'. Change the tensor name to '{key}' (via "
+                f"`Input(..., name='{key}')`)",
+                stacklevel=3,
+            )
+
+
 class Functional(Model):
     """A model defined by a graph of layer calls from `inputs` to `outputs`.
 
@@ -92,6 +110,7 @@ class Functional(Model):
         self._init_trainer()
         if isinstance(inputs, dict):
             inputs = dict(inputs)
+            _warn_mismatched_input_keys(inputs)
         elif isinstance(inputs, (list, tuple)):
             inputs = list(inputs)
         if isinstance(outputs, tuple):
@@ -171,8 +190,6 @@ class Functional(Model):
 
     @property
     def output_names(self) -> list:
-        if isinstance(self._outputs_struct, dict):
-            return sorted(self._outputs_struct)
         return [t._keras_history.operation.name for t in self._outputs]
 
     @property
@@ -209,6 +226,16 @@ class Functional(Model):
             return flat[0]
         return tree.pack_as(self._outputs_struct, flat)
 
+    def _warn_inputs_struct_mismatch(self, inputs: dict) -> None:
+        """Keras 3.15's warning for a dict of inputs with keys the model does not take."""
+        expected = {key: t.name for key, t in self._inputs_struct.items()}
+        received = {key: f"Tensor(shape={tuple(np.shape(v))})" for key, v in inputs.items()}
+        warnings.warn(
+            "The structure of `inputs` doesn't match the expected structure.\n"
+            f"Expected: {expected}\nReceived: inputs={received}",
+            stacklevel=4,
+        )
+
     def _standardize_inputs(self, inputs: Any) -> list:
         """The inputs as a flat list aligned with `self._inputs`, counts and shapes checked
         with Keras's messages (a trailing axis of 1 is added or dropped to match)."""
@@ -221,6 +248,8 @@ class Functional(Model):
                     f'Missing data for input "{missing[0]}". You passed a data dictionary with '
                     f"keys {list(inputs)}. Expected the following keys: {keys}"
                 )
+            if isinstance(self._inputs_struct, dict) and set(inputs) - set(keys):
+                self._warn_inputs_struct_mismatch(inputs)
             flat = [inputs[key] for key in keys]
         else:
             flat = tree.flatten(inputs)
@@ -236,7 +265,7 @@ class Functional(Model):
                 f"{len(flat)} input tensors. Inputs received: {inputs}"
             )
         return [
-            _adjust_rank(x, spec, index, self.name)
+            cast_to_input_dtype(_adjust_rank(x, spec, index, self.name), spec.dtype)
             for index, (x, spec) in enumerate(zip(flat, self._inputs))
         ]
 
@@ -337,6 +366,21 @@ def _unique_functional_name() -> str:
     from ..layers.naming import unique_name
 
     return unique_name("functional")
+
+
+def cast_to_input_dtype(x: Any, dtype: Any) -> Any:
+    """`x` in its `Input`'s dtype when `x` is a bool or integer tensor, as Keras's models
+    convert every input to its `Input` dtype (a one-hot bool array reaches an `LSTM` as
+    float32). Float tensors keep the layer's own conversion (the compute dtype).
+
+    Example:
+    >>> cast_to_input_dtype(torch.tensor([True, False]), "float32")
+    tensor([1., 0.])
+    """
+    if not isinstance(x, torch.Tensor) or x.is_floating_point() or x.is_complex():
+        return x
+    target = _TORCH_DTYPES.get(dtype) if isinstance(dtype, str) else None
+    return x if target is None or x.dtype == target else x.to(target)
 
 
 def _adjust_rank(x: Any, spec: KerasTensor, index: int, model_name: str) -> Any:

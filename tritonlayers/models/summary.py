@@ -51,7 +51,7 @@ def format_layer_shape(layer: Any) -> str:
         shapes = [_format_shape(t.shape) for t in nodes[-1].outputs]
         return shapes[0] if len(shapes) == 1 else f"[{', '.join(shapes)}]"
     build_shapes = getattr(layer, "_build_shapes_dict", None)
-    if not build_shapes:
+    if not build_shapes or _inherits_base_output_shape(layer):
         return "?"
     try:
         output = layer.compute_output_shape(*build_shapes.values())
@@ -61,6 +61,15 @@ def format_layer_shape(layer: Any) -> str:
         return _format_shape(output)
     shapes = [_format_shape(s) for s in _shape_leaves(output)]
     return shapes[0] if len(shapes) == 1 else f"[{', '.join(shapes)}]"
+
+
+def _inherits_base_output_shape(layer: Any) -> bool:
+    """Whether `layer` is a user class relying on the base `compute_output_shape` (Keras's
+    raises there, so its summary shows "?" for such a layer called outside a graph)."""
+    from ..layers import Layer
+
+    owner = next(c for c in type(layer).__mro__ if "compute_output_shape" in c.__dict__)
+    return owner is Layer and not type(layer).__module__.startswith("tritonlayers.")
 
 
 def _shape_leaves(value: Any) -> list:
