@@ -43,7 +43,8 @@ class ModelCheckpoint(MonitorCallback):
         self._current_epoch = 0
         if save_freq != "epoch" and not isinstance(save_freq, int):
             raise ValueError(
-                f"Unrecognized save_freq: {save_freq}. Expected save_freq are 'epoch' or int."
+                f"Unrecognized save_freq: {save_freq}. "
+                "Expected save_freq are 'epoch' or integer values"
             )
         self._batch_counter = None if save_freq == "epoch" else BatchCounter(save_freq)
         if save_weights_only and not self.filepath.endswith(WEIGHTS_SUFFIX):
@@ -79,22 +80,22 @@ class ModelCheckpoint(MonitorCallback):
                 self._set_monitor_op()
             current = logs.get(self.monitor)
             if current is None:
+                # As in Keras, a missing monitor falls back to saving unconditionally.
                 warnings.warn(
-                    f"Can save best model only with {self.monitor} available, skipping.",
-                    stacklevel=2,
+                    f"Can save best model only with {self.monitor} available.", stacklevel=2
                 )
-                return
-            best = "None" if self.best is None else f"{self.best:.5f}"
-            if not self._is_improvement(current, self.best):
+            else:
+                best = "None" if self.best is None else f"{self.best:.5f}"
+                if not self._is_improvement(current, self.best):
+                    if self.verbose > 0:
+                        print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
+                    return
                 if self.verbose > 0:
-                    print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
-                return
-            if self.verbose > 0:
-                print(
-                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
-                    f"{current:.5f}, saving model to {filepath}"
-                )
-            self.best = current
+                    print(
+                        f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
+                        f"{current:.5f}, saving model to {filepath}"
+                    )
+                self.best = current
         elif self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
         folder = os.path.dirname(filepath)

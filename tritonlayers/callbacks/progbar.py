@@ -190,7 +190,11 @@ class ProgbarLogger(Callback):
     def set_params(self, params: dict) -> None:
         super().set_params(params)
         verbose = params.get("verbose", 1)
-        self.verbose = 1 if verbose == "auto" else verbose
+        # "auto" (kept as such in `History.params`, as Keras keeps it) draws the live bar on
+        # a terminal and one line per epoch in logs and notebooks' captured output.
+        if verbose == "auto":
+            verbose = 1 if sys.stdout.isatty() else 2
+        self.verbose = verbose
         self.epochs = params.get("epochs", 1)
         self.target = params.get("steps")
 

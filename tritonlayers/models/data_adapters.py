@@ -147,8 +147,8 @@ class DataAdapter:
 
     def steps(self, steps_per_epoch: "int | None") -> Iterator[tuple]:
         """The batches of one epoch: a full pass, or `steps_per_epoch` batches taken from a
-        stream that restarts (reshuffled) whenever a pass ends."""
-        if steps_per_epoch is None:
+        stream that restarts (reshuffled) whenever a pass ends. Like Keras, 0 means a pass."""
+        if not steps_per_epoch:
             yield from self.epoch()
             return
         taken = 0
@@ -165,6 +165,13 @@ class DataAdapter:
 
     _restartable = True
     exhausted = False
+
+    def restart(self) -> None:
+        """Drop a partly used pass so that the next `steps()` begins a fresh one; `fit`
+        does this before each validation, so `validation_steps` batches of arrays, a
+        PyDataset or a DataLoader are the same ones every epoch, as in Keras. A one-shot
+        generator cannot restart and goes on where it stopped."""
+        self._current = None
 
     def _stream(self) -> Iterator[tuple]:
         current = getattr(self, "_current", None)
@@ -395,9 +402,13 @@ def get_data_adapter(
         return PyDatasetAdapter(x, shuffle=shuffle, class_weight=class_weight, device=device)
     if isinstance(x, torch.utils.data.Dataset) and not _is_array(x):
         _refuse_arguments(y, sample_weight, "a torch Dataset")
-        x = torch.utils.data.DataLoader(x, batch_size=batch_size or 32, shuffle=bool(shuffle))
+        loader = torch.utils.data.DataLoader(x, batch_size=batch_size or 32, shuffle=bool(shuffle))
+        return IteratorDataAdapter(loader, class_weight=class_weight, device=device)
     if isinstance(x, torch.utils.data.DataLoader):
         _refuse_arguments(y, sample_weight, "a torch DataLoader")
+        _warn_shuffle_ignored(
+            shuffle, "a torch DataLoader. The DataLoader is", "already be shuffled"
+        )
         return IteratorDataAdapter(x, class_weight=class_weight, device=device)
     if _is_array_structure(x):
         for name, part in (("y", y), ("sample_weight", sample_weight)):
@@ -417,6 +428,9 @@ def get_data_adapter(
         )
     if isinstance(x, Iterator):
         _refuse_arguments(y, sample_weight, "a generator")
+        _warn_shuffle_ignored(
+            shuffle, "a generator. The generator is", "yield already-shuffled data"
+        )
         return IteratorDataAdapter(x, class_weight=class_weight, device=device)
     if _is_array(x) or isinstance(x, (list, tuple, dict, int, float)):
         return ArrayDataAdapter(
@@ -433,6 +447,16 @@ def get_data_adapter(
         f"{type(x).__name__}. Expected NumPy arrays, torch tensors, lists/dicts of them, a "
         "torch Dataset or DataLoader, or a Python generator."
     )
+
+
+def _warn_shuffle_ignored(shuffle: "bool | str", source: str, expectation: str) -> None:
+    """Keras's warning when `fit(shuffle=True)` meets data that it cannot reorder."""
+    if shuffle:
+        warnings.warn(
+            f"`shuffle=True` was passed, but will be ignored since the data `x` was provided "
+            f"as {source} expected to {expectation}.",
+            stacklevel=4,
+        )
 
 
 def _refuse_arguments(y: Any, sample_weight: Any, input_type: str) -> None:

@@ -158,7 +158,7 @@ class PyDatasetAdapter(DataAdapter):
 
     def steps(self, steps_per_epoch: "int | None") -> Iterator[tuple]:
         """One epoch's batches, between the dataset's `on_epoch_begin` and `on_epoch_end`."""
-        if self.num_batches is None and steps_per_epoch is None:
+        if self.num_batches is None and not steps_per_epoch:
             raise ValueError(
                 f"{type(self.dataset).__name__} is endless (`num_batches` is None): pass "
                 "`steps_per_epoch` (or `steps`/`validation_steps`) to say how many batches "

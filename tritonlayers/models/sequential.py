@@ -119,6 +119,18 @@ class Sequential(Model):
         """The stacked layers, without the `Input` placeholder."""
         return [layer for layer in self._sequence if not isinstance(layer, InputLayer)]
 
+    @property
+    def output_names(self) -> "list[str] | None":
+        """The last layer's name, the key `compile(metrics={...})` dicts may use.
+
+        Example:
+        >>> import tritonlayers as keras
+        >>> keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="head")]).output_names
+        ['head']
+        """
+        layers = self.layers
+        return [layers[-1].name] if layers else None
+
     def _maybe_rebuild(self) -> None:
         self._mark_unbuilt()
         if not self._sequence:

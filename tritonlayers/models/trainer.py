@@ -18,7 +18,6 @@ Example:
 """
 
 import contextlib
-import sys
 import warnings
 from typing import Any
 
@@ -93,9 +92,11 @@ def _device_batch(x: Any, y: Any, sample_weight: Any) -> tuple:
     return convert(x), convert(y), convert(sample_weight)
 
 
-def _resolve_verbose(verbose: Any) -> int:
+def _resolve_verbose(verbose: Any) -> "int | str":
+    """Keras 3 keeps "auto" as is (so `History.params["verbose"]` reads "auto") and its
+    progress logger draws it as verbose=1, whether or not stdout is a terminal."""
     if verbose == "auto":
-        return 1 if sys.stdout.isatty() else 2
+        return verbose
     return int(verbose)
 
 
@@ -512,7 +513,7 @@ class Trainer:
             val_adapter = get_data_adapter(
                 val_x, val_y, val_sw, batch_size=validation_batch_size or batch_size or 32
             )
-            if validation_steps is None and isinstance(val_adapter, IteratorDataAdapter):
+            if not validation_steps and isinstance(val_adapter, IteratorDataAdapter):
                 val_adapter.record_first_pass()
         verbose = _resolve_verbose(verbose)
         steps = steps_per_epoch or adapter.num_batches
@@ -549,6 +550,7 @@ class Trainer:
             )
             epoch_logs = _floats(step_logs if step_logs is not None else self._metrics_result())
             if val_adapter is not None and _should_validate(epoch, validation_freq):
+                val_adapter.restart()
                 val_logs = self._evaluate_adapter(val_adapter, callback_list, validation_steps)
                 epoch_logs.update({f"val_{name}": value for name, value in val_logs.items()})
             callback_list.on_epoch_end(epoch, epoch_logs)
@@ -775,7 +777,8 @@ def _should_validate(epoch: int, validation_freq: "int | list") -> bool:
     if isinstance(validation_freq, (list, tuple, set)):
         return epoch + 1 in validation_freq
     raise ValueError(
-        f"`validation_freq` must be an int or a list of epochs; received {validation_freq!r}."
+        "Expected `validation_freq` to be a list or int. Received: "
+        f"validation_freq={validation_freq} of the type {type(validation_freq)}."
     )
 
 
