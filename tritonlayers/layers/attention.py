@@ -112,25 +112,19 @@ class MultiHeadAttention(Layer):
             )
         self.attention_axes = attention_axes
         self.seed = seed
-        self._options = {
-            "use_bias": use_bias,
-            "kernel_initializer": initializers.get(kernel_initializer),
-            "bias_initializer": initializers.get(bias_initializer),
-            "kernel_regularizer": regularizers.get(kernel_regularizer),
-            "bias_regularizer": regularizers.get(bias_regularizer),
-            "kernel_constraint": constraints.get(kernel_constraint),
-            "bias_constraint": constraints.get(bias_constraint),
-        }
+        self._options = projection_options(
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
         self._dropout_layer = Dropout(rate=dropout, seed=seed, dtype=self.dtype_policy)
 
     def build(self, query_shape, value_shape, key_shape=None):
-        key_shape = value_shape if key_shape is None else key_shape
-        for name, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
-            if len(shape) != 3:
-                raise ValueError(
-                    f'Layer "{self.name}" expects (batch, sequence, features) inputs. '
-                    f"Received: {name}.shape={tuple(shape)}"
-                )
+        key_shape = checked_attention_shapes(self, query_shape, value_shape, key_shape)
         output_dim = self._output_dim or query_shape[-1]
         heads = self.num_heads
         self._query_dense = self._heads_projection("query", query_shape[-1], self.key_dim)
@@ -229,6 +223,40 @@ class MultiHeadAttention(Layer):
             "bias_constraint": constraints.serialize(o["bias_constraint"]),
             "seed": self.seed,
         }
+
+
+def projection_options(
+    use_bias,
+    kernel_initializer,
+    bias_initializer,
+    kernel_regularizer,
+    bias_regularizer,
+    kernel_constraint,
+    bias_constraint,
+) -> dict:
+    """The kernel and bias options an attention layer gives each of its projections."""
+    return {
+        "use_bias": use_bias,
+        "kernel_initializer": initializers.get(kernel_initializer),
+        "bias_initializer": initializers.get(bias_initializer),
+        "kernel_regularizer": regularizers.get(kernel_regularizer),
+        "bias_regularizer": regularizers.get(bias_regularizer),
+        "kernel_constraint": constraints.get(kernel_constraint),
+        "bias_constraint": constraints.get(bias_constraint),
+    }
+
+
+def checked_attention_shapes(layer: Layer, query_shape, value_shape, key_shape):
+    """The key shape (the value's when None), after checking that every input is
+    (batch, sequence, features)."""
+    key_shape = value_shape if key_shape is None else key_shape
+    for name, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
+        if len(shape) != 3:
+            raise ValueError(
+                f'Layer "{layer.name}" expects (batch, sequence, features) inputs. '
+                f"Received: {name}.shape={tuple(shape)}"
+            )
+    return key_shape
 
 
 def heads_projection(

@@ -20,7 +20,14 @@ import torch
 import torch.nn.functional as F
 
 from .. import constraints, initializers, regularizers
-from .attention import _combined_mask, _large_negative, _Projection, heads_projection
+from .attention import (
+    _combined_mask,
+    _large_negative,
+    _Projection,
+    checked_attention_shapes,
+    heads_projection,
+    projection_options,
+)
 from .layer import Layer
 from .regularization import Dropout
 from .symbolic import KerasTensor
@@ -111,25 +118,19 @@ class GroupedQueryAttention(Layer):
         self._flash_attention = bool(flash_attention)
         self.use_gate = use_gate
         self.seed = seed
-        self._options = {
-            "use_bias": use_bias,
-            "kernel_initializer": initializers.get(kernel_initializer),
-            "bias_initializer": initializers.get(bias_initializer),
-            "kernel_regularizer": regularizers.get(kernel_regularizer),
-            "bias_regularizer": regularizers.get(bias_regularizer),
-            "kernel_constraint": constraints.get(kernel_constraint),
-            "bias_constraint": constraints.get(bias_constraint),
-        }
+        self._options = projection_options(
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
         self._dropout_layer = Dropout(rate=dropout, seed=seed, dtype=self.dtype_policy)
 
     def build(self, query_shape, value_shape, key_shape=None):
-        key_shape = value_shape if key_shape is None else key_shape
-        for name, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
-            if len(shape) != 3:
-                raise ValueError(
-                    f'Layer "{self.name}" expects (batch, sequence, features) inputs. '
-                    f"Received: {name}.shape={tuple(shape)}"
-                )
+        key_shape = checked_attention_shapes(self, query_shape, value_shape, key_shape)
         self._feature_dim = query_shape[-1]
         self._query_dense = self._heads_projection("query", query_shape[-1], self.num_query_heads)
         self._key_dense = self._heads_projection("key", key_shape[-1], self.num_key_value_heads)
