@@ -15,7 +15,7 @@ import math
 
 import torch
 
-from .. import activations, constraints, initializers, random, regularizers
+from .. import activations, constraints, initializers, regularizers
 from ._arguments import (
     conv_output_length,
     pad_spatial,
@@ -28,7 +28,7 @@ from .convolutional import _CONVOLUTIONS, _torch_layout
 from .input_spec import InputSpec
 from .layer import Layer
 from .recurrent import RNN
-from .rnn_cells import _dropout_mask
+from .rnn_cells import _dropout_mask, set_cell_options
 
 _GATES = 4  # i, f, c, o
 
@@ -97,21 +97,23 @@ class _ConvLSTMCell(Layer):
             )
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
         self.unit_forget_bias = unit_forget_bias
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.dropout = min(1.0, max(0.0, dropout))
-        self.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
-        self.seed = seed
-        self.seed_generator = random.SeedGenerator(seed)
+        set_cell_options(
+            self,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+        )
         self.output_spatial = None
 
     @property

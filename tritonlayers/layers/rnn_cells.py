@@ -20,6 +20,41 @@ def _dropout_mask(like: torch.Tensor, rate: float, seed_generator) -> torch.Tens
     return kernels.dropout(torch.ones_like(like), rate, seed_generator.next())
 
 
+def set_cell_options(
+    cell: Layer,
+    *,
+    use_bias: bool,
+    kernel_initializer,
+    recurrent_initializer,
+    bias_initializer,
+    kernel_regularizer,
+    recurrent_regularizer,
+    bias_regularizer,
+    kernel_constraint,
+    recurrent_constraint,
+    bias_constraint,
+    dropout: float,
+    recurrent_dropout: float,
+    seed,
+) -> None:
+    """Give a recurrent cell its weight options (resolved from names), its dropout rates
+    (clipped to [0, 1]) and the seed generator of its dropout masks."""
+    cell.use_bias = use_bias
+    cell.kernel_initializer = initializers.get(kernel_initializer)
+    cell.recurrent_initializer = initializers.get(recurrent_initializer)
+    cell.bias_initializer = initializers.get(bias_initializer)
+    cell.kernel_regularizer = regularizers.get(kernel_regularizer)
+    cell.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+    cell.bias_regularizer = regularizers.get(bias_regularizer)
+    cell.kernel_constraint = constraints.get(kernel_constraint)
+    cell.recurrent_constraint = constraints.get(recurrent_constraint)
+    cell.bias_constraint = constraints.get(bias_constraint)
+    cell.dropout = min(1.0, max(0.0, dropout))
+    cell.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
+    cell.seed = seed
+    cell.seed_generator = random.SeedGenerator(seed)
+
+
 class _Cell(Layer):
     """State shared by the built-in cells: weights' settings, activations and dropout."""
 
@@ -52,20 +87,22 @@ class _Cell(Layer):
         super().__init__(**kwargs)
         self.units = units
         self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.dropout = min(1.0, max(0.0, dropout))
-        self.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
-        self.seed = seed
-        self.seed_generator = random.SeedGenerator(seed)
+        set_cell_options(
+            self,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+        )
 
     @property
     def state_size(self):
