@@ -568,13 +568,17 @@ class Trainer:
         begin = getattr(callback_list, f"on_{mode}_batch_begin")
         end = getattr(callback_list, f"on_{mode}_batch_end")
         every = self.steps_per_execution
-        logs = None
+        logs, metrics = None, None
         for index, (x, y, sample_weight) in enumerate(batches):
             if index % every == 0:
                 begin(index)
             logs = step(x, y, sample_weight)
             if (index + 1) % every == 0:
-                end(index, logs if logs is not None else self._metrics_result())
+                if logs is None and metrics is None:
+                    # Listed once, after the first step has built the compiled metrics:
+                    # `metrics` walks every layer for held trackers.
+                    metrics = self.metrics
+                end(index, logs if logs is not None else {m.name: m.result() for m in metrics})
             if stop_on_request and self.stop_training:
                 break
         return logs
