@@ -191,6 +191,20 @@ def test_gradcheck_float64_torch_path():
     assert torch.autograd.gradcheck(lambda t: dropout(t, 0.4, 9, 3), (x,))
 
 
+@pytest.mark.parametrize("mode", ["torch", pytest.param("triton", marks=pytest.mark.interpret)])
+def test_second_derivatives_pass_gradgradcheck(mode):
+    set_kernel_mode(mode)
+    x = torch.randn(6, 7, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradgradcheck(lambda t: dropout(t, 0.4, 9, 3) * t, (x,))
+
+
+@pytest.mark.parametrize("mode", ["torch", pytest.param("triton", marks=pytest.mark.interpret)])
+def test_eager_calls_skip_the_op_dispatcher(mode):
+    set_kernel_mode(mode)
+    y = dropout(torch.ones(4, 8, requires_grad=True), 0.5, 2)
+    assert type(y.grad_fn).__name__ == "_DropoutFunctionBackward"
+
+
 @pytest.mark.parametrize(
     "op",
     [

@@ -200,12 +200,25 @@ def test_non_contiguous_inputs_use_their_logical_element_order():
     assert torch.equal(z, expected)
 
 
-def test_gradcheck_float64_torch_path():
-    set_kernel_mode("torch")
+@pytest.mark.parametrize("mode", ["torch", pytest.param("triton", marks=pytest.mark.interpret)])
+@pytest.mark.parametrize("fn", [reparameterize, reparameterize_with_kl])
+def test_first_and_second_derivatives_pass_gradcheck_in_float64(mode, fn):
+    # Second derivatives: a gradient penalty through a Sampling layer differentiates its
+    # backward pass; the registered backward ops have no autograd of their own and raised.
+    set_kernel_mode(mode)
     mean, log_var = _inputs((4, 5), torch.float64)
-    assert torch.autograd.gradcheck(lambda m, lv: reparameterize(m, lv, 3, 1), (mean, log_var))
-    assert torch.autograd.gradcheck(
-        lambda m, lv: reparameterize_with_kl(m, lv, 3, 1), (mean, log_var)
+    assert torch.autograd.gradcheck(lambda m, lv: fn(m, lv, 3, 1), (mean, log_var))
+    assert torch.autograd.gradgradcheck(lambda m, lv: fn(m, lv, 3, 1), (mean, log_var))
+
+
+@pytest.mark.parametrize("mode", ["torch", pytest.param("triton", marks=pytest.mark.interpret)])
+def test_eager_calls_skip_the_op_dispatcher(mode):
+    set_kernel_mode(mode)
+    mean, log_var = _inputs((3, 4))
+    z, kl = reparameterize_with_kl(mean, log_var, 1)
+    assert type(z.grad_fn).__name__ == "_ReparameterizeFunctionBackward"
+    assert type(reparameterize(mean, log_var, 1).grad_fn).__name__ == (
+        "_ReparameterizeFunctionBackward"
     )
 
 

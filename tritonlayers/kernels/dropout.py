@@ -18,6 +18,8 @@ Keep or drop is an integer test, ``word >= round(rate * 2**32)``, so every backe
 same decision; the keep probability is ``1 - rate`` to within 2**-32.
 """
 
+import functools
+
 import torch
 import triton
 import triton.language as tl
@@ -138,10 +140,11 @@ def register_twins(name: str, kernel_impl, reference_impl, fake) -> tuple:
     return kernel_op, reference_op
 
 
-def launcher(kernel):
-    """The kernel as a kernel op launches it: through ``wrap_triton`` for a
-    ``triton_op`` (so torch.compile sees into it), raw in the interpreter."""
-    return torch.library.wrap_triton(kernel) if _USE_TRITON_OP else kernel
+def launcher(kernel, traceable: bool):
+    """The kernel as a launch site calls it: through ``wrap_triton`` inside a ``triton_op``
+    (``traceable``, so torch.compile sees into it), raw in eager calls (the wrapper costs
+    several microseconds per launch) and in the interpreter."""
+    return torch.library.wrap_triton(kernel) if traceable and _USE_TRITON_OP else kernel
 
 
 def launch_shape(n: int) -> tuple[int, int, int]:
@@ -165,12 +168,13 @@ def _launch_dropout(
     offset: int,
     threshold: int,
     scale: float,
+    traceable: bool = True,
 ) -> torch.Tensor:
     out = torch.empty_like(x)
     if x.numel() == 0:
         return out
     block, programs, warps = launch_shape(x.numel())
-    launcher(_dropout_kernel)[(programs,)](
+    launcher(_dropout_kernel, traceable)[(programs,)](
         x,
         out,
         x.numel(),
@@ -186,7 +190,7 @@ def _launch_dropout(
     return out
 
 
-def _fake_dropout(x, seed_tensor, seed_int, offset, threshold, scale):
+def _fake_dropout(x, seed_tensor, seed_int, offset, threshold, scale, traceable=True):
     return torch.empty_like(x)
 
 
@@ -199,7 +203,8 @@ def _register_autograd(op) -> None:
     def backward(ctx, grad):
         # d out / d x = keep * scale: the same op applied to the gradient, same mask.
         (seed_tensor,) = ctx.saved_tensors
-        return op(grad.contiguous(), seed_tensor, *ctx.mask_args), None, None, None, None, None
+        grad_x = op(grad.contiguous(), seed_tensor, *ctx.mask_args)
+        return grad_x, None, *(None for _ in ctx.mask_args)
 
     op.register_autograd(backward, setup_context=_setup_context)
 
@@ -209,6 +214,30 @@ _dropout_kernel_op, _dropout_reference_op = register_twins(
 )
 _register_autograd(_dropout_kernel_op)
 _register_autograd(_dropout_reference_op)
+
+
+# Eager calls launch the raw kernel; the op's default (traceable) is for torch.compile.
+_eager_dropout_kernel = functools.partial(_launch_dropout, traceable=False)
+
+
+class _DropoutFunction(torch.autograd.Function):
+    """The eager path: ``impl`` (the raw kernel launch or the reference) called directly,
+    without the op dispatcher, whose host cost exceeds a small dropout's GPU time. Dropout
+    is linear in x, so the backward pass is the same dropout of the incoming gradient,
+    applied through this Function again (and so differentiable again)."""
+
+    @staticmethod
+    def forward(ctx, impl, x, seed_tensor, seed_int, offset, threshold, scale):
+        ctx.impl = impl
+        ctx.mask_args = (seed_int, offset, threshold, scale)
+        ctx.save_for_backward(seed_tensor)
+        return impl(x, seed_tensor, seed_int, offset, threshold, scale)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (seed_tensor,) = ctx.saved_tensors
+        args = (grad.contiguous(), seed_tensor, *ctx.mask_args)
+        return None, _DropoutFunction.apply(ctx.impl, *args), None, None, None, None, None
 
 
 def _check_inputs(x: torch.Tensor, rate: float) -> None:
@@ -253,5 +282,8 @@ def dropout(
     seed_tensor, seed_int = _philox.kernel_seed(seed, x.device)
     threshold = min(round(rate * 2**32), 2**32)
     scale = 0.0 if rate == 1.0 else 1.0 / (1.0 - rate)
-    op = _dropout_kernel_op if _dispatch.use_triton(x) else _dropout_reference_op
-    return op(x.contiguous(), seed_tensor, seed_int, int(offset), threshold, scale)
+    args = (x.contiguous(), seed_tensor, seed_int, int(offset), threshold, scale)
+    triton = _dispatch.use_triton(x)
+    if torch.compiler.is_compiling():
+        return (_dropout_kernel_op if triton else _dropout_reference_op)(*args)
+    return _DropoutFunction.apply(_eager_dropout_kernel if triton else _reference_dropout, *args)

@@ -465,7 +465,7 @@ def _save_for_backward(ctx, inputs, output):
         saved = y
     else:
         saved = None
-    ctx.save_for_backward(x, weight, saved)
+    ctx.save_for_backward(x, weight, saved, bias)
     ctx.activation = activation
     ctx.has_bias = bias is not None
     # z is an internal output: no gradient flows into it, and none is materialised for it.
@@ -476,7 +476,7 @@ def _save_for_backward(ctx, inputs, output):
 def _gradients(ctx, dy, backward):
     """The gradients of (x, weight, bias, activation) from ``backward`` (an op or function
     with ``_backward``'s signature)."""
-    x, weight, saved = ctx.saved_tensors
+    x, weight, saved = ctx.saved_tensors[:3]
     needs_dx, needs_dw, needs_db = ctx.needs_input_grad[:3]
     dx, dw, db = backward(dy, saved, x, weight, ctx.activation, ctx.has_bias, needs_dx, needs_dw)
     return (
@@ -522,8 +522,24 @@ _fwd_op.register_autograd(
 )
 
 
+def _differentiable_gradients(ctx, dy):
+    """The gradients by torch's autograd through the reference math, recomputed from the
+    saved inputs (which keep their own graph): for a backward pass that is differentiated
+    again (``create_graph=True``, e.g. a gradient penalty). The kernels' gradients are
+    correct values but carry no graph of their own, so second derivatives taken through
+    them would silently miss the activation's curvature."""
+    x, weight, _, bias = ctx.saved_tensors
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    wanted = [t for t, needed in zip(inputs, ctx.needs_input_grad, strict=False) if needed]
+    y = _reference_fused_linear(x, weight, bias, ctx.activation)
+    found = iter(torch.autograd.grad(y, wanted, dy, create_graph=True, allow_unused=True))
+    grads = [next(found) if needed else None for needed in ctx.needs_input_grad[:3]]
+    return (*grads[:2], grads[2] if bias is not None else None, None)
+
+
 class _FusedLinearFunction(torch.autograd.Function):
-    """The eager path: ``_forward`` and ``_backward`` with raw kernel launches."""
+    """The eager path: ``_forward`` and ``_backward`` with raw kernel launches; a backward
+    pass that is itself differentiated goes through ``_differentiable_gradients``."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, activation):
@@ -533,6 +549,8 @@ class _FusedLinearFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, dy, _dz):
+        if torch.is_grad_enabled():
+            return _differentiable_gradients(ctx, dy)
         return _gradients(ctx, dy, _backward)
 
 

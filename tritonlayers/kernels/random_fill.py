@@ -90,12 +90,13 @@ def _launch_fill(
     n: int,
     distribution: str,
     device: torch.device,
+    traceable: bool = True,
 ) -> torch.Tensor:
     out = torch.empty(n, dtype=_DTYPES[distribution], device=device)
     if n == 0:
         return out
     block, programs, warps = launch_shape(n)
-    launcher(_random_fill_kernel)[(programs,)](
+    launcher(_random_fill_kernel, traceable)[(programs,)](
         out,
         n,
         seed_tensor if seed_tensor is not None else out,
@@ -109,7 +110,7 @@ def _launch_fill(
     return out
 
 
-def _fake_fill(seed_tensor, seed_int, offset, n, distribution, device):
+def _fake_fill(seed_tensor, seed_int, offset, n, distribution, device, traceable=True):
     return torch.empty(n, dtype=_DTYPES[distribution], device=device)
 
 
@@ -125,12 +126,13 @@ def _fill(n: int, seed: int | torch.Tensor, offset: int, device, distribution: s
     seed_tensor, seed_int = _philox.kernel_seed(seed, device)
     args = (seed_tensor, seed_int, int(offset), n, distribution, device)
     probe = seed_tensor if seed_tensor is not None else torch.empty(0, device=device)
-    if _dispatch.use_triton(probe):
-        return _fill_kernel_op(*args)
+    triton = _dispatch.use_triton(probe)
     if torch.compiler.is_compiling():
-        # Opaque to the compiler, so it does not trace (or constant-fold) the Philox rounds.
-        return _fill_reference_op(*args)
-    return _reference_fill(*args)
+        # The reference op is opaque to the compiler, so it does not trace (or constant-fold)
+        # the Philox rounds.
+        return (_fill_kernel_op if triton else _fill_reference_op)(*args)
+    # Eager calls skip the op dispatcher, whose host cost exceeds a small fill's GPU time.
+    return _launch_fill(*args, traceable=False) if triton else _reference_fill(*args)
 
 
 def random_bits(

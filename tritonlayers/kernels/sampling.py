@@ -199,7 +199,7 @@ def _reference_with_kl_grads(
     return _reference_grads(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset)
 
 
-def _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, with_kl: bool):
+def _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, with_kl: bool, traceable: bool):
     n = mean.numel()
     z = torch.empty_like(mean)
     block, programs, warps = launch_shape(n)
@@ -207,7 +207,7 @@ def _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, with_kl: bool):
     partials = torch.empty(programs if with_kl else 0, device=z.device, dtype=_compute_dtype(z))
     if n == 0:
         return z, partials
-    launcher(_reparameterize_fwd_kernel)[(programs,)](
+    launcher(_reparameterize_fwd_kernel, traceable)[(programs,)](
         mean,
         log_var,
         z,
@@ -231,7 +231,7 @@ def _launch_reparameterize(
     seed_int: int,
     offset: int,
 ) -> torch.Tensor:
-    return _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, with_kl=False)[0]
+    return _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, False, traceable=True)[0]
 
 
 def _launch_reparameterize_with_kl(
@@ -241,13 +241,18 @@ def _launch_reparameterize_with_kl(
     seed_int: int,
     offset: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    z, partials = _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, with_kl=True)
+    return _kernel_z_and_kl(mean, log_var, seed_tensor, seed_int, offset, traceable=True)
+
+
+def _kernel_z_and_kl(mean, log_var, seed_tensor, seed_int, offset, traceable: bool):
+    """z and the KL from the forward kernel's per-program partial sums."""
+    z, partials = _launch_fwd(mean, log_var, seed_tensor, seed_int, offset, True, traceable)
     if mean.numel() == 0:  # the mean of nothing is NaN, as in torch.mean
         return z, torch.full((), torch.nan, dtype=mean.dtype, device=mean.device)
     return z, (partials.sum() * (-0.5 / mean.numel())).to(mean.dtype)
 
 
-def _launch_bwd(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset):
+def _launch_bwd(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset, traceable: bool):
     n = mean.numel()
     with_kl = grad_kl is not None
     grad_mean = torch.empty_like(mean) if with_kl else grad_z
@@ -255,7 +260,7 @@ def _launch_bwd(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset):
     if n == 0:
         return grad_mean, grad_log_var
     block, programs, warps = launch_shape(n)
-    launcher(_reparameterize_bwd_kernel)[(programs,)](
+    launcher(_reparameterize_bwd_kernel, traceable)[(programs,)](
         grad_z,
         mean,
         log_var,
@@ -282,7 +287,8 @@ def _launch_log_var_grad(
     seed_int: int,
     offset: int,
 ) -> torch.Tensor:
-    return _launch_bwd(grad_z, None, mean, log_var, seed_tensor, seed_int, offset)[1]
+    args = (grad_z, None, mean, log_var, seed_tensor, seed_int, offset)
+    return _launch_bwd(*args, traceable=True)[1]
 
 
 def _launch_with_kl_grads(
@@ -294,7 +300,8 @@ def _launch_with_kl_grads(
     seed_int: int,
     offset: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    return _launch_bwd(grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset)
+    args = (grad_z, grad_kl, mean, log_var, seed_tensor, seed_int, offset)
+    return _launch_bwd(*args, traceable=True)
 
 
 def _fake_z(mean, log_var, seed_tensor, seed_int, offset):
@@ -363,8 +370,41 @@ for _ops in zip(_REPARAMETERIZE_OPS, _WITH_KL_OPS, _LOG_VAR_GRAD_OPS, _WITH_KL_G
     _register_autograd(*_ops)
 
 
+class _ReparameterizeFunction(torch.autograd.Function):
+    """The eager path: the raw kernel launches (``use_kernel``) or the reference, without
+    the op dispatcher, whose host cost exceeds a small batch's GPU time. Returns z, or
+    ``(z, kl)`` with ``with_kl``.
+
+    A backward pass that is itself differentiated (``create_graph=True``, e.g. a gradient
+    penalty) takes the reference formulas: torch ops, so they carry their own graph."""
+
+    @staticmethod
+    def forward(ctx, use_kernel, with_kl, mean, log_var, seed_tensor, seed_int, offset):
+        ctx.use_kernel, ctx.seed_int, ctx.offset = use_kernel, seed_int, offset
+        ctx.save_for_backward(mean, log_var, seed_tensor)
+        args = (mean, log_var, seed_tensor, seed_int, offset)
+        if not use_kernel:
+            return (_reference_reparameterize_with_kl if with_kl else _reference_reparameterize)(
+                *args
+            )
+        if with_kl:
+            return _kernel_z_and_kl(*args, traceable=False)
+        return _launch_fwd(*args, False, traceable=False)[0]
+
+    @staticmethod
+    def backward(ctx, grad_z, grad_kl=None):
+        mean, log_var, seed_tensor = ctx.saved_tensors
+        args = (mean, log_var, seed_tensor, ctx.seed_int, ctx.offset)
+        grad_z = grad_z.contiguous()
+        if ctx.use_kernel and not torch.is_grad_enabled():
+            grads = _launch_bwd(grad_z, grad_kl, *args, traceable=False)
+        else:
+            grads = _reference_grads(grad_z, grad_kl, *args)
+        return None, None, *grads, None, None, None
+
+
 def _checked_inputs(name: str, mean, log_var, seed, offset: int):
-    """Which op of a (kernel, reference) pair to run, and its validated, contiguous
+    """Whether to run the kernel (else the reference), and the validated, contiguous
     arguments."""
     for arg, tensor in (("mean", mean), ("log_var", log_var)):
         if not isinstance(tensor, torch.Tensor) or not tensor.dtype.is_floating_point:
@@ -383,9 +423,9 @@ def _checked_inputs(name: str, mean, log_var, seed, offset: int):
             f"kernels.{name} expects `mean` and `log_var` of the same dtype; received "
             f"{mean.dtype} and {log_var.dtype}."
         )
-    which = 0 if _dispatch.use_triton(mean, log_var) else 1
+    use_kernel = _dispatch.use_triton(mean, log_var)
     seed_tensor, seed_int = _philox.kernel_seed(seed, mean.device)
-    return which, (mean.contiguous(), log_var.contiguous(), seed_tensor, seed_int, int(offset))
+    return use_kernel, (mean.contiguous(), log_var.contiguous(), seed_tensor, seed_int, int(offset))
 
 
 def reparameterize(
@@ -408,8 +448,10 @@ def reparameterize(
     >>> abs(z.mean().item()) < 0.02 and abs(z.std().item() - 1) < 0.02
     True
     """
-    which, args = _checked_inputs("reparameterize", mean, log_var, seed, offset)
-    return _REPARAMETERIZE_OPS[which](*args)
+    use_kernel, args = _checked_inputs("reparameterize", mean, log_var, seed, offset)
+    if torch.compiler.is_compiling():
+        return _REPARAMETERIZE_OPS[0 if use_kernel else 1](*args)
+    return _ReparameterizeFunction.apply(use_kernel, False, *args)
 
 
 def reparameterize_with_kl(
@@ -427,5 +469,7 @@ def reparameterize_with_kl(
     >>> z.shape, round(kl.item(), 6)
     (torch.Size([4, 2]), 0.5)
     """
-    which, args = _checked_inputs("reparameterize_with_kl", mean, log_var, seed, offset)
-    return _WITH_KL_OPS[which](*args)
+    use_kernel, args = _checked_inputs("reparameterize_with_kl", mean, log_var, seed, offset)
+    if torch.compiler.is_compiling():
+        return _WITH_KL_OPS[0 if use_kernel else 1](*args)
+    return _ReparameterizeFunction.apply(use_kernel, True, *args)
