@@ -75,6 +75,11 @@ bench_group fused_linear "${LINEAR_BENCH_LIMIT:-75}" benchmarks/test_kernels.py 
 bench_group dropout "${DROPOUT_BENCH_LIMIT:-30}" benchmarks/test_kernels.py -k dropout
 bench_group reparameterize "${SAMPLING_BENCH_LIMIT:-30}" benchmarks/test_kernels.py -k reparameterize
 bench_group random "${RANDOM_BENCH_LIMIT:-20}" benchmarks/test_random.py
+# The kernels again, timed by their device work alone (each round replays its steps from one
+# CUDA graph, as inside fit's graphed training step). Its own process: a capture that fails
+# cannot disturb the groups above.
+BENCH_TIMING=graph bench_group device_time "${GRAPH_BENCH_LIMIT:-100}" benchmarks/test_kernels.py \
+  -k "not memcpy and not 65536x1024"
 VAE_BENCH_ROUNDS="${VAE_BENCH_ROUNDS:-3}" bench_group vae_training "${VAE_BENCH_LIMIT:-90}" \
   benchmarks/test_vae_training.py
 

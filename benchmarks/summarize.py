@@ -8,9 +8,11 @@ the machine information is taken from the first.
 The report gives the card, library versions and date; the device copy bandwidth; one row per
 (op, pass, shape, dtype) with the median time of one step for tritonlayers, torch eager and
 torch.compile, the speed-ups, achieved GB/s (memory-bound ops) or TFLOP/s (fused_linear);
-and the issue's targets checked against those numbers. Next to the report it writes
-``dispatch_table.json``: the fused_linear shape buckets where torch eager beat the Triton
-kernel forward+backward, in the format ``tritonlayers/kernels/fused_linear.py`` reads from
+and the issue's targets checked against those numbers. Wall-clock runs and device-time runs
+(``BENCH_TIMING=graph``: the steps replayed from one CUDA graph) get a table each. Next to
+the report it writes ``dispatch_table.json``: the fused_linear shape buckets where torch
+eager beat the Triton kernel forward+backward in wall-clock time (eager calls pay the host
+costs), in the format ``tritonlayers/kernels/fused_linear.py`` reads from
 ``benchmarks/dispatch_table.json`` (review it before committing it there).
 """
 
@@ -29,13 +31,20 @@ def _step_seconds(bench: dict) -> float:
     return bench["stats"]["median"] / bench["extra_info"].get("calls_per_round", 1)
 
 
+TIMINGS = {
+    "wall": "Wall-clock time of eager calls (host launch costs included)",
+    "graph": "Device time (the steps replayed from one CUDA graph: no host launch costs)",
+}
+
+
 def _cases(benchmarks: list) -> dict:
-    """{(op, pass, shape, dtype): {impl: benchmark}} for the kernel benchmarks."""
+    """{(op, pass, shape, dtype, timing): {impl: benchmark}} for the kernel benchmarks."""
     cases = defaultdict(dict)
     for bench in benchmarks:
         info = bench.get("extra_info", {})
         if info.get("impl") in IMPLS and info.get("op") not in (None, "memcpy"):
-            cases[(info["op"], info["pass"], info["shape"], info["dtype"])][info["impl"]] = bench
+            key = (info["op"], info["pass"], info["shape"], info["dtype"])
+            cases[(*key, info.get("timing", "wall"))][info["impl"]] = bench
     return cases
 
 
@@ -54,7 +63,9 @@ def _other_benchmarks(benchmarks: list) -> list[str]:
 
 def _copy_bandwidth(benchmarks: list) -> float | None:
     rates = [
-        b["extra_info"]["gb_per_s"] for b in benchmarks if b["extra_info"].get("op") == "memcpy"
+        b["extra_info"]["gb_per_s"]
+        for b in benchmarks
+        if b["extra_info"].get("op") == "memcpy" and b["extra_info"].get("timing", "wall") == "wall"
     ]
     return max(rates) if rates else None
 
@@ -65,11 +76,12 @@ def _fmt(value, spec: str) -> str:
 
 def _rows(cases: dict, copy_gbps: float | None) -> list[dict]:
     rows = []
-    for (op, pass_, shape, dtype), impls in sorted(cases.items()):
+    for (op, pass_, shape, dtype, timing), impls in sorted(cases.items()):
         times = {impl: _step_seconds(b) for impl, b in impls.items()}
         ours = impls.get("tritonlayers", {}).get("extra_info", {})
         ours_time = times.get("tritonlayers")
         row = {"op": op, "pass": pass_, "shape": shape, "dtype": dtype, "times": times}
+        row["timing"] = timing
         for impl in ("torch_eager", "torch_compile"):
             has_both = ours_time and impl in times
             row[f"vs_{impl}"] = times[impl] / ours_time if has_both else None
@@ -97,8 +109,35 @@ def _table(rows: list[dict]) -> list[str]:
     return lines
 
 
+def _by_timing(rows: list[dict]):
+    """(title, rows) for each timing that has rows."""
+    for timing, title in TIMINGS.items():
+        measured = [r for r in rows if r["timing"] == timing]
+        if measured:
+            yield title, measured
+
+
+def _tables(rows: list[dict]) -> list[str]:
+    """One table per timing, each under its heading."""
+    return [
+        line
+        for title, measured in _by_timing(rows)
+        for line in (f"## {title}", "", *_table(measured), "")
+    ]
+
+
 def _targets(rows: list[dict]) -> list[str]:
-    """The issue's performance targets, each with PASS/FAIL and the numbers behind it."""
+    """The issue's performance targets, each with PASS/FAIL and the numbers behind it, for
+    each timing."""
+    return [
+        line
+        for title, measured in _by_timing(rows)
+        for line in (f"{title}:", "", *_timing_targets(measured), "")
+    ]
+
+
+def _timing_targets(rows: list[dict]) -> list[str]:
+    """The targets checked against the rows of one timing."""
     lines = []
     linear = [r for r in rows if r["op"] == "fused_linear" and r["pass"] == "fwd+bwd"]
     speedups = [r["vs_torch_eager"] for r in linear if r["vs_torch_eager"]]
@@ -148,7 +187,7 @@ def _bucket(size: int) -> int:
 def dispatch_proposal(rows: list[dict], device: str) -> dict:
     """Table entries for the shape buckets where torch eager beat Triton forward+backward."""
     keys = set()
-    for r in rows:
+    for r in (r for r in rows if r["timing"] == "wall"):
         slower = r["vs_torch_eager"] is not None and r["vs_torch_eager"] < 1
         if r["op"] == "fused_linear" and r["pass"] == "fwd+bwd" and slower:
             m, k, n = map(int, r["shape"].split("x"))
@@ -187,8 +226,7 @@ def report(data: dict) -> tuple[str, dict]:
         "faster). GB/s counts the bytes a step must move at least (no stored masks or noise);",
         "TFLOP/s counts 2MNK forward, 6MNK forward+backward. float32 matmuls run as TF32.",
         "",
-        *_table(rows),
-        "",
+        *_tables(rows),
         "## Targets",
         "",
         *(_targets(rows) or ["- no kernel benchmarks in this file"]),

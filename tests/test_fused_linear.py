@@ -418,12 +418,18 @@ def test_dispatch_table_sends_listed_bucket_to_torch(monkeypatch):
     assert not fl._torch_is_faster(torch.empty(5000, 784), w)
 
 
-def test_benchmark_summary_proposes_table_entries_fused_linear_reads(tmp_path):
+@pytest.fixture(scope="module")
+def summarize():
+    """``benchmarks/summarize.py`` as a module (the script runs without the package)."""
     spec = importlib.util.spec_from_file_location(
         "summarize", Path(__file__).parents[1] / "benchmarks" / "summarize.py"
     )
-    summarize = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(summarize)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_summary_proposes_table_entries_fused_linear_reads(summarize, tmp_path):
 
     def bench(impl, seconds):
         info = {"op": "fused_linear", "pass": "fwd+bwd", "impl": impl, "shape": "8192x784x64"}
@@ -439,6 +445,31 @@ def test_benchmark_summary_proposes_table_entries_fused_linear_reads(tmp_path):
     path = tmp_path / "table.json"
     path.write_text(json.dumps(proposal))
     assert fl._read_dispatch_table(path) == {("GPU X", "bfloat16", 8192, 64, 1024)}
+
+
+def test_benchmark_summary_reports_device_time_apart_and_keeps_it_out_of_dispatch(summarize):
+
+    def bench(impl, seconds, timing):
+        info = {"op": "fused_linear", "pass": "fwd+bwd", "impl": impl, "shape": "64x784x512"}
+        info.update(dtype="float32", calls_per_round=1, timing=timing)
+        return {"extra_info": info, "stats": {"median": seconds}}
+
+    data = {
+        "machine_info": {"device_name": "GPU X"},
+        "benchmarks": [
+            bench("tritonlayers", 4e-5, "wall"),
+            bench("torch_eager", 2e-5, "wall"),
+            bench("tritonlayers", 1e-5, "graph"),
+            bench("torch_eager", 2e-5, "graph"),
+        ],
+    }
+    markdown, proposal = summarize.report(data)
+    wall, graph = markdown.split("## Wall-clock time")[1].split("## Device time")
+    assert "| 64x784x512 | float32 | 40.0 | 20.0 |  | 0.50 |" in wall
+    assert "| 64x784x512 | float32 | 10.0 | 20.0 |  | 2.00 |" in graph.split("## Targets")[0]
+    assert "0.50× (target ≥ 1.2×): **FAIL**" in markdown
+    assert "2.00× (target ≥ 1.2×): **PASS**" in markdown
+    assert [e["m"] for e in proposal["entries"]] == [64]
 
 
 def test_committed_dispatch_table_is_well_formed():
