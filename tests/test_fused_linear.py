@@ -1,7 +1,6 @@
 """fused_linear: the Triton kernels (interpreted on CPU, compiled on GPU) and the torch path
 against a float64 reference, plus autograd, shapes, dispatch and error messages."""
 
-import functools
 import importlib
 import importlib.util
 import json
@@ -188,30 +187,42 @@ def test_triton_mode_in_eager_runs_the_kernel_function(triton_mode):
 
 
 @pytest.mark.interpret
-@pytest.mark.parametrize("activation", ["tanh", "gelu", "softplus", "relu", None])
-def test_kernel_second_derivatives_pass_gradgradcheck(triton_mode, activation):
+@pytest.mark.parametrize("activation", ["tanh", "gelu", "softplus", "sigmoid", "relu", None])
+def test_kernel_gradient_penalty_matches_the_torch_path(activation):
     # A gradient penalty differentiates the backward pass. The kernels' gradients carry no
     # graph of their own; without the recompute path, the curvature of the activation and
     # the x -> dW path were silently missing from second derivatives.
-    x, w, b = [t.requires_grad_() for t in _inputs((4, 5), 3, torch.float64)]
-    fn = functools.partial(fused_linear, activation=activation)
-    assert torch.autograd.gradgradcheck(fn, (x, w, b))
-    assert torch.autograd.gradgradcheck(lambda x, w: fn(x, w), (x, w))
-
-
-@pytest.mark.interpret
-def test_kernel_gradient_penalty_matches_the_torch_path(triton_mode):
     def penalty_grads(mode):
         set_kernel_mode(mode)
         torch.manual_seed(3)
         x, w, b = [t.requires_grad_() for t in _inputs((6, 5), 4, torch.float32)]
-        y = fused_linear(x, w, b, activation="tanh")
+        y = fused_linear(x, w, b, activation=activation)
         (dx,) = torch.autograd.grad(y.square().sum(), x, create_graph=True)
         dx.square().sum().backward()
         return x.grad, w.grad, b.grad
 
     for got, want in zip(penalty_grads("triton"), penalty_grads("torch")):
         torch.testing.assert_close(got, want, **TOLERANCES[torch.float32])
+
+
+@pytest.mark.interpret
+def test_kernel_function_passes_gradgradcheck_in_the_interpreter(triton_mode):
+    # gradgradcheck needs float64, which fused_linear sends to torch; the interpreter runs the
+    # kernels on float64 when the eager Function is called directly (their elementwise
+    # backward computes in float32, hence the tolerance).
+    x, w, b = [t.requires_grad_() for t in _inputs((4, 5), 3, torch.float64)]
+
+    def fn(x, w, b):
+        return fl._FusedLinearFunction.apply(x, w, b, "gelu")[0]
+
+    assert torch.autograd.gradgradcheck(fn, (x, w, b), atol=1e-4)
+
+
+def test_float64_takes_the_torch_path_even_in_triton_mode(triton_mode):
+    # The kernel's accumulator is float32: it does not compile for float64 operands on a GPU.
+    x, w, b = [t.requires_grad_() for t in _inputs((4, 5), 3, torch.float64)]
+    y = fused_linear(x, w, b, activation="relu")
+    assert type(y.grad_fn).__name__ == "ReluBackward0"
 
 
 @pytest.mark.interpret
@@ -279,9 +290,10 @@ def test_kernel_matches_float64_for_fuzzed_shapes(m, k, n, activation, bias):
 
 
 # The interpreter accepts code that the GPU compiler rejects (a global that is not a
-# tl.constexpr, for one), so the kernels are also compiled for Hopper here: Triton's bundled
-# ptxas needs no GPU. It runs in a subprocess because under TRITON_INTERPRET=1 triton.jit
-# builds interpreter functions, which cannot be compiled.
+# tl.constexpr, for one; a float32 accumulator for float64 operands, for another), so the
+# kernels are also compiled for Hopper here: Triton's bundled ptxas needs no GPU. It runs in
+# a subprocess because under TRITON_INTERPRET=1 triton.jit builds interpreter functions,
+# which cannot be compiled.
 _COMPILE_FOR_HOPPER = """
 import importlib, triton
 from triton.backends.compiler import GPUTarget
@@ -305,6 +317,29 @@ for act in ["linear", *fl._GRAD_FROM_OUTPUT, *fl._GRAD_FROM_PREACT]:
         "INPUT_PRECISION": "tf32", "BLOCK_M": 32, "BLOCK_N": 32, "BLOCK_K": 32, "GROUP_M": 2})
     if act != "linear":
         compile_kernel(fl._fused_linear_bwd_dz_kernel, bwd, {**flags, "BLOCK_M": 32, "BLOCK_N": 32})
+
+# The elementwise kernels, in every dtype they take; the seed as a pointer, and as an int once.
+dropout = importlib.import_module("tritonlayers.kernels.dropout")
+sampling = importlib.import_module("tritonlayers.kernels.sampling")
+fill = importlib.import_module("tritonlayers.kernels.random_fill")
+philox = {"n_elements": "i64", "seed_ptr": "*i64", "seed_int": "i64", "offset": "i64"}
+for t, from_ptr in [("fp32", True), ("fp16", True), ("bf16", True), ("fp64", True),
+                    ("fp32", False)]:
+    meta = {"SEED_FROM_PTR": from_ptr, "BLOCK_SIZE": 1024}
+    compile_kernel(dropout._dropout_kernel, {"x_ptr": f"*{t}", "out_ptr": f"*{t}", **philox,
+        "threshold": "i64", "scale": "fp32"}, meta)
+    for with_kl in (True, False):
+        partial = "*fp64" if t == "fp64" else "*fp32"
+        compile_kernel(sampling._reparameterize_fwd_kernel, {"mean_ptr": f"*{t}",
+            "log_var_ptr": f"*{t}", "z_ptr": f"*{t}", "kl_partial_ptr": partial, **philox},
+            {**meta, "WITH_KL": with_kl})
+        bwd_ptrs = ["grad_z_ptr", "mean_ptr", "log_var_ptr", "grad_kl_ptr", "grad_mean_ptr"]
+        compile_kernel(sampling._reparameterize_bwd_kernel, {
+            **dict.fromkeys([*bwd_ptrs, "grad_log_var_ptr"], f"*{t}"), **philox},
+            {**meta, "WITH_KL": with_kl})
+for distribution, out in [("bits", "*i64"), ("uniform", "*fp32"), ("normal", "*fp32")]:
+    compile_kernel(fill._random_fill_kernel, {"out_ptr": out, **philox}, {"SEED_FROM_PTR": True,
+        "DISTRIBUTION": fill.DISTRIBUTIONS[distribution], "BLOCK_SIZE": 1024})
 print("compiled")
 """
 

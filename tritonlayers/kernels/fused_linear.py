@@ -689,7 +689,8 @@ def fused_linear(
 
     Returns:
         A tensor of shape ``(..., out)`` in the inputs' dtype. float16 and bfloat16 inputs
-        accumulate in float32; float32 follows ``torch.get_float32_matmul_precision()``.
+        accumulate in float32; float32 follows ``torch.get_float32_matmul_precision()``;
+        float64 always runs through torch.
 
     Example:
     >>> import torch
@@ -702,8 +703,9 @@ def fused_linear(
     activation = _checked_activation(activation)
     if not _inputs_are_valid(x, weight, bias):
         _raise_input_error(x, weight, bias)
-    # The check above put all inputs on x's device, so x alone decides the dispatch.
-    if not _dispatch.use_triton(x):
+    # The check above put all inputs on x's device, so x alone decides the dispatch. float64
+    # takes torch's path (cuBLAS DGEMM): the kernel's accumulator and epilogue are float32.
+    if x.dtype == torch.float64 or not _dispatch.use_triton(x):
         return _reference_fused_linear(x, weight, bias, activation)
     x2d = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
     if _torch_is_faster(x2d, weight):
