@@ -199,6 +199,19 @@ def test_second_derivatives_pass_gradgradcheck(mode):
 
 
 @pytest.mark.parametrize("mode", ["torch", pytest.param("triton", marks=pytest.mark.interpret)])
+def test_torch_func_grad_matches_autograd(mode):
+    set_kernel_mode(mode)
+    x = torch.randn(4, 8)
+
+    def f(t):
+        return (dropout(t, 0.5, 3) * t).sum()
+
+    leaf = x.clone().requires_grad_()
+    f(leaf).backward()
+    torch.testing.assert_close(torch.func.grad(f)(x), leaf.grad)
+
+
+@pytest.mark.parametrize("mode", ["torch", pytest.param("triton", marks=pytest.mark.interpret)])
 def test_eager_calls_skip_the_op_dispatcher(mode):
     set_kernel_mode(mode)
     y = dropout(torch.ones(4, 8, requires_grad=True), 0.5, 2)

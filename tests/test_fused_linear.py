@@ -218,6 +218,18 @@ def test_kernel_function_passes_gradgradcheck_in_the_interpreter(triton_mode):
     assert torch.autograd.gradgradcheck(fn, (x, w, b), atol=1e-4)
 
 
+@pytest.mark.interpret
+def test_kernel_path_works_under_torch_func_grad(triton_mode):
+    x, w, _ = _inputs((4, 8), 3, torch.float32)
+
+    def f(t):
+        return fused_linear(t, w, activation="gelu").square().sum()
+
+    leaf = x.clone().requires_grad_()
+    f(leaf).backward()
+    torch.testing.assert_close(torch.func.grad(f)(x), leaf.grad)
+
+
 def test_float64_takes_the_torch_path_even_in_triton_mode(triton_mode):
     # The kernel's accumulator is float32: it does not compile for float64 operands on a GPU.
     x, w, b = [t.requires_grad_() for t in _inputs((4, 5), 3, torch.float64)]

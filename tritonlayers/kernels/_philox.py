@@ -92,12 +92,22 @@ def _key_words(seed: int | torch.Tensor, device: torch.device) -> tuple:
 
 def _numpy_path(offsets: torch.Tensor) -> bool:
     """Whether to run the rounds in numpy: plain CPU tensors in eager mode only (numpy inside
-    a torch.compile region would break the graph, and fake tensors hold no values)."""
+    a torch.compile region would break the graph, fake tensors hold no values, and tensors
+    made under a torch.func transform are wrappers without storage)."""
     return (
         type(offsets) is torch.Tensor
         and offsets.device.type == "cpu"
         and not torch.compiler.is_compiling()
+        and _has_storage(offsets)
     )
+
+
+def _has_storage(tensor: torch.Tensor) -> bool:
+    try:
+        tensor.data_ptr()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _numpy_randint4x(k0, k1, offsets: np.ndarray) -> list[np.ndarray]:

@@ -227,11 +227,13 @@ class _DropoutFunction(torch.autograd.Function):
     applied through this Function again (and so differentiable again)."""
 
     @staticmethod
-    def forward(ctx, impl, x, seed_tensor, seed_int, offset, threshold, scale):
-        ctx.impl = impl
-        ctx.mask_args = (seed_int, offset, threshold, scale)
-        ctx.save_for_backward(seed_tensor)
+    def forward(impl, x, seed_tensor, seed_int, offset, threshold, scale):
         return impl(x, seed_tensor, seed_int, offset, threshold, scale)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.impl, _, seed_tensor, *ctx.mask_args = inputs
+        ctx.save_for_backward(seed_tensor)
 
     @staticmethod
     def backward(ctx, grad):

@@ -542,10 +542,10 @@ class _FusedLinearFunction(torch.autograd.Function):
     pass that is itself differentiated goes through ``_differentiable_gradients``."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, activation):
-        output = _forward(x, weight, bias, activation)
-        _save_for_backward(ctx, (x, weight, bias, activation), output)
-        return output
+    def forward(x, weight, bias, activation):
+        return _forward(x, weight, bias, activation)
+
+    setup_context = staticmethod(_save_for_backward)
 
     @staticmethod
     def backward(ctx, dy, _dz):

@@ -379,9 +379,7 @@ class _ReparameterizeFunction(torch.autograd.Function):
     penalty) takes the reference formulas: torch ops, so they carry their own graph."""
 
     @staticmethod
-    def forward(ctx, use_kernel, with_kl, mean, log_var, seed_tensor, seed_int, offset):
-        ctx.use_kernel, ctx.seed_int, ctx.offset = use_kernel, seed_int, offset
-        ctx.save_for_backward(mean, log_var, seed_tensor)
+    def forward(use_kernel, with_kl, mean, log_var, seed_tensor, seed_int, offset):
         args = (mean, log_var, seed_tensor, seed_int, offset)
         if not use_kernel:
             return (_reference_reparameterize_with_kl if with_kl else _reference_reparameterize)(
@@ -390,6 +388,11 @@ class _ReparameterizeFunction(torch.autograd.Function):
         if with_kl:
             return _kernel_z_and_kl(*args, traceable=False)
         return _launch_fwd(*args, False, traceable=False)[0]
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.use_kernel, _, mean, log_var, seed_tensor, ctx.seed_int, ctx.offset = inputs
+        ctx.save_for_backward(mean, log_var, seed_tensor)
 
     @staticmethod
     def backward(ctx, grad_z, grad_kl=None):
