@@ -67,7 +67,7 @@ def test_dict_and_list_inputs_keep_their_structure():
 
 def test_mismatched_sample_counts_raise_keras_cardinality_error():
     with pytest.raises(
-        ValueError, match="Data cardinality is ambiguous.*'x' sizes: 5.*'y' sizes: 4"
+        ValueError, match="(?s)Data cardinality is ambiguous.*'x' sizes: 5.*'y' sizes: 4"
     ):
         get_data_adapter(np.zeros((5, 2)), np.zeros((4, 1)))
 

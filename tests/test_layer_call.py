@@ -269,7 +269,9 @@ def test_input_spec_list_checks_each_input_with_its_index():
     layer = Pair(name="pair")
     layer.input_spec = [keras.layers.InputSpec(ndim=2), keras.layers.InputSpec(ndim=3)]
     layer([torch.ones(1, 2), torch.ones(1, 2, 3)])
-    with pytest.raises(ValueError, match=r"Input 1 of layer 'pair'.*expected ndim=3, found ndim=2"):
+    with pytest.raises(
+        ValueError, match=r"Input 1 with name 'None' of layer 'pair'.*expected ndim=3, found ndim=2"
+    ):
         layer([torch.ones(1, 2), torch.ones(1, 2)])
     with pytest.raises(ValueError, match="expects 2 input"):
         layer([torch.ones(1, 2)])

@@ -15,11 +15,14 @@ from .kernels._dispatch import kernel_mode, set_kernel_mode
 __all__ = [
     "backend",
     "device",
+    "disable_traceback_filtering",
     "dtype_policy",
+    "enable_traceback_filtering",
     "epsilon",
     "float32_matmul_precision",
     "floatx",
     "image_data_format",
+    "is_traceback_filtering_enabled",
     "kernel_mode",
     "set_device",
     "set_dtype_policy",
@@ -36,6 +39,7 @@ _settings = {
     "floatx": "float32",
     "epsilon": 1e-7,
     "image_data_format": "channels_last",
+    "traceback_filtering": True,
 }
 
 
@@ -128,3 +132,40 @@ def set_dtype_policy(policy) -> None:
     from .dtype_policies import set_dtype_policy as set_global_policy
 
     set_global_policy(policy)
+
+
+def enable_traceback_filtering() -> None:
+    """Errors raised inside a layer's `call()` name the layer and list the call's arguments
+    (the default, as in Keras).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.config.enable_traceback_filtering()
+    >>> keras.config.is_traceback_filtering_enabled()
+    True
+    """
+    _settings["traceback_filtering"] = True
+
+
+def disable_traceback_filtering() -> None:
+    """Errors raised inside a layer's `call()` propagate unchanged.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.config.disable_traceback_filtering()
+    >>> keras.config.is_traceback_filtering_enabled()
+    False
+    >>> keras.config.enable_traceback_filtering()
+    """
+    _settings["traceback_filtering"] = False
+
+
+def is_traceback_filtering_enabled() -> bool:
+    """Whether errors raised inside `call()` get the call's arguments added (default True).
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> keras.config.is_traceback_filtering_enabled()
+    True
+    """
+    return _settings["traceback_filtering"]

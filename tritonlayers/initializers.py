@@ -173,7 +173,7 @@ class RandomNormal(RandomInitializer):
         return random.normal(_shape(shape), self.mean, self.stddev, dtype=dtype, seed=self.seed)
 
     def get_config(self) -> dict:
-        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
 
 
 class TruncatedNormal(RandomInitializer):
@@ -194,7 +194,7 @@ class TruncatedNormal(RandomInitializer):
         )
 
     def get_config(self) -> dict:
-        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
 
 
 class RandomUniform(RandomInitializer):
@@ -213,18 +213,30 @@ class RandomUniform(RandomInitializer):
         return random.uniform(_shape(shape), self.minval, self.maxval, dtype=dtype, seed=self.seed)
 
     def get_config(self) -> dict:
-        return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
+        return {**super().get_config(), "minval": self.minval, "maxval": self.maxval}
 
 
-def compute_fans(shape: Any) -> tuple[int, int]:
+def compute_fans(
+    shape: Any, input_axes: "list | None" = None, output_axes: "list | None" = None
+) -> tuple[int, int]:
     """Keras's ``(fan_in, fan_out)`` of a weight shape (conv kernels: ``(*rf, in, out)``).
+
+    Given both ``input_axes`` and ``output_axes``, the fans are the products of the sizes
+    on those axes instead (for kernels laid out otherwise, as in Keras 3.15).
 
     Example:
     >>> from tritonlayers.initializers import compute_fans
     >>> compute_fans((3, 3, 16, 32))
     (144, 288)
+    >>> compute_fans((4, 8, 16), input_axes=[0], output_axes=[1, 2])
+    (4, 128)
     """
     shape = _shape(shape)
+    if input_axes is not None and output_axes is not None:
+        return (
+            math.prod(shape[axis] for axis in input_axes),
+            math.prod(shape[axis] for axis in output_axes),
+        )
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -243,7 +255,8 @@ class VarianceScaling(RandomInitializer):
     """Draws with variance ``scale / n``, n being the fan given by ``mode``.
 
     ``distribution``: "truncated_normal" (stddev corrected for the truncation),
-    "untruncated_normal", or "uniform" (limit ``sqrt(3 * scale / n)``).
+    "untruncated_normal", or "uniform" (limit ``sqrt(3 * scale / n)``). ``input_axes`` and
+    ``output_axes`` (both or neither) name the axes whose sizes make the fans.
 
     Example:
     >>> import tritonlayers as keras
@@ -258,6 +271,8 @@ class VarianceScaling(RandomInitializer):
         mode: str = "fan_in",
         distribution: str = "truncated_normal",
         seed: Any = None,
+        input_axes: "list | None" = None,
+        output_axes: "list | None" = None,
     ):
         if scale <= 0.0:
             raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale}")
@@ -274,12 +289,14 @@ class VarianceScaling(RandomInitializer):
         self.scale = scale
         self.mode = mode
         self.distribution = distribution
+        self.input_axes = input_axes
+        self.output_axes = output_axes
         super().__init__(seed)
 
     def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
         shape = _shape(shape)
         dtype = _float_dtype(dtype, type(self).__name__)
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}
         scale = self.scale / max(1.0, fan[self.mode])
         if self.distribution == "truncated_normal":
@@ -292,10 +309,12 @@ class VarianceScaling(RandomInitializer):
 
     def get_config(self) -> dict:
         return {
+            **super().get_config(),
             "scale": self.scale,
             "mode": self.mode,
             "distribution": self.distribution,
-            **super().get_config(),
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
         }
 
 
@@ -304,11 +323,24 @@ class _FixedVarianceScaling(VarianceScaling):
 
     _SCALE, _MODE, _DISTRIBUTION = 1.0, "fan_in", "truncated_normal"
 
-    def __init__(self, seed: Any = None):
-        super().__init__(self._SCALE, self._MODE, self._DISTRIBUTION, seed=seed)
+    def __init__(
+        self, seed: Any = None, input_axes: "list | None" = None, output_axes: "list | None" = None
+    ):
+        super().__init__(
+            self._SCALE,
+            self._MODE,
+            self._DISTRIBUTION,
+            seed=seed,
+            input_axes=input_axes,
+            output_axes=output_axes,
+        )
 
     def get_config(self) -> dict:
-        return {"seed": serialization_lib.serialize_keras_object(self._init_seed)}
+        return {
+            "seed": serialization_lib.serialize_keras_object(self._init_seed),
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
 
 
 class GlorotUniform(_FixedVarianceScaling):
@@ -397,7 +429,7 @@ class Orthogonal(RandomInitializer):
         return (self.gain * q.reshape(shape)).to(to_torch_dtype(dtype))
 
     def get_config(self) -> dict:
-        return {"gain": self.gain, **super().get_config()}
+        return {**super().get_config(), "gain": self.gain}
 
 
 class Identity(Initializer):

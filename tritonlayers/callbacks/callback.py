@@ -21,8 +21,24 @@ def to_python(value):
     return value
 
 
+def flatten_logs(logs: dict | None) -> dict:
+    """`logs` sorted by key, a nested dict's entries put in place of its key (sorted too).
+
+    That is Keras's order: a custom `train_step` returning `{"loss": ..., "compile_metrics":
+    {"mae": ...}}` logs `mae` before `loss`. The values are left as they are (no GPU sync).
+
+    Example:
+    >>> flatten_logs({"loss": 0.5, "compile_metrics": {"mse": 0.2, "mae": 0.1}})
+    {'mae': 0.1, 'mse': 0.2, 'loss': 0.5}
+    """
+    flat = {}
+    for key, value in sorted((logs or {}).items()):
+        flat.update(flatten_logs(value) if isinstance(value, dict) else {key: value})
+    return flat
+
+
 def pythonify_logs(logs: dict | None) -> dict:
-    """`logs` sorted by key, with every tensor value turned into a Python number.
+    """`flatten_logs(logs)` with every tensor value turned into a Python number.
 
     Keras orders logs by name (so `accuracy` comes before `loss` in History and progress
     lines). Used on epoch-level logs only: batch logs stay device tensors.
@@ -32,7 +48,7 @@ def pythonify_logs(logs: dict | None) -> dict:
     >>> pythonify_logs({"loss": torch.tensor(0.25), "accuracy": 1.0})
     {'accuracy': 1.0, 'loss': 0.25}
     """
-    return {key: to_python(value) for key, value in sorted((logs or {}).items())}
+    return {key: to_python(value) for key, value in flatten_logs(logs).items()}
 
 
 class Callback:

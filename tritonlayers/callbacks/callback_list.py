@@ -1,6 +1,6 @@
 """`CallbackList` (dispatch to many callbacks) and `History` (the object `fit` returns)."""
 
-from .callback import Callback, pythonify_logs
+from .callback import Callback, flatten_logs, pythonify_logs
 from .progbar import ProgbarLogger
 
 
@@ -96,8 +96,8 @@ class CallbackList(Callback):
 
     def _batch(self, hook: str, batch: int, logs) -> None:
         # Keras hands every hook a dict, never None (the guide calls `logs.keys()` in
-        # `on_train_batch_begin`).
-        logs = {} if logs is None else logs
+        # `on_train_batch_begin`), sorted and flat; the values stay on the device.
+        logs = flatten_logs(logs)
         for callback in self.callbacks:
             getattr(callback, hook)(batch, logs=logs)
 

@@ -242,7 +242,8 @@ class ProgbarLogger(Callback):
             self._reset()
         self.seen = batch + 1
         if self.verbose == 1:
-            self.progbar.update(self.seen, sorted((logs or {}).items()), finalize=False)
+            # Batch logs arrive flat and sorted already (`CallbackList`), as in Keras.
+            self.progbar.update(self.seen, list((logs or {}).items()), finalize=False)
 
     def _finalize(self, logs) -> None:
         if self.progbar is None:

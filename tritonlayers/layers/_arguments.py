@@ -1,4 +1,5 @@
-"""Argument checks shared by the built-in layers: tuples, data formats, "same" padding."""
+"""Argument checks shared by the built-in layers: tuples, data formats, "same" padding; and
+the order of their config keys."""
 
 from collections.abc import Sequence
 
@@ -6,6 +7,18 @@ import torch
 import torch.nn.functional as F
 
 from .. import config
+
+
+def in_keras_order(config: dict, keys: tuple) -> dict:
+    """`config` with `keys` moved after the base layer keys, in the order Keras lists them
+    (a saved config.json and a printed config read the same as Keras's).
+
+    Example:
+    >>> in_keras_order({"name": "n", "b": 2, "a": 1}, ("a", "b"))
+    {'name': 'n', 'a': 1, 'b': 2}
+    """
+    own = {key: config.pop(key) for key in keys}
+    return {**config, **own}
 
 
 def standardize_tuple(value: "int | Sequence[int]", n: int, name: str) -> tuple:

@@ -14,15 +14,17 @@ True
 
 
 class _CallState:
-    """Fields of the active call; all None outside any layer call."""
+    """Fields of the active call; all None outside any layer call. `tracing` is True while
+    a layer's `call` runs on stand-ins to infer its output shape."""
 
-    __slots__ = ("autocast_dtype", "entry", "path", "training")
+    __slots__ = ("autocast_dtype", "entry", "path", "tracing", "training")
 
     def __init__(self):
         self.entry = None
         self.training = None
         self.path = None
         self.autocast_dtype = None
+        self.tracing = False
 
 
 STATE = _CallState()

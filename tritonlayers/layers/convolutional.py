@@ -18,6 +18,7 @@ from .. import activations, constraints, initializers, regularizers
 from ._arguments import (
     conv_output_length,
     from_channels_first,
+    in_keras_order,
     pad_spatial,
     same_padding,
     standardize_data_format,
@@ -201,10 +202,31 @@ class _Conv(Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
         }
+
+
+_TRANSPOSE_KEYS = (
+    "filters", "kernel_size", "strides", "padding", "output_padding", "data_format",
+    "dilation_rate", "activation", "use_bias", "kernel_initializer", "bias_initializer",
+    "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+    "bias_constraint",
+)  # fmt: skip
+_DEPTHWISE_KEYS = (
+    "depth_multiplier", "kernel_size", "strides", "padding", "data_format", "dilation_rate",
+    "activation", "use_bias", "depthwise_initializer", "bias_initializer",
+    "depthwise_regularizer", "bias_regularizer", "activity_regularizer",
+    "depthwise_constraint", "bias_constraint",
+)  # fmt: skip
+_SEPARABLE_KEYS = (
+    "depth_multiplier", "filters", "kernel_size", "strides", "padding", "data_format",
+    "dilation_rate", "activation", "use_bias", "depthwise_initializer",
+    "pointwise_initializer", "bias_initializer", "depthwise_regularizer",
+    "pointwise_regularizer", "bias_regularizer", "activity_regularizer",
+    "depthwise_constraint", "pointwise_constraint", "bias_constraint",
+)  # fmt: skip
 
 
 class Conv1D(_Conv):
@@ -383,7 +405,7 @@ class _ConvTranspose(_Conv):
     def get_config(self):
         config = super().get_config()
         config.pop("groups")
-        return {**config, "output_padding": self.output_padding}
+        return in_keras_order({**config, "output_padding": self.output_padding}, _TRANSPOSE_KEYS)
 
 
 class Conv1DTranspose(_ConvTranspose):
@@ -555,7 +577,9 @@ class _DepthwiseConv(_Conv):
             config.pop(key)
         for part in ("initializer", "regularizer", "constraint"):
             config[f"depthwise_{part}"] = config.pop(f"kernel_{part}")
-        return {**config, "depth_multiplier": self.depth_multiplier}
+        return in_keras_order(
+            {**config, "depth_multiplier": self.depth_multiplier}, _DEPTHWISE_KEYS
+        )
 
 
 class DepthwiseConv1D(_DepthwiseConv):
@@ -643,13 +667,14 @@ class _SeparableConv(_DepthwiseConv):
         return self.filters
 
     def get_config(self):
-        return {
+        config = {
             **super().get_config(),
             "filters": self.filters,
             "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
             "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
             "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
         }
+        return in_keras_order(config, _SEPARABLE_KEYS)
 
 
 class SeparableConv1D(_SeparableConv):

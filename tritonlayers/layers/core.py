@@ -326,8 +326,8 @@ class InputLayer(Layer):
             "dtype": self.output.dtype,
             "sparse": self.sparse,
             "ragged": False,
-            "optional": self.optional,
             "name": self.name,
+            "optional": self.optional,
         }
 
 

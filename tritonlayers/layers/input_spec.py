@@ -89,7 +89,7 @@ def assert_input_compatibility(input_spec: Any, inputs: Any, layer_name: str) ->
     >>> assert_input_compatibility(spec, torch.zeros(2, 2), "conv")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: Input 0 of layer 'conv' is incompatible with the layer: expected ndim=3, ...
+    ValueError: Input 0 with name 'None' of layer 'conv' is incompatible with the layer: ...
     """
     if input_spec is None:
         return
@@ -111,16 +111,16 @@ def _check_one(spec: "InputSpec | None", inputs: Any, layer_name: str, index: in
         return
     shape = tuple(inputs.shape)
     ndim = len(shape)
-    prefix = f"Input {index} of layer '{layer_name}' is incompatible with the layer:"
+    prefix = (
+        f"Input {index} with name '{spec.name}' of layer '{layer_name}' is incompatible with "
+        "the layer:"
+    )
     if spec.ndim is not None and ndim != spec.ndim and not _squeezes_to(spec, shape):
         raise ValueError(
             f"{prefix} expected ndim={spec.ndim}, found ndim={ndim}. Full shape received: {shape}"
         )
     if spec.max_ndim is not None and ndim > spec.max_ndim:
-        raise ValueError(
-            f"{prefix} expected max_ndim={spec.max_ndim}, found ndim={ndim}. "
-            f"Full shape received: {shape}"
-        )
+        raise ValueError(f"{prefix} expected max_ndim={spec.max_ndim}, found ndim={ndim}")
     if spec.min_ndim is not None and ndim < spec.min_ndim:
         raise ValueError(
             f"{prefix} expected min_ndim={spec.min_ndim}, found ndim={ndim}. "

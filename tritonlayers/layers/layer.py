@@ -45,6 +45,7 @@ import torch
 from .. import dtype_policies
 from . import constructor_args, symbolic, tracking
 from .call_context import STATE, name_scope
+from .call_errors import with_call_info
 from .call_spec import call_spec_of
 from .input_spec import InputSpec, assert_input_compatibility
 from .naming import to_snake_case, unique_name
@@ -178,7 +179,13 @@ class Layer(tracking.Tracker, torch.nn.Module):
             self._clear_losses_if_outermost(outermost)
             STATE.path = self._path or self._ensure_path()
             STATE.autocast_dtype = self._resolve_autocast(saved_autocast)
-            outputs = self.call(*args, **kwargs)
+            try:
+                outputs = self.call(*args, **kwargs)
+            except Exception as error:
+                annotated = with_call_info(self, error, args, kwargs)
+                if annotated is error:
+                    raise
+                raise annotated from None
             if self.activity_regularizer is not None:
                 self._add_activity_losses(outputs)
             self._set_output_mask(first, outputs, previous_mask)
@@ -452,10 +459,28 @@ class Layer(tracking.Tracker, torch.nn.Module):
 
     @property
     def variables(self) -> "list[Variable]":
-        """All state: own variables, seed/metric states, then sublayers' (deduplicated)."""
+        """All state: own variables, seed states, then sublayers' (deduplicated).
+
+        As in Keras, the variables of metrics held as attributes are not among them, and
+        so are not saved with the weights.
+
+        Example:
+        >>> import tritonlayers as keras
+        >>> class Tracked(keras.Layer):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.seen = keras.metrics.Mean(name="seen")
+        ...         self.dense = keras.layers.Dense(2)
+        >>> layer = Tracked()
+        >>> layer.dense.build((None, 3))
+        >>> [v.path for v in layer.variables]
+        ['dense/kernel', 'dense/bias']
+        """
+        from ..metrics.base import Metric
+
         found = _unique(
             self._trainable_variables + self._non_trainable_variables,
-            *(owner.variables for owner in self._state_owners),
+            *(owner.variables for owner in self._state_owners if not isinstance(owner, Metric)),
             *(layer.variables for layer in self._layers),
         )
         return found
@@ -687,6 +712,7 @@ class Layer(tracking.Tracker, torch.nn.Module):
                 return [symbolic.KerasTensor(s) for s in shape]
             return symbolic.KerasTensor(shape)
 
+        nodes_before = len(self._inbound_nodes)
         if "input_shape" in config:
             self(symbolic_inputs(config["input_shape"]))
         elif "shapes_dict" in config:
@@ -696,6 +722,9 @@ class Layer(tracking.Tracker, torch.nn.Module):
                     for k, v in config["shapes_dict"].items()
                 }
             )
+        # Building is not a call of the layer in a graph: a functional model being loaded
+        # replays its own calls, and its summary numbers them from 0 as Keras does.
+        del self._inbound_nodes[nodes_before:]
 
     def __reduce_ex__(self, protocol: int) -> tuple:
         """Pickle and `copy.deepcopy` through the config and weights (`saving.pickling`)."""

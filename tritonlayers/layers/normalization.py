@@ -8,6 +8,7 @@ import torch
 
 from .. import constraints, initializers, regularizers
 from ..dtype_policies import to_torch_dtype
+from ._arguments import in_keras_order
 from .input_spec import InputSpec
 from .layer import Layer
 
@@ -127,6 +128,14 @@ class _AffineNormalization(Layer):
             "beta_constraint": constraints.serialize(self.beta_constraint),
             "gamma_constraint": constraints.serialize(self.gamma_constraint),
         }
+
+
+_BATCH_NORMALIZATION_KEYS = (
+    "axis", "momentum", "epsilon", "center", "scale", "beta_initializer",
+    "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer",
+    "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint",
+    "synchronized", "renorm", "renorm_clipping", "renorm_momentum",
+)  # fmt: skip
 
 
 def _moving(average: torch.Tensor, value: torch.Tensor, momentum: float) -> torch.Tensor:
@@ -293,7 +302,7 @@ class BatchNormalization(_AffineNormalization):
         return mean, variance
 
     def get_config(self):
-        return {
+        config = {
             **super().get_config(),
             "momentum": self.momentum,
             "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
@@ -303,6 +312,7 @@ class BatchNormalization(_AffineNormalization):
             "renorm_clipping": self.renorm_clipping,
             "renorm_momentum": self.renorm_momentum,
         }
+        return in_keras_order(config, _BATCH_NORMALIZATION_KEYS)
 
 
 class LayerNormalization(_AffineNormalization):

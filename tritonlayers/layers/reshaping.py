@@ -337,7 +337,10 @@ class _UpSampling(_Spatial):
         return self._spatial_shape(input_shape, spatial)
 
     def get_config(self):
-        return {**super().get_config(), "size": self.size}
+        config = super().get_config()
+        data_format = config.pop("data_format")
+        # Keras lists `size` before `data_format`.
+        return {**config, "size": self.size, "data_format": data_format}
 
 
 class UpSampling2D(_UpSampling):

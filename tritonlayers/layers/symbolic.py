@@ -5,7 +5,9 @@ shapes, computes output KerasTensors, records a `Node` in `layer._inbound_nodes`
 each output with `_keras_history = (layer, node_index, tensor_index)`. Outputs come from the
 layer's own `compute_output_shape` when it defines one; otherwise `call` is traced on fake
 tensors (torch's FakeTensorMode: shapes and dtypes only, no math, no state changes), twice
-with different sizes for the unknown (None) dimensions so they stay None in the result.
+with different sizes for the unknown (None) dimensions so they stay None in the result. A
+`call` that fake tensors cannot run (one that reads a computed value back into Python) runs
+on real tensors of ones instead, with copies of the variables.
 
 Example:
 >>> import tritonlayers as keras
@@ -25,6 +27,7 @@ from torch.overrides import TorchFunctionMode
 
 from .. import config
 from ..dtype_policies import standardize_dtype, to_torch_dtype
+from .call_context import STATE
 from .nest import flatten, map_structure
 from .variables import Variable
 
@@ -295,14 +298,11 @@ def _trace_call(layer: Any, args: tuple, kwargs: dict) -> Any:
 def _trace(layer: Any, args: tuple, kwargs: dict, fn: Any, fn_args: tuple, fn_kwargs: dict):
     """Run `fn` on fake stand-ins of the KerasTensors in (fn_args, fn_kwargs)."""
     saved_losses = [(sub, list(sub._losses)) for sub in layer._flatten_layers()]
+    saved_tracing, STATE.tracing = STATE.tracing, True
     runs = []
     try:
         for size in _STAND_IN_SIZES:
-            fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
-            with fake_mode, _FakeVariables(fake_mode), torch.no_grad():
-                fake_args = _to_fake(fn_args, size)
-                fake_kwargs = _to_fake(fn_kwargs, size)
-                runs.append(fn(*fake_args, **fake_kwargs))
+            runs.append(_run_on_stand_ins(fn, fn_args, fn_kwargs, size))
     except Exception as error:
         raise ValueError(
             f"Layer '{layer.name}' could not infer its output shape by tracing `call()` on "
@@ -310,21 +310,39 @@ def _trace(layer: Any, args: tuple, kwargs: dict, fn: Any, fn_args: tuple, fn_kw
             f"{type(layer).__name__}, or fix `call()`. Exception encountered: {error}"
         ) from error
     finally:
+        STATE.tracing = saved_tracing
         for sub, losses in saved_losses:
             sub._losses[:] = losses
     return _merge_runs(runs[0], runs[1])
 
 
-class _FakeVariables(TorchFunctionMode):
-    """Hands every torch op a fake stand-in for each Variable it is given.
+def _run_on_stand_ins(fn: Any, fn_args: tuple, fn_kwargs: dict, size: int) -> Any:
+    """`fn` on stand-ins of the KerasTensors in its arguments (`size` for None dimensions).
+
+    Fake tensors first (no math). A `call` that reads a computed value back into Python
+    (`ops.tile(mask, [batch_size, 1, 1])` with `batch_size` from `ops.shape`) cannot run on
+    them; it then runs on real tensors of ones, with copies of the variables so that
+    nothing it writes sticks, as Keras falls back from its meta-device trace.
+    """
+    fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
+    try:
+        with fake_mode, _VariableStandIns(fake_mode.from_tensor), torch.no_grad():
+            return fn(*_to_fake(fn_args, size), **_to_fake(fn_kwargs, size))
+    except Exception:
+        with _VariableStandIns(torch.clone), torch.no_grad():
+            return fn(*_to_ones(fn_args, size), **_to_ones(fn_kwargs, size))
+
+
+class _VariableStandIns(TorchFunctionMode):
+    """Hands every torch op a stand-in (`make(variable.detach())`) for each Variable.
 
     So tracing reads no real weights and writes none (`assign_add` lands on the stand-in),
     and it works on torch versions whose FakeTensorMode refuses Parameter subclasses.
     """
 
-    def __init__(self, fake_mode: FakeTensorMode):
+    def __init__(self, make: Any):
         super().__init__()
-        self._fake_mode = fake_mode
+        self._make = make
         self._fakes: dict = {}
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
@@ -339,21 +357,25 @@ class _FakeVariables(TorchFunctionMode):
         if entry is None:
             with unset_fake_temporarily():
                 plain = value.detach()
-            entry = self._fakes[id(value)] = (value, self._fake_mode.from_tensor(plain))
+            entry = self._fakes[id(value)] = (value, self._make(plain))
         return entry[1]
 
 
-def _to_fake(value: Any, size: int) -> Any:
+def _to_fake(value: Any, size: int, make: Any = torch.empty) -> Any:
     def convert(leaf: Any) -> Any:
         if not is_keras_tensor(leaf):
             return leaf
         shape = tuple(size if d is None else d for d in leaf.shape)
-        fake = torch.empty(shape, dtype=to_torch_dtype(leaf.dtype), device=config.device())
+        fake = make(shape, dtype=to_torch_dtype(leaf.dtype), device=config.device())
         if leaf._keras_mask is not None:
             fake._keras_mask = convert(leaf._keras_mask)
         return fake
 
     return map_structure(convert, value)
+
+
+def _to_ones(value: Any, size: int) -> Any:
+    return _to_fake(value, size, torch.ones)
 
 
 def _merge_runs(first: Any, second: Any) -> Any:

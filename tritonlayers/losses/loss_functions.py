@@ -105,11 +105,12 @@ def _binary_crossentropy_elementwise(target, output, from_logits):
     return F.binary_cross_entropy(output, target, reduction="none")
 
 
-def _check_same_shape(target, output, fn_name):
+def _check_same_shape(target, output):
+    """Keras's error, shapes as the torch backend prints them (`torch.Size([...])`)."""
     if target.shape != output.shape:
         raise ValueError(
-            f"{fn_name}: arguments `target` and `output` must have the same shape. "
-            f"Received: target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
+            "Arguments `target` and `output` must have the same shape. "
+            f"Received: target.shape={target.shape}, output.shape={output.shape}"
         )
 
 
@@ -125,7 +126,7 @@ def binary_crossentropy(
     0.6931
     """
     y_true, y_pred = _float_pair(y_true, y_pred)
-    _check_same_shape(y_true, y_pred, "binary_crossentropy")
+    _check_same_shape(y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     return torch.mean(_binary_crossentropy_elementwise(y_true, y_pred, from_logits), dim=axis)
@@ -148,7 +149,7 @@ def binary_focal_crossentropy(
     0.1733
     """
     y_true, y_pred = _float_pair(y_true, y_pred)
-    _check_same_shape(y_true, y_pred, "binary_focal_crossentropy")
+    _check_same_shape(y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     if from_logits:
@@ -177,7 +178,7 @@ def _categorical_pair(y_true, y_pred, label_smoothing: float, axis, name: str) -
             SyntaxWarning,
             stacklevel=3,
         )
-    _check_same_shape(y_true, y_pred, name)
+    _check_same_shape(y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]
     return y_true, y_pred
@@ -258,9 +259,8 @@ def sparse_categorical_crossentropy(
     expected = tuple(d for i, d in enumerate(y_pred.shape) if i != class_axis)
     if tuple(y_true.shape) != expected:
         raise ValueError(
-            "sparse_categorical_crossentropy: arguments `target` and `output` must have the "
-            "same shape up until the last dimension: "
-            f"target.shape={tuple(y_true.shape)}, output.shape={tuple(y_pred.shape)}"
+            "Arguments `target` and `output` must have the same shape up until the last "
+            f"dimension: target.shape={y_true.shape}, output.shape={y_pred.shape}"
         )
     labels = y_true.long()
     valid = None
@@ -274,7 +274,10 @@ def sparse_categorical_crossentropy(
     else:
         eps = config.epsilon()
         output = logits / torch.sum(logits, dim=1, keepdim=True)
-        result = F.nll_loss(torch.log(torch.clamp(output, eps, 1 - eps)), targets, reduction="none")
+        # Contiguous: with the classes moved off the last axis the log-probabilities are
+        # strided, and the CPU backward of a spatial `nll_loss` refuses a strided input.
+        log_probs = torch.log(torch.clamp(output, eps, 1 - eps)).contiguous()
+        result = F.nll_loss(log_probs, targets, reduction="none")
     if y_pred.ndim == 1:
         result = result.squeeze(0)
     if valid is not None:
@@ -388,9 +391,9 @@ def _sum(x: torch.Tensor, axis: "int | tuple[int, ...] | None") -> torch.Tensor:
     return torch.sum(x) if axis is None else torch.sum(x, dim=axis)
 
 
-def _overlap_pair(y_true, y_pred, fn_name: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _overlap_pair(y_true, y_pred) -> tuple[torch.Tensor, torch.Tensor]:
     y_true, y_pred = _prepare(y_true, y_pred)
-    _check_same_shape(y_true, y_pred, fn_name)
+    _check_same_shape(y_true, y_pred)
     return y_true, y_pred
 
 
@@ -407,7 +410,7 @@ def dice(y_true, y_pred, axis: "int | tuple[int, ...] | None" = None) -> torch.T
     [0.5, 0.7576]
     """
     axis = _check_sum_axis(axis, "dice")
-    y_true, y_pred = _overlap_pair(y_true, y_pred, "dice")
+    y_true, y_pred = _overlap_pair(y_true, y_pred)
     intersection = _sum(y_true * y_pred, axis)
     total = _sum(y_true, axis) + _sum(y_pred, axis) + config.epsilon()
     return 1.0 - 2.0 * intersection / total
@@ -433,7 +436,7 @@ def tversky(
     [0.5, 0.7351]
     """
     axis = _check_sum_axis(axis, "tversky")
-    y_true, y_pred = _overlap_pair(y_true, y_pred, "tversky")
+    y_true, y_pred = _overlap_pair(y_true, y_pred)
     intersection = _sum(y_true * y_pred, axis)
     missed = _sum(y_true * (1.0 - y_pred), axis)
     spurious = _sum((1.0 - y_true) * y_pred, axis)

@@ -55,8 +55,15 @@ def _per_output(argument: Any, keys: list, name: str, structure: Any) -> list:
     return [argument] * len(keys)
 
 
-def _targets_by_output(y_true: Any, y_pred: Any, keys: list) -> list:
-    """`y_true`'s flat leaves in the order of `y_pred`'s outputs."""
+def _targets_by_output(
+    y_true: Any, y_pred: Any, keys: list, with_loss: "list[int] | None" = None
+) -> list:
+    """`y_true`'s flat leaves in the order of `y_pred`'s outputs.
+
+    As in Keras, fewer targets than outputs are accepted when there are as many as outputs
+    with a loss (`with_loss`, their indices): `loss=[fn, None]` takes one target, for the
+    first output; the others get None.
+    """
     if isinstance(y_true, dict) and not isinstance(y_pred, dict):
         missing = [key for key in keys if key not in y_true]
         if missing:
@@ -66,6 +73,11 @@ def _targets_by_output(y_true: Any, y_pred: Any, keys: list) -> list:
             )
         return [y_true[key] for key in keys]
     targets = tree.flatten(y_true)
+    if len(targets) != len(keys) and with_loss is not None and len(targets) == len(with_loss):
+        placed = [None] * len(keys)
+        for index, target in zip(with_loss, targets):
+            placed[index] = target
+        return placed
     if len(targets) != len(keys):
         raise ValueError(
             f"The model has {len(keys)} output(s) {keys} but received {len(targets)} target "
@@ -165,7 +177,8 @@ class CompileLoss:
             self.per_output = (value.detach(),)
             return value if weight is None else value * weight
         predictions = tree.flatten(y_pred)
-        targets = _targets_by_output(y_true, y_pred, self.keys)
+        with_loss = sorted(entry[0] for entry in self.entries)
+        targets = _targets_by_output(y_true, y_pred, self.keys, with_loss)
         weights = tree.flatten(sample_weight) if tree.is_nested(sample_weight) else None
         total, per_output = None, []
         for index, fn, weight, _ in self.entries:
@@ -221,7 +234,11 @@ class CompileMetrics:
 
     def build(self, y_true: Any, y_pred: Any) -> None:
         keys = _output_keys(y_pred, self.output_names)
-        targets = _targets_by_output(y_true, y_pred, keys)
+        self._with_loss = None
+        if self.loss is not None and len(keys) > 1:
+            losses = _per_output(self.loss, keys, "loss", y_pred)
+            self._with_loss = [index for index, loss in enumerate(losses) if loss is not None]
+        targets = _targets_by_output(y_true, y_pred, keys, self._with_loss)
         predictions = tree.flatten(y_pred)
         from .. import metrics as metrics_module
 
@@ -243,6 +260,8 @@ class CompileMetrics:
                     f"Received: metrics={argument}"
                 )
             for index, group in enumerate(_per_output(argument, keys, "metrics", y_pred)):
+                if targets[index] is None:
+                    continue  # an output without a loss that got no target
                 for identifier in [] if group is None else tree.flatten(group):
                     metric = metrics_module.get_metric(
                         identifier, targets[index], predictions[index]
@@ -259,7 +278,7 @@ class CompileMetrics:
         if not self.entries:
             return
         if self._nested:
-            targets = _targets_by_output(y_true, y_pred, self._keys)
+            targets = _targets_by_output(y_true, y_pred, self._keys, self._with_loss)
             predictions = tree.flatten(y_pred)
         else:
             targets, predictions = (y_true,), (y_pred,)

@@ -282,12 +282,12 @@ def _check_cardinality(x: Any, y: Any, sample_weight: Any) -> int:
             sizes[name] = [int(leaf.shape[0]) for leaf in leaves]
     distinct = {size for group in sizes.values() for size in group}
     if len(distinct) > 1:
-        detail = " ".join(
-            f"'{name}' sizes: {', '.join(map(str, group))}" for name, group in sizes.items()
+        detail = "".join(
+            f"'{name}' sizes: {', '.join(map(str, group))}\n" for name, group in sizes.items()
         )
         raise ValueError(
             "Data cardinality is ambiguous. Make sure all arrays contain the same number of "
-            f"samples. {detail}"
+            f"samples.{detail}"
         )
     if not distinct:
         raise ValueError("Expected input data `x` to hold at least one array; received none.")

@@ -22,6 +22,7 @@ import torch
 
 from ..dtype_policies import _TORCH_DTYPES
 from ..layers import Layer
+from ..layers.call_errors import input_check_error
 from ..layers.core import InputLayer
 from ..layers.symbolic import KerasTensor, Node, is_keras_tensor
 from . import tree
@@ -102,11 +103,18 @@ class Functional(Model):
     Args:
         inputs: the `Input` tensor(s): one, a list, or a dict.
         outputs: the tensor(s) computed from them: one, a list, or a dict.
-        name: the model name ("functional" made unique when not given).
+        name: the model name (when not given, the class name in snake case made unique:
+            "functional", "functional_1", ...).
     """
 
     def __init__(self, inputs: Any, outputs: Any, name: "str | None" = None, **kwargs: Any):
-        Layer.__init__(self, name=name or _unique_functional_name(), **kwargs)
+        # A subclass with its own `__init__`, rebuilt as `cls(**config)`, passes its config's
+        # graph keys up: it built its graph itself, and Keras ignores them too.
+        for key in ("layers", "input_layers", "output_layers"):
+            kwargs.pop(key, None)
+        # Unnamed, it is named after its class as any layer is: `functional`, or
+        # `custom_model` for a `CustomModel(inputs, outputs)` subclass (as in Keras).
+        Layer.__init__(self, name=name, **kwargs)
         self._init_trainer()
         if isinstance(inputs, dict):
             inputs = dict(inputs)
@@ -244,9 +252,10 @@ class Functional(Model):
             keys = sorted(self._inputs_struct) if isinstance(self._inputs_struct, dict) else names
             missing = [key for key in keys if key not in inputs]
             if missing:
-                raise ValueError(
+                raise input_check_error(
+                    self,
                     f'Missing data for input "{missing[0]}". You passed a data dictionary with '
-                    f"keys {list(inputs)}. Expected the following keys: {keys}"
+                    f"keys {list(inputs)}. Expected the following keys: {keys}",
                 )
             if isinstance(self._inputs_struct, dict) and set(inputs) - set(keys):
                 self._warn_inputs_struct_mismatch(inputs)
@@ -255,19 +264,29 @@ class Functional(Model):
             flat = tree.flatten(inputs)
         if len(flat) != len(self._inputs):
             if len(self._inputs) == 1 or isinstance(self._inputs_struct, dict):
-                raise ValueError(
+                raise input_check_error(
+                    self,
                     f'Layer "{self.name}" expects {len(self._inputs)} named input(s) with keys '
                     f"{names}, but it received {len(flat)} input tensors. Pass inputs as a dict, "
-                    "e.g. `layer({" + ", ".join(f"'{n}': ..." for n in names) + "})`."
+                    "e.g. `layer({" + ", ".join(f"'{n}': ..." for n in names) + "})`.",
                 )
-            raise ValueError(
+            raise input_check_error(
+                self,
                 f'Layer "{self.name}" expects {len(self._inputs)} input(s), but it received '
-                f"{len(flat)} input tensors. Inputs received: {inputs}"
+                f"{len(flat)} input tensors. Inputs received: {inputs}",
             )
+        for index, (x, spec) in enumerate(zip(flat, self._inputs)):
+            _check_input_shape(self, x, spec, index)
         return [
-            cast_to_input_dtype(_adjust_rank(x, spec, index, self.name), spec.dtype)
+            cast_to_input_dtype(_adjust_rank(x, spec, self._input_path(index)), spec.dtype)
             for index, (x, spec) in enumerate(zip(flat, self._inputs))
         ]
+
+    def _input_path(self, index: int) -> str:
+        """Where input `index` sits in the structure the model was built with ('' alone)."""
+        if isinstance(self._inputs_struct, dict):
+            return str(sorted(self._inputs_struct)[index])
+        return str(index) if isinstance(self._inputs_struct, (list, tuple)) else ""
 
     # ------------------------------------------------------------------ config
 
@@ -314,9 +333,16 @@ class Functional(Model):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: "dict | None" = None) -> "Functional":
-        """Rebuild the graph: create every layer, then replay its inbound nodes in order."""
-        from ..saving import deserialize_keras_object
+        """Rebuild the graph: create every layer, then replay its inbound nodes in order.
 
+        A subclass whose own `__init__` builds the graph (not `(inputs, outputs, name)`)
+        is instead called with the config as keyword arguments, as Keras does.
+        """
+        from ..saving import deserialize_keras_object
+        from .model import _revivable
+
+        if not _revivable(cls):
+            return super(Model, cls).from_config(config)
         created, tensors, pending = {}, {}, []
         for layer_data in config["layers"]:
             layer_data = dict(layer_data)
@@ -362,12 +388,6 @@ class Functional(Model):
         )
 
 
-def _unique_functional_name() -> str:
-    from ..layers.naming import unique_name
-
-    return unique_name("functional")
-
-
 def cast_to_input_dtype(x: Any, dtype: Any) -> Any:
     """`x` in its `Input`'s dtype when `x` is a bool or integer tensor, as Keras's models
     convert every input to its `Input` dtype (a one-hot bool array reaches an `LSTM` as
@@ -383,25 +403,37 @@ def cast_to_input_dtype(x: Any, dtype: Any) -> Any:
     return x if target is None or x.dtype == target else x.to(target)
 
 
-def _adjust_rank(x: Any, spec: KerasTensor, index: int, model_name: str) -> Any:
+def _check_input_shape(model: Functional, x: Any, spec: KerasTensor, index: int) -> None:
+    """Keras's input check of a functional model: the sizes of the input and of its `Input`
+    are compared axis by axis (the batch axis, and a trailing axis of size 1 on either side,
+    left out); a rank that differs is left to `_adjust_rank`."""
     shape = tuple(getattr(x, "shape", ()))
-    # As Keras's functional input specs, the batch size is not checked (an Input with
-    # `batch_shape`, or a Sequential built on its first call's batch, takes any batch).
-    expected = (None, *spec.shape[1:]) if spec.shape else spec.shape
-    if len(shape) == len(expected) + 1 and shape and shape[-1] == 1:
-        x, shape = x.squeeze(-1) if hasattr(x, "squeeze") else x, shape[:-1]
-    elif len(shape) == len(expected) - 1 and expected[-1] == 1:
-        x = x[..., None]
-        shape = (*shape, 1)
-    compatible = len(shape) == len(expected) and all(
-        e is None or e == s for e, s in zip(expected, shape)
-    )
-    if not compatible:
-        raise ValueError(
-            f"Input {index} with name '{spec.name}' of layer '{model_name}' is incompatible "
-            f"with the layer: expected shape={expected}, found shape={shape}"
+    expected = (None, *spec.shape[1:]) if spec.shape else tuple(spec.shape)
+    found = shape[:-1] if shape and shape[-1] == 1 else shape
+    compared = expected[:-1] if expected and expected[-1] == 1 else expected
+    if any(e is not None and f is not None and e != f for e, f in zip(compared, found)):
+        raise input_check_error(
+            model,
+            f"Input {index} with name '{spec.name}' of layer '{model.name}' is incompatible "
+            f"with the layer: expected shape={expected}, found shape={found}",
         )
-    return x
+
+
+def _adjust_rank(x: Any, spec: KerasTensor, path: str) -> Any:
+    """Drop or add a trailing axis of size 1 so that `x` has the rank of its `Input`, as
+    Keras does; any other difference of rank raises Keras's error."""
+    shape = tuple(getattr(x, "shape", ()))
+    rank = len(spec.shape)
+    if len(shape) == rank:
+        return x
+    if len(shape) == rank + 1 and shape[-1] == 1:
+        return x.squeeze(-1)
+    if len(shape) == rank - 1 and spec.shape[-1] == 1:
+        return x[..., None]
+    raise ValueError(
+        f"Invalid input shape for input {x} with name '{spec.name}' and path '{path}'. "
+        f"Expected shape {tuple(spec.shape)}, but input has incompatible shape {x.shape}"
+    )
 
 
 def _nodes_between(inputs: list, outputs: list, model_name: str) -> list:

@@ -18,6 +18,7 @@ Example:
 ((2, 1), ['hidden', 'out'])
 """
 
+import inspect
 import json
 from typing import Any
 
@@ -31,6 +32,19 @@ def _is_functional_call(args: tuple, kwargs: dict) -> bool:
         or (len(args) == 1 and "outputs" in kwargs)
         or ("inputs" in kwargs and "outputs" in kwargs)
     )
+
+
+def _revivable(cls: type) -> bool:
+    """Whether a functional config rebuilds `cls` from its graph: `Model`, `Functional`,
+    and subclasses whose `__init__` takes what Functional's does (`(inputs, outputs,
+    name)`, or `*args, **kwargs`), as Keras decides."""
+    from .functional import Functional
+
+    if cls in (Model, Functional):
+        return True
+    spec = inspect.getfullargspec(cls.__init__)
+    functional_args = inspect.getfullargspec(Functional.__init__).args[1:]
+    return spec.args[1:] == functional_args or (spec.varargs, spec.varkw) == ("args", "kwargs")
 
 
 def _inject_functional(cls: type) -> type:
@@ -158,11 +172,12 @@ class Model(Trainer, Layer):
         from ..saving import custom_object_scope
 
         with custom_object_scope(custom_objects or {}):
-            if {"layers", "input_layers", "output_layers"} <= set(config):
-                from .functional import Functional
-
-                functional_cls = cls if issubclass(cls, Functional) else Functional
-                return functional_cls.from_config(config)
+            if {"layers", "input_layers", "output_layers"} <= set(config) and _revivable(cls):
+                # A subclass loaded before any instance made it functional becomes so now,
+                # so that it keeps its own methods (a custom `train_step`).
+                return _inject_functional(cls).from_config(config)
+            # A functional subclass with its own `__init__` (which builds its graph itself)
+            # gets the whole config as keyword arguments, as in Keras.
             return super().from_config(config)
 
     # ------------------------------------------------------------------ compile config

@@ -18,7 +18,7 @@ from typing import Any
 from ..layers import Layer
 from ..layers.naming import unique_name
 from ..layers.symbolic import KerasTensor, is_keras_tensor
-from .functional import Input, InputLayer, cast_to_input_dtype
+from .functional import Input, InputLayer, _adjust_rank, cast_to_input_dtype
 from .model import Model
 
 
@@ -230,7 +230,9 @@ class Sequential(Model):
     def call(self, inputs: Any, training: "bool | None" = None, mask: Any = None) -> Any:
         symbolic_input = self.__dict__.get("_input")
         if isinstance(symbolic_input, KerasTensor):
-            inputs = cast_to_input_dtype(inputs, symbolic_input.dtype)
+            inputs = cast_to_input_dtype(
+                _adjust_rank(inputs, symbolic_input, ""), symbolic_input.dtype
+            )
         outputs = inputs
         for layer in self.layers:
             outputs = layer(outputs)

@@ -118,25 +118,51 @@ def _flat_logs(logs: dict) -> dict:
     return flat
 
 
-def _floats(logs: dict) -> dict:
-    """Logs as Python numbers, ordered by name as Keras orders them: device scalars are read
-    back together in one transfer; a non-scalar metric result becomes a list; nested dicts (a
-    custom `train_step` returning a dict-valued result) are flattened."""
-    logs = _flat_logs(logs)
-    scalars = {
-        k: v.detach().float().reshape(())
-        for k, v in logs.items()
-        if isinstance(v, torch.Tensor) and v.numel() == 1
-    }
-    out = {}
-    if scalars:
-        device = next(iter(scalars.values())).device
-        values = torch.stack([v.to(device) for v in scalars.values()]).tolist()
-        out.update(zip(scalars, values))
+def _leaves(logs: dict, path: tuple = ()) -> list:
+    """`(path, value)` for every non-dict value of `logs`, nested dicts walked in place."""
+    found = []
     for key, value in logs.items():
-        if key not in out:
-            out[key] = value.tolist() if isinstance(value, torch.Tensor) else float(value)
-    return {key: out[key] for key in logs}
+        if isinstance(value, dict):
+            found.extend(_leaves(value, (*path, key)))
+        else:
+            found.append(((*path, key), value))
+    return found
+
+
+def _floats(logs: dict) -> dict:
+    """Logs as Python numbers, in their own order and nesting (the callbacks sort and flatten
+    them as Keras's do, so a custom step's `compile_metrics` dict is logged at its name's
+    place): device scalars are read back together in one transfer; a non-scalar metric
+    result becomes a list."""
+    leaves = _leaves(logs)
+    scalars = [
+        (path, v.detach().float().reshape(()))
+        for path, v in leaves
+        if isinstance(v, torch.Tensor) and v.numel() == 1
+    ]
+    converted = {}
+    if scalars:
+        device = scalars[0][1].device
+        values = torch.stack([v.to(device) for _, v in scalars]).tolist()
+        converted.update(zip([path for path, _ in scalars], values))
+    out: dict = {}
+    for path, value in leaves:
+        if path not in converted:
+            value = value.tolist() if isinstance(value, torch.Tensor) else float(value)
+        node = out
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = converted.get(path, value)
+    return out
+
+
+def _merged_results(metrics: list) -> dict:
+    """Each metric's result by name; a dict-valued result (`compile_metrics`) is merged in."""
+    results = {}
+    for metric in metrics:
+        result = metric.result()
+        results.update(result if isinstance(result, dict) else {metric.name: result})
+    return results
 
 
 class Trainer:
@@ -275,9 +301,24 @@ class Trainer:
 
     @property
     def metrics(self) -> list:
-        """In log order: the loss tracker(s) and compiled metrics (once compiled), then the
-        metric objects held as attributes of the model and of its layers (as in Keras; the
-        layers of a nested model count, the nested model's own trackers do not)."""
+        """As Keras lists them: the loss tracker, the compiled metrics as one `compile_metrics`
+        entry (when `compile()` got `metrics` or `weighted_metrics`, even empty), the
+        per-output loss trackers, then the metric objects held as attributes of the model
+        and of its layers (the layers of a nested model count, the nested model's own
+        trackers do not).
+
+        So a custom `train_step` that calls `update_state(y, y_pred, sample_weight)` on each
+        of them updates `compile_metrics` as a whole, which weighs only the
+        `weighted_metrics`; its result is a dict that the logs flatten in its place (`mae`
+        before `loss`).
+
+        Example:
+        >>> import tritonlayers as keras
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> model.compile(loss="mse", metrics=["mae"])
+        >>> [metric.name for metric in model.metrics]
+        ['loss', 'compile_metrics']
+        """
         held = self._own_metrics()
         for layer in self._flatten_layers(include_self=False):
             if not isinstance(layer, Trainer):
@@ -285,15 +326,11 @@ class Trainer:
         if not self.compiled:
             return held
         compiled = self._compile_metrics
-        if compiled is None:
-            compiled = []
-        elif compiled.entries is None and (compiled.metrics_arg or compiled.weighted_metrics_arg):
-            # Not built yet: listed whole, as Keras lists `compile_metrics`, so that a custom
-            # train_step's `metric.update_state(y, y_pred)` builds it.
-            compiled = [compiled]
-        else:
-            compiled = compiled.metrics
-        return [self._loss_tracker, *self._output_loss_trackers, *compiled, *held]
+        listed = compiled is not None and (
+            compiled.metrics_arg is not None or compiled.weighted_metrics_arg is not None
+        )
+        compiled = [compiled] if listed else []
+        return [self._loss_tracker, *compiled, *self._output_loss_trackers, *held]
 
     @property
     def metrics_names(self) -> list:
@@ -304,9 +341,6 @@ class Trainer:
         """Reset every metric in `metrics`."""
         for metric in self.metrics:
             metric.reset_state()
-
-    def _metrics_result(self) -> dict:
-        return {metric.name: metric.result() for metric in self.metrics}
 
     def get_metrics_result(self) -> dict:
         """Every metric's current result by name (a dict-valued result is merged in).
@@ -319,11 +353,7 @@ class Trainer:
         >>> {name: float(value) for name, value in model.get_metrics_result().items()}
         {'loss': 1.0, 'mae': 1.0}
         """
-        results = {}
-        for metric in self.metrics:
-            result = metric.result()
-            results.update(result if isinstance(result, dict) else {metric.name: result})
-        return results
+        return _merged_results(self.metrics)
 
     def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict:
         """Update the compiled metrics with one batch; return `get_metrics_result()`.
@@ -389,13 +419,13 @@ class Trainer:
         if self._trainable_params is None:
             self._prepare_training()
         self._train_step(*_device_batch(x, y, sample_weight))
-        return self._metrics_result()
+        return self.get_metrics_result()
 
     def test_step(self, data: Any) -> dict:
         """One evaluation step on one batch; returns the logs. Override it to customize
         `evaluate` and `fit`'s validation (`data` as in `train_step`)."""
         self._test_step(*_device_batch(*unpack_x_y_sample_weight(data)))
-        return self._metrics_result()
+        return self.get_metrics_result()
 
     def predict_step(self, data: Any) -> Any:
         """The model's outputs on one batch. Override it to customize `predict`."""
@@ -548,7 +578,7 @@ class Trainer:
                 "train",
                 stop_on_request=True,
             )
-            epoch_logs = _floats(step_logs if step_logs is not None else self._metrics_result())
+            epoch_logs = _floats(step_logs if step_logs is not None else self.get_metrics_result())
             if val_adapter is not None and _should_validate(epoch, validation_freq):
                 val_adapter.restart()
                 val_logs = self._evaluate_adapter(val_adapter, callback_list, validation_steps)
@@ -578,7 +608,7 @@ class Trainer:
                     # Listed once, after the first step has built the compiled metrics:
                     # `metrics` walks every layer for held trackers.
                     metrics = self.metrics
-                end(index, logs if logs is not None else {m.name: m.result() for m in metrics})
+                end(index, logs if logs is not None else _merged_results(metrics))
             if stop_on_request and self.stop_training:
                 break
         return logs
@@ -626,10 +656,13 @@ class Trainer:
         """The logs as Keras lists them: `metrics_names` order, then any other key by name;
         a single value on its own. As in Keras, the compiled metrics of a model with several
         outputs (`a_mae`, named by output) come among the other keys, by name."""
-        compiled = self._compile_metrics
-        by_output = compiled is not None and len(getattr(compiled, "_keys", ())) > 1
-        skipped = {id(metric) for metric in compiled.metrics} if by_output else set()
-        names = [m.name for m in self.metrics if m.name in logs and id(m) not in skipped]
+        names = []
+        for metric in self.metrics:
+            if isinstance(metric, CompileMetrics):
+                if len(getattr(metric, "_keys", ())) <= 1:
+                    names.extend(m.name for m in metric.metrics if m.name in logs)
+            elif metric.name in logs:
+                names.append(metric.name)
         values = [logs[name] for name in names]
         values += [logs[key] for key in sorted(logs) if key not in names]
         return values[0] if len(values) == 1 else values
@@ -640,7 +673,9 @@ class Trainer:
         step = self._user_step("test_step") if self._overrides("test_step") else self._test_step
         with _inference(self):
             step_logs = self._run_steps(adapter.steps(steps), step, callback_list, "test")
-        logs = _floats(step_logs if step_logs is not None else self._metrics_result())
+        logs = _flat_logs(
+            _floats(step_logs if step_logs is not None else self.get_metrics_result())
+        )
         callback_list.on_test_end(logs)
         return logs
 
@@ -715,9 +750,10 @@ class Trainer:
             self._prepare_training()
         self.reset_metrics()
         self.train()
+        logs = None
         for batch in adapter.epoch():
-            self._train_step(*batch)
-        return self._batch_logs(return_dict)
+            logs = self._step_on_batch("train_step", batch)
+        return self._batch_logs(return_dict, logs)
 
     def test_on_batch(
         self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False
@@ -734,10 +770,11 @@ class Trainer:
         self._assert_compiled("test_on_batch")
         adapter = get_data_adapter(x, y, sample_weight, batch_size=_num_rows(x))
         self.reset_metrics()
+        logs = None
         with _inference(self):
             for batch in adapter.epoch():
-                self._test_step(*batch)
-        return self._batch_logs(return_dict)
+                logs = self._step_on_batch("test_step", batch)
+        return self._batch_logs(return_dict, logs)
 
     def predict_on_batch(self, x: Any):
         """The model's outputs on one batch, as NumPy arrays.
@@ -753,8 +790,19 @@ class Trainer:
             outputs = self(batch_x, training=False)
         return _to_numpy(outputs)
 
-    def _batch_logs(self, return_dict: bool):
-        logs = _floats(self._metrics_result())
+    def _step_on_batch(self, name: str, batch: tuple) -> "dict | None":
+        """`*_on_batch`'s step: an overridden `train_step`/`test_step` gets the batch as
+        Keras hands it there, `(x, y, sample_weight)` even without weights, and its logs
+        are returned; the built-in step returns None (its logs are the metrics')."""
+        if self._overrides(name):
+            return getattr(self, name)(tuple(batch))
+        (self._train_step if name == "train_step" else self._test_step)(*batch)
+        return None
+
+    def _batch_logs(self, return_dict: bool, step_logs: "dict | None"):
+        logs = _flat_logs(
+            _floats(step_logs if step_logs is not None else self.get_metrics_result())
+        )
         return logs if return_dict else self._values_in_order(logs)
 
 

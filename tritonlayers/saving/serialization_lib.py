@@ -572,7 +572,11 @@ def _retrieve_class(config: dict, custom_objects: dict, module_objects: "dict | 
         found = object_registration.get_registered_object(key, custom_objects, module_objects)
         if found is not None:
             return found
-    for namespace in _namespaces_for(config.get("module"), config, functions=False):
+    # A script's own class is written with no module and its registered name: like Keras,
+    # find it only among the custom objects, never as one of ours of the same name.
+    own_class = config.get("module") is None and config.get("registered_name") is not None
+    namespaces = () if own_class else _namespaces_for(config.get("module"), config, False)
+    for namespace in namespaces:
         cls = _lookup(namespace, class_name)
         if inspect.isclass(cls):
             return cls

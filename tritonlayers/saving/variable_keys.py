@@ -22,7 +22,7 @@ import re
 
 import torch
 
-__all__ = ["snake_case", "variable_keys"]
+__all__ = ["metric_state_keys", "snake_case", "variable_keys"]
 
 _COUNTER = re.compile(r"_\d+$")
 
@@ -55,12 +55,56 @@ def variable_keys(layer) -> dict[str, torch.Tensor]:
     return keys
 
 
-def _visit(layer, prefix: str, keys: dict, seen_layers: set, seen_variables: set) -> None:
+def metric_state_keys(layer) -> set[str]:
+    """The keys of the state of metrics held by `layer` and its sublayers ("total",
+    "count_1", ...) in weights files written while that state was saved with the weights
+    (tritonlayers before 2026-11-26; Keras never saves it). Loading skips those entries, so
+    such files still load.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> from tritonlayers.saving.variable_keys import metric_state_keys
+    >>> class Tracked(keras.Model):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.dense = keras.layers.Dense(2)
+    ...         self.loss_tracker = keras.metrics.Mean(name="loss")
+    >>> sorted(metric_state_keys(Tracked()))
+    ['count', 'total']
+    """
+    keys: dict[str, torch.Tensor] = {}
+    _visit(layer, "", keys, set(), set(), variables_of=_with_metric_state)
+    metric_state = {
+        id(variable)
+        for owner in layer._flatten_layers(include_self=True, recursive=True)
+        for metric in owner._own_metrics()
+        for variable in metric.variables
+    }
+    return {key for key, variable in keys.items() if id(variable) in metric_state}
+
+
+def _with_metric_state(layer) -> list:
+    """`layer.variables` as it was listed with the state of held metrics: own variables,
+    every state owner's, then the sublayers'."""
+    listed = [*layer._trainable_variables, *layer._non_trainable_variables]
+    listed += [v for owner in layer._state_owners for v in owner.variables]
+    listed += [v for child in layer._layers for v in _with_metric_state(child)]
+    return list({id(v): v for v in listed}.values())
+
+
+def _visit(
+    layer,
+    prefix: str,
+    keys: dict,
+    seen_layers: set,
+    seen_variables: set,
+    variables_of=lambda layer: layer.variables,
+) -> None:
     seen_layers.add(id(layer))
     children = list(layer._flatten_layers(include_self=False, recursive=False))
-    in_children = {id(v) for child in children for v in child.variables}
+    in_children = {id(v) for child in children for v in variables_of(child)}
     variable_names = _Numbering()
-    for variable in layer.variables:
+    for variable in variables_of(layer):
         if id(variable) in in_children or id(variable) in seen_variables:
             continue
         seen_variables.add(id(variable))
@@ -71,7 +115,7 @@ def _visit(layer, prefix: str, keys: dict, seen_layers: set, seen_variables: set
     for child in children:
         if id(child) not in seen_layers:
             child_prefix = f"{prefix}{layer_names.unique(snake_case(type(child).__name__))}/"
-            _visit(child, child_prefix, keys, seen_layers, seen_variables)
+            _visit(child, child_prefix, keys, seen_layers, seen_variables, variables_of)
 
 
 class _Numbering:

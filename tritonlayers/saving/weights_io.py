@@ -30,7 +30,7 @@ from .archive import read_archive
 from .assets import ASSETS_PREFIX
 from .atomic import write_bytes_atomically
 from .errors import ArchiveError
-from .variable_keys import variable_keys
+from .variable_keys import metric_state_keys, variable_keys
 
 __all__ = ["WEIGHTS_SUFFIX", "assign_weights", "collect_weights", "load_weights", "save_weights"]
 
@@ -212,8 +212,11 @@ def assign_weights(
             )
         else:
             staged.append((variable, tensor.to(device=variable.device, dtype=variable.dtype)))
+    legacy_metric_state = metric_state_keys(model) if set(tensors) - set(variables) else set()
     unexpected = sorted(
-        key for key in set(tensors) - set(variables) if not _is_seed_state(key, tensors[key])
+        key
+        for key in set(tensors) - set(variables) - legacy_metric_state
+        if not _is_seed_state(key, tensors[key])
     )
     problems += [f"{key}: in the file but not in the model" for key in unexpected]
     if problems and not skip_mismatch:
