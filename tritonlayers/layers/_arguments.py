@@ -21,6 +21,20 @@ def in_keras_order(config: dict, keys: tuple) -> dict:
     return {**config, **own}
 
 
+def check_not_quantized(layer: str, quantization_config) -> None:
+    """Accept Keras's `quantization_config=None` (its configs list it); refuse any other
+    value, as these layers do not quantize.
+
+    Example:
+    >>> check_not_quantized("Dense", None)
+    """
+    if quantization_config is not None:
+        raise ValueError(
+            f"{layer}: quantization is not supported. Received: "
+            f"quantization_config={quantization_config}"
+        )
+
+
 def standardize_tuple(value: "int | Sequence[int]", n: int, name: str) -> tuple:
     """`value` as a tuple of `n` positive ints (an int is repeated), as Keras accepts them.
 

@@ -12,6 +12,7 @@ from ..saving.serialization_lib import (
     in_safe_mode,
     serialize_keras_object,
 )
+from ._arguments import check_not_quantized
 from .input_spec import InputSpec
 from .layer import Layer
 from .symbolic import KerasTensor, Node
@@ -68,8 +69,10 @@ class Dense(Layer):
         activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
+        quantization_config=None,
         **kwargs,
     ):
+        check_not_quantized("Dense", quantization_config)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(
@@ -119,6 +122,19 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.units)
 
+    def save_own_variables(self, store):
+        """Keras's layout: "0" the kernel, "1" the bias (when used); a subclass's own extra
+        variables are not stored here."""
+        if self.built:
+            for index, variable in enumerate(v for v in (self.kernel, self.bias) if v is not None):
+                store[str(index)] = variable
+
+    def load_own_variables(self, store):
+        self._check_load_own_variables(store)
+        if self.built:
+            for index, variable in enumerate(v for v in (self.kernel, self.bias) if v is not None):
+                variable.assign(store[str(index)])
+
     def get_config(self):
         return {
             **super().get_config(),
@@ -131,6 +147,7 @@ class Dense(Layer):
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
+            "quantization_config": None,
         }
 
 
@@ -156,8 +173,10 @@ class Embedding(Layer):
         embeddings_regularizer=None,
         embeddings_constraint=None,
         mask_zero: bool = False,
+        quantization_config=None,
         **kwargs,
     ):
+        check_not_quantized("Embedding", quantization_config)
         for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(
@@ -201,9 +220,10 @@ class Embedding(Layer):
             "output_dim": self.output_dim,
             "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
             "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "quantization_config": None,
         }
 
 

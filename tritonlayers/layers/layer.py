@@ -704,6 +704,63 @@ class Layer(tracking.Tracker, torch.nn.Module):
         elif "shapes_dict" in config:
             self.build(**config["shapes_dict"])
 
+    def save_own_variables(self, store: dict) -> None:
+        """Put this layer's own variables (trainable, then non-trainable; not its
+        sublayers') in `store` under "0", "1", ...
+
+        Override it (and `load_own_variables`) to store extra arrays or to take control of
+        the format: saving calls a layer's own override, puts its `store` entries in the
+        weights file under the layer's path, and loading hands them back (as numpy arrays)
+        to `load_own_variables`. Layers without an override are saved variable by variable.
+
+        Example:
+        >>> import tritonlayers as keras
+        >>> layer = keras.layers.Dense(2)
+        >>> layer.build((None, 3))
+        >>> store = {}
+        >>> layer.save_own_variables(store)
+        >>> {key: tuple(value.shape) for key, value in store.items()}
+        {'0': (3, 2), '1': (2,)}
+        """
+        for index, variable in enumerate(self._trainable_variables + self._non_trainable_variables):
+            store[str(index)] = variable
+
+    def load_own_variables(self, store: dict) -> None:
+        """Assign this layer's own variables from a `store` that `save_own_variables` filled
+        (numpy arrays under "0", "1", ...).
+
+        Example:
+        >>> import numpy as np
+        >>> import tritonlayers as keras
+        >>> layer = keras.layers.Dense(2)
+        >>> layer.build((None, 1))
+        >>> layer.load_own_variables({"0": np.ones((1, 2)), "1": np.zeros(2)})
+        >>> layer.kernel.numpy().tolist()
+        [[1.0, 1.0]]
+        """
+        own = self._check_load_own_variables(store)
+        for index, variable in enumerate(own):
+            variable.assign(store[str(index)])
+
+    def _check_load_own_variables(self, store: dict) -> "list[Variable]":
+        """This layer's own variables, after checking that `store` holds one entry each."""
+        own = self._trainable_variables + self._non_trainable_variables
+        if len(store.keys()) != len(own) and not own and not self.built:
+            raise ValueError(
+                f"Layer '{self.name}' was never built and thus it doesn't have any "
+                f"variables. However the weights file lists {len(store.keys())} variables "
+                "for this layer. Give it a `build()` that creates all its state (its "
+                "sublayers' included), or a `build_from_config(config)` (with "
+                "`get_build_config()`) that rebuilds it when loading."
+            )
+        if len(store.keys()) != len(own):
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(own)} variables, but received "
+                f"{len(store.keys())} variables during loading. Expected: "
+                f"{[v.name for v in own]}"
+            )
+        return own
+
     def _build_by_symbolic_call(self, config: dict) -> None:
         def symbolic_inputs(shape: Any) -> Any:
             if isinstance(shape, (list, tuple)) and all(

@@ -10,14 +10,29 @@ import torch
 from .. import regularizers
 from ..dtype_policies import to_torch_dtype
 from ..saving import deserialize_keras_object, serialize_keras_object
+from ._arguments import in_keras_order
 from .input_spec import InputSpec
 from .layer import Layer
 from .nest import flatten
-from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from .rnn_cells import (
+    _CELL_KEYS,
+    _GRU_CELL_KEYS,
+    GRUCell,
+    LSTMCell,
+    SimpleRNNCell,
+    StackedRNNCells,
+)
 from .variables import Variable
 
 # What `Bidirectional` needs of the layer it wraps.
 _RNN_ATTRIBUTES = ("go_backwards", "return_sequences", "return_state", "stateful")
+
+
+def _with_activity_regularizer(cell_keys: tuple) -> tuple:
+    """A cell's config keys with the layer's "activity_regularizer" after "bias_regularizer",
+    where Keras lists it in an RNN layer's config."""
+    at = cell_keys.index("bias_regularizer") + 1
+    return (*cell_keys[:at], "activity_regularizer", *cell_keys[at:])
 
 
 class RNN(Layer):
@@ -211,13 +226,13 @@ class RNN(Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "cell": serialize_keras_object(self.cell),
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,
             "stateful": self.stateful,
             "unroll": self.unroll,
             "zero_output_for_mask": self.zero_output_for_mask,
+            "cell": serialize_keras_object(self.cell),
         }
 
     @classmethod
@@ -237,6 +252,8 @@ class _BuiltInRNN(RNN):
     """
 
     _CELL = None
+    # The cell's arguments as Keras lists them in the layer's config, after RNN's.
+    _CONFIG_KEYS = _with_activity_regularizer(_CELL_KEYS)
     _RNN_ARGS = (
         "return_sequences",
         "return_state",
@@ -283,7 +300,8 @@ class _BuiltInRNN(RNN):
             cell_config.pop(key, None)
         del config["cell"]
         activity = regularizers.serialize(self.activity_regularizer)
-        return {**config, **cell_config, "activity_regularizer": activity}
+        config = {**config, **cell_config, "activity_regularizer": activity}
+        return in_keras_order(config, self._CONFIG_KEYS)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -318,6 +336,15 @@ class LSTM(_BuiltInRNN):
     """
 
     _CELL = LSTMCell
+    # Unlike LSTMCell's config, the layer's lists unit_forget_bias after the initializers.
+    _CONFIG_KEYS = (
+        "units",
+        "activation",
+        "recurrent_activation",
+        *_BuiltInRNN._CONFIG_KEYS[2:6],
+        "unit_forget_bias",
+        *_BuiltInRNN._CONFIG_KEYS[6:],
+    )
 
 
 class GRU(_BuiltInRNN):
@@ -333,6 +360,7 @@ class GRU(_BuiltInRNN):
     """
 
     _CELL = GRUCell
+    _CONFIG_KEYS = _with_activity_regularizer(_GRU_CELL_KEYS)
 
 
 class Bidirectional(Layer):

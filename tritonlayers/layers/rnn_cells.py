@@ -12,6 +12,7 @@ import torch
 from .. import activations, constraints, initializers, kernels, random, regularizers
 from ..dtype_policies import to_torch_dtype
 from ..saving.serialization_lib import deserialize_keras_object, serialize_keras_object
+from ._arguments import in_keras_order
 from .layer import Layer
 
 
@@ -53,6 +54,42 @@ def set_cell_options(
     cell.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
     cell.seed = seed
     cell.seed_generator = random.SeedGenerator(seed)
+
+
+# The cells' arguments in the order Keras lists them in their configs.
+_CELL_KEYS = (
+    "units",
+    "activation",
+    "use_bias",
+    "kernel_initializer",
+    "recurrent_initializer",
+    "bias_initializer",
+    "kernel_regularizer",
+    "recurrent_regularizer",
+    "bias_regularizer",
+    "kernel_constraint",
+    "recurrent_constraint",
+    "bias_constraint",
+    "dropout",
+    "recurrent_dropout",
+    "seed",
+)
+_LSTM_CELL_KEYS = (
+    "units",
+    "activation",
+    "recurrent_activation",
+    "use_bias",
+    "unit_forget_bias",
+    *_CELL_KEYS[3:],
+)
+_GRU_CELL_KEYS = (
+    "units",
+    "activation",
+    "recurrent_activation",
+    *_CELL_KEYS[2:-1],
+    "reset_after",
+    "seed",
+)
 
 
 class _Cell(Layer):
@@ -272,11 +309,12 @@ class LSTMCell(_Cell):
         return h, [h, c]
 
     def get_config(self):
-        return {
+        config = {
             **super().get_config(),
             "recurrent_activation": activations.serialize(self.recurrent_activation),
             "unit_forget_bias": self.unit_forget_bias,
         }
+        return in_keras_order(config, _LSTM_CELL_KEYS)
 
 
 class GRUCell(_Cell):
@@ -343,11 +381,12 @@ class GRUCell(_Cell):
         return h, [h]
 
     def get_config(self):
-        return {
+        config = {
             **super().get_config(),
             "recurrent_activation": activations.serialize(self.recurrent_activation),
             "reset_after": self.reset_after,
         }
+        return in_keras_order(config, _GRU_CELL_KEYS)
 
 
 class StackedRNNCells(Layer):

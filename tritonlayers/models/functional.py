@@ -248,8 +248,8 @@ class Functional(Model):
         """The inputs as a flat list aligned with `self._inputs`, counts and shapes checked
         with Keras's messages (a trailing axis of 1 is added or dropped to match)."""
         names = self.input_names
+        keys = sorted(self._inputs_struct) if isinstance(self._inputs_struct, dict) else names
         if isinstance(inputs, dict):
-            keys = sorted(self._inputs_struct) if isinstance(self._inputs_struct, dict) else names
             missing = [key for key in keys if key not in inputs]
             if missing:
                 raise input_check_error(
@@ -263,17 +263,13 @@ class Functional(Model):
         else:
             flat = tree.flatten(inputs)
         if len(flat) != len(self._inputs):
-            if len(self._inputs) == 1 or isinstance(self._inputs_struct, dict):
-                raise input_check_error(
-                    self,
-                    f'Layer "{self.name}" expects {len(self._inputs)} named input(s) with keys '
-                    f"{names}, but it received {len(flat)} input tensors. Pass inputs as a dict, "
-                    "e.g. `layer({" + ", ".join(f"'{n}': ..." for n in names) + "})`.",
-                )
+            # Every input is named (by its Input layer or dict key), so Keras always gives
+            # the named form of this message, for list inputs too.
             raise input_check_error(
                 self,
-                f'Layer "{self.name}" expects {len(self._inputs)} input(s), but it received '
-                f"{len(flat)} input tensors. Inputs received: {inputs}",
+                f'Layer "{self.name}" expects {len(self._inputs)} named input(s) with keys '
+                f"{keys}, but it received {len(flat)} input tensors. Pass inputs as a dict, "
+                "e.g. `layer({" + ", ".join(f"'{k}': ..." for k in keys) + "})`.",
             )
         for index, (x, spec) in enumerate(zip(flat, self._inputs)):
             _check_input_shape(self, x, spec, index)

@@ -250,11 +250,17 @@ class Sequential(Model):
         from ..dtype_policies import serialize as serialize_policy
         from ..saving import serialize_keras_object
 
+        layers = list(self._sequence)
+        built_input = self.__dict__.get("_input")
+        starts_with_input = bool(layers) and isinstance(layers[0], InputLayer)
+        if isinstance(built_input, KerasTensor) and not starts_with_input:
+            # `build(shape)` made an input layer; Keras lists it first, as if it were added.
+            layers.insert(0, built_input._keras_history.operation)
         return {
             "name": self.name,
             "trainable": self.trainable,
             "dtype": serialize_policy(self.dtype_policy),
-            "layers": [serialize_keras_object(layer) for layer in self._sequence],
+            "layers": [serialize_keras_object(layer) for layer in layers],
             "build_input_shape": (
                 None if self._build_input_shape is None else list(self._build_input_shape)
             ),

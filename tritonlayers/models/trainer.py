@@ -18,6 +18,7 @@ Example:
 """
 
 import contextlib
+import inspect
 import warnings
 from typing import Any
 
@@ -188,6 +189,7 @@ class Trainer:
             _output_loss_trackers=[],
             _trainable_params=None,
             _compiled_forward=None,
+            _compute_loss_takes_training=True,
         )
 
     # ------------------------------------------------------------------ compile
@@ -287,6 +289,7 @@ class Trainer:
             _output_loss_trackers=[],
             _trainable_params=None,
             _compiled_forward=None,
+            _compute_loss_takes_training=_takes_training(self.compute_loss),
             compiled=True,
         )
 
@@ -441,9 +444,16 @@ class Trainer:
         step = getattr(self, name)
         return lambda x, y, sample_weight: step(pack_x_y_sample_weight(x, y, sample_weight))
 
+    def _step_loss(self, x: Any, y: Any, y_pred: Any, sample_weight: Any, training: bool):
+        """`compute_loss`, given `training` only when it takes that argument, as in Keras
+        (an override written as `compute_loss(self, x, y, y_pred, sample_weight)` works)."""
+        if self._compute_loss_takes_training:
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
     def _forward_and_loss(self, x: Any, y: Any, sample_weight: Any) -> tuple:
         y_pred = self(x, training=True)
-        return self.compute_loss(x, y, y_pred, sample_weight), y_pred
+        return self._step_loss(x, y, y_pred, sample_weight, training=True), y_pred
 
     def _train_step(self, x: Any, y: Any, sample_weight: Any) -> None:
         forward = self._compiled_forward or self._forward_and_loss
@@ -465,7 +475,7 @@ class Trainer:
 
     def _test_step(self, x: Any, y: Any, sample_weight: Any) -> None:
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        loss = self._step_loss(x, y, y_pred, sample_weight, training=False)
         self._track(loss, x, y, y_pred, sample_weight)
 
     def _track(self, loss, x, y, y_pred, sample_weight) -> None:
@@ -804,6 +814,11 @@ class Trainer:
             _floats(step_logs if step_logs is not None else self.get_metrics_result())
         )
         return logs if return_dict else self._values_in_order(logs)
+
+
+def _takes_training(method) -> bool:
+    """Whether `compute_loss` (as the model has it at `compile`) accepts `training`."""
+    return "training" in inspect.signature(method).parameters
 
 
 @contextlib.contextmanager

@@ -80,14 +80,16 @@ def _python_dtype(x: Any) -> "torch.dtype | None":
     if isinstance(x, (np.ndarray, np.generic)):
         return None
     if isinstance(x, (list, tuple)):
-        kinds = {type(item) for item in np.asarray(x, dtype=object).ravel()}
-        if kinds and kinds <= {bool}:
-            return torch.bool
-        if kinds and kinds <= {bool, int}:
-            return torch.int32
-        if kinds and kinds <= {bool, int, float}:
-            return to_torch_dtype(config.floatx())
-        return None
+        leaves = _leaves(x)
+        if not leaves or not all(map(_is_real_number_leaf, leaves)):
+            return None
+        from ..backend import result_type
+
+        # As Keras: promote the leaves' dtypes, numbers weakly (a list of uint8 arrays stays
+        # uint8, [np.float16(1), 2.5] is float16). Promotion is a join, so each distinct
+        # dtype is promoted once, however long the list.
+        kinds = {getattr(leaf, "dtype", type(leaf)) for leaf in leaves}
+        return to_torch_dtype(result_type(*kinds))
     if isinstance(x, bool):
         return torch.bool
     if isinstance(x, int):
@@ -95,6 +97,19 @@ def _python_dtype(x: Any) -> "torch.dtype | None":
     if isinstance(x, float):
         return to_torch_dtype(config.floatx())
     return None
+
+
+def _leaves(x: Any) -> list:
+    """The items of nested lists and tuples; arrays and numbers are leaves."""
+    if isinstance(x, (list, tuple)):
+        return [leaf for item in x for leaf in _leaves(item)]
+    return [x]
+
+
+def _is_real_number_leaf(leaf: Any) -> bool:
+    if isinstance(leaf, (np.ndarray, np.generic)):
+        return leaf.dtype.kind in "biuf"
+    return isinstance(leaf, (bool, int, float))
 
 
 def convert_to_numpy(x: Any) -> np.ndarray:

@@ -124,7 +124,7 @@ class Optimizer:
         self._plans: dict[tuple[int, ...], list] = {}
         self._exclude_ids: set[int] = set()
         self._exclude_pattern: re.Pattern | None = None
-        self._iterations = _variable(0, "iteration", dtype="int64")
+        self._iterations = _variable(0, "iteration", dtype="int32")
         self._learning_rate = self._make_learning_rate(learning_rate)
 
     # ------------------------------------------------------------------------------------
@@ -154,7 +154,8 @@ class Optimizer:
 
     @property
     def iterations(self):
-        """How many updates were applied: an int64 Variable on the device."""
+        """How many updates were applied: an int32 Variable on the device (as in Keras's
+        torch backend)."""
         return self._iterations
 
     @iterations.setter

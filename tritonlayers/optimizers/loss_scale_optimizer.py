@@ -98,7 +98,7 @@ class LossScaleOptimizer(Optimizer):
         super().build(var_list)
         device = self._iterations.device
         self.step_counter = _variable(
-            torch.tensor(0, dtype=torch.int64), "step_counter", device=device, dtype="int64"
+            torch.tensor(0, dtype=torch.int32), "step_counter", device=device, dtype="int32"
         )
         self.dynamic_scale = _variable(
             torch.tensor(self.initial_scale), "dynamic_scale", device=device, dtype="float32"

@@ -1,6 +1,6 @@
 """Learning-rate schedules: `schedule(step)` gives the rate for an optimizer step.
 
-The step is usually the optimizer's `iterations` counter, an int64 tensor on the device;
+The step is usually the optimizer's `iterations` counter, an int32 tensor on the device;
 schedules compute on that device with tensor ops, so reading the rate never syncs the host.
 
 Example:

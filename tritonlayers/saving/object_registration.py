@@ -132,7 +132,8 @@ def register_keras_serializable(
             )
         if inspect.isclass(arg) and not hasattr(arg, "get_config"):
             raise ValueError(
-                f"Cannot register class {arg.__name__!r}: it does not have a get_config() method."
+                "Cannot register a class that does not have a get_config() method. "
+                f"Received: class {arg.__name__}"
             )
         if not callable(arg):
             raise ValueError(

@@ -39,7 +39,7 @@ from typing import Any
 from . import optimizer_state, safetensors_io, strict_json
 from .archive import MAX_ENTRIES, archive_bytes, read_archive, write_archive
 from .assets import ASSETS_PREFIX, collect_assets, restore_assets
-from .errors import ArchiveError
+from .errors import ArchiveError, ConfigRebuildError
 from .object_registration import CustomObjectScope
 from .serialization_lib import SafeModeScope, deserialize_keras_object, serialize_keras_object
 from .weights_io import (
@@ -233,7 +233,9 @@ def _deserialize(config: dict, source: str, custom_objects, safe_mode: bool):
     try:
         model = deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=safe_mode)
     except Exception as exc:
-        raise ArchiveError(f"{source}: could not rebuild the model from its config: {exc}") from exc
+        raise ConfigRebuildError(
+            f"{source}: could not rebuild the model from its config: {exc}"
+        ) from exc
     if not isinstance(model, Layer):
         raise ArchiveError(
             f"{source}: the config describes a {type(model).__name__}, not a layer or model."

@@ -22,7 +22,7 @@ import re
 
 import torch
 
-__all__ = ["metric_state_keys", "snake_case", "variable_keys"]
+__all__ = ["layer_prefixes", "metric_state_keys", "snake_case", "variable_keys"]
 
 _COUNTER = re.compile(r"_\d+$")
 
@@ -53,6 +53,22 @@ def variable_keys(layer) -> dict[str, torch.Tensor]:
     keys: dict[str, torch.Tensor] = {}
     _visit(layer, "", keys, seen_layers=set(), seen_variables=set())
     return keys
+
+
+def layer_prefixes(layer) -> dict:
+    """`{prefix: layer}` for `layer` ("") and each of its sublayers ("dense/", ...): the
+    prefix that the keys of the variables it owns start with.
+
+    Example:
+    >>> import tritonlayers as keras
+    >>> from tritonlayers.saving.variable_keys import layer_prefixes
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    >>> {prefix: type(layer).__name__ for prefix, layer in layer_prefixes(model).items()}
+    {'': 'Sequential', 'input_layer/': 'InputLayer', 'dense/': 'Dense'}
+    """
+    prefixes: dict = {}
+    _visit(layer, "", {}, set(), set(), prefixes=prefixes)
+    return prefixes
 
 
 def metric_state_keys(layer) -> set[str]:
@@ -99,8 +115,11 @@ def _visit(
     seen_layers: set,
     seen_variables: set,
     variables_of=lambda layer: layer.variables,
+    prefixes: "dict | None" = None,
 ) -> None:
     seen_layers.add(id(layer))
+    if prefixes is not None:
+        prefixes[prefix] = layer
     children = list(layer._flatten_layers(include_self=False, recursive=False))
     in_children = {id(v) for child in children for v in variables_of(child)}
     variable_names = _Numbering()
@@ -115,7 +134,7 @@ def _visit(
     for child in children:
         if id(child) not in seen_layers:
             child_prefix = f"{prefix}{layer_names.unique(snake_case(type(child).__name__))}/"
-            _visit(child, child_prefix, keys, seen_layers, seen_variables, variables_of)
+            _visit(child, child_prefix, keys, seen_layers, seen_variables, variables_of, prefixes)
 
 
 class _Numbering:

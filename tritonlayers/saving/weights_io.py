@@ -4,6 +4,11 @@ A `.weights.safetensors` file holds every variable under its `variable_keys` key
 compiled model, the optimizer state too (as Keras 3 weights files do): its tensors under
 `optimizer/<n>` and its structure in the header metadata `optimizer_state`.
 
+A layer whose `save_own_variables` or `load_own_variables` is user code saves what the
+first puts in its store instead of its own variables, under `<layer path>/@vars/<store
+key>`; loading hands those entries (as numpy arrays) to its `load_own_variables`, as Keras 3
+does. `assign_weights` runs those methods last, after the checked copy below.
+
 `assign_weights` never changes a model halfway: it first matches every tensor from the file
 to a variable, checks names, shapes and dtypes, and converts each tensor to its variable's
 dtype and device; only when all of that succeeded does it copy them in. A mismatch raises
@@ -23,6 +28,7 @@ Example:
 import os
 import warnings
 
+import numpy as np
 import torch
 
 from . import optimizer_state, safetensors_io
@@ -30,7 +36,7 @@ from .archive import read_archive
 from .assets import ASSETS_PREFIX
 from .atomic import write_bytes_atomically
 from .errors import ArchiveError
-from .variable_keys import metric_state_keys, variable_keys
+from .variable_keys import layer_prefixes, metric_state_keys, variable_keys
 
 __all__ = ["WEIGHTS_SUFFIX", "assign_weights", "collect_weights", "load_weights", "save_weights"]
 
@@ -39,6 +45,7 @@ ARCHIVE_WEIGHTS = "model.weights.safetensors"
 ARCHIVE_OPTIMIZER_STATE = "optimizer.json"
 ARCHIVE_OPTIMIZER_TENSORS = "optimizer.safetensors"
 OPTIMIZER_PREFIX = "optimizer/"
+OWN_VARIABLES = "@vars"
 _OPTIMIZER_METADATA = "optimizer_state"
 
 
@@ -53,7 +60,56 @@ def collect_weights(model) -> dict[str, torch.Tensor]:
     >>> sorted(collect_weights(layer))
     ['bias', 'kernel']
     """
-    return {key: variable.detach() for key, variable in variable_keys(model).items()}
+    stores = _saved_stores(model)
+    taken = {id(v) for layer, _ in stores.values() for v in _own_variables(layer)}
+    tensors = {
+        key: variable.detach()
+        for key, variable in variable_keys(model).items()
+        if id(variable) not in taken
+    }
+    for prefix, (layer, store) in stores.items():
+        for name, value in store.items():
+            tensors[f"{prefix}{OWN_VARIABLES}/{name}"] = _store_tensor(layer, name, value)
+    return tensors
+
+
+def _own_variables(layer) -> list:
+    return layer._trainable_variables + layer._non_trainable_variables
+
+
+def _saves_own_store(layer) -> bool:
+    """Whether `layer`'s `save_own_variables` or `load_own_variables` is user code (defined
+    outside tritonlayers): only those layers' stores are saved; the others' variables are
+    saved by key."""
+    return any(
+        not getattr(type(layer), hook).__module__.startswith("tritonlayers.")
+        for hook in ("save_own_variables", "load_own_variables")
+    )
+
+
+def _saved_stores(model) -> dict:
+    """`{prefix: (layer, store)}` for the layers whose store hooks are user code."""
+    stores = {}
+    for prefix, layer in layer_prefixes(model).items():
+        if _saves_own_store(layer):
+            store: dict = {}
+            layer.save_own_variables(store)
+            stores[prefix] = (layer, store)
+    return stores
+
+
+def _store_tensor(layer, name, value) -> torch.Tensor:
+    """A `save_own_variables` store value as a tensor for the weights file."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().contiguous()
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"Layer '{layer.name}' ({type(layer).__name__}): `save_own_variables` stored "
+            f"{name!r} as an array of dtype {array.dtype}; a weights file holds numeric and "
+            "boolean arrays only (save other state with `save_assets`)."
+        )
+    return torch.from_numpy(array.copy())  # C order, 0-d arrays kept 0-d
 
 
 def save_weights(model, filepath: "str | os.PathLike[str]", overwrite: bool = True) -> None:
@@ -192,8 +248,12 @@ def assign_weights(
     """
     variables = variable_keys(model)
     seed_states = _seed_generator_states(model)
+    stores, store_keys = _loaded_stores(model, tensors, variables)
+    taken = {id(v) for layer, _ in stores.values() for v in _own_variables(layer)}
     problems, staged = [], []
     for key, variable in variables.items():
+        if id(variable) in taken:
+            continue  # the layer's `load_own_variables` assigns it from its store
         if key not in tensors and id(variable) in seed_states:
             continue  # random state, not a weight: a file without it keeps the model's own
         if key not in tensors:
@@ -215,7 +275,7 @@ def assign_weights(
     legacy_metric_state = metric_state_keys(model) if set(tensors) - set(variables) else set()
     unexpected = sorted(
         key
-        for key in set(tensors) - set(variables) - legacy_metric_state
+        for key in set(tensors) - set(variables) - legacy_metric_state - store_keys
         if not _is_seed_state(key, tensors[key])
     )
     problems += [f"{key}: in the file but not in the model" for key in unexpected]
@@ -235,6 +295,54 @@ def assign_weights(
     with torch.no_grad():
         for variable, tensor in staged:
             variable.copy_(tensor)
+    _load_stores(stores, skip_mismatch)
+
+
+def _loaded_stores(model, tensors: dict, variables: dict) -> "tuple[dict, set]":
+    """`({prefix: (layer, {store key: array})}, their file keys)` for the layers that have
+    `save_own_variables` entries in `tensors`, and the layers whose `save_own_variables`
+    stored nothing (they override it, and the file has none of their own variables)."""
+    prefixes = layer_prefixes(model)
+    stores: dict = {}
+    keys = set()
+    marker = f"{OWN_VARIABLES}/"
+    for key, tensor in tensors.items():
+        prefix, found, name = key.partition(marker)
+        if not found or prefix not in prefixes:
+            continue
+        if tensor.dtype == torch.bfloat16:
+            tensor = tensor.float()
+        stores.setdefault(prefix, (prefixes[prefix], {}))[1][name] = tensor.numpy()
+        keys.add(key)
+    in_file = {id(variables[key]) for key in tensors if key in variables}
+    for prefix, layer in prefixes.items():
+        stored_nothing = not any(id(v) in in_file for v in _own_variables(layer))
+        if _saves_own_store(layer) and prefix not in stores and stored_nothing:
+            stores[prefix] = (layer, {})
+    return stores, keys
+
+
+def _load_stores(stores: dict, skip_mismatch: bool) -> None:
+    """Call each layer's `load_own_variables` on its store; report failures as Keras does
+    (all of them, after trying every layer)."""
+    failed = []
+    for layer, store in stores.values():
+        try:
+            layer.load_own_variables(store)
+        except Exception as error:  # user code: any failure is reported with its layer
+            failed.append((layer, error))
+    if not failed:
+        return
+    layer, error = failed[0]
+    message = (
+        f"A total of {len(failed)} objects could not be loaded. Example error message for "
+        f"object {layer!r}:\n\n{error}\n\nList of objects that could not be loaded:\n"
+        f"{[layer for layer, _ in failed]}"
+    )
+    if skip_mismatch:
+        warnings.warn(message, stacklevel=3)
+        return
+    raise ArchiveError(message) from error
 
 
 def _seed_generator_states(model) -> set:
