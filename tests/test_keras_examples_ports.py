@@ -190,6 +190,8 @@ def test_vae_custom_torch_train_step_reports_its_trackers_sorted():
     outputs = layers.Conv2DTranspose(1, 3, activation="sigmoid", strides=2, padding="same")(x)
     decoder = keras.Model(latent_inputs, outputs, name="decoder")
     vae = _VAE(encoder, decoder)
+    # Without it Keras 3.15 cannot build the model (it has no `call`) and fit fails.
+    vae.built = True
     vae.compile(optimizer=keras.optimizers.Adam())
     data = np.random.rand(8, 8, 8, 1).astype("float32")
     history = vae.fit(data, epochs=2, batch_size=4, verbose=0)

@@ -32,8 +32,7 @@ def pil_image(function: str) -> Any:
         from PIL import Image
     except ImportError as error:
         raise ImportError(
-            f"Could not import PIL.Image. The use of `{function}` requires PIL: install "
-            "Pillow with `pip install pillow`."
+            f"Could not import PIL.Image. The use of `{function}` requires PIL."
         ) from error
     return Image
 

@@ -117,7 +117,10 @@ class Constant(Initializer):
         self.value = value
 
     def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
-        return full(_shape(shape), self.value, dtype=standardize_dtype(dtype))
+        # value * ones, as Keras computes it (a value that does not broadcast to `shape`
+        # fails with torch's message, as in Keras).
+        ones = full(_shape(shape), 1, dtype=standardize_dtype(dtype))
+        return torch.as_tensor(self.value, dtype=ones.dtype, device=ones.device) * ones
 
     def get_config(self) -> dict:
         return {"value": serialization_lib.serialize_keras_object(self.value)}

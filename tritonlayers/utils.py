@@ -91,8 +91,9 @@ Sequence = PyDataset
 def to_categorical(x: Any, num_classes: "int | None" = None) -> Any:
     """One-hot encode integer class labels (a trailing axis of size 1 is dropped first).
 
-    NumPy arrays and lists give a float32 NumPy array, torch tensors a float32 tensor on the
-    same device. `num_classes` defaults to `max(x) + 1`.
+    NumPy arrays and lists give a float64 NumPy array (as in Keras; `fit` casts it to
+    floatx), torch tensors a float32 tensor on the same device. `num_classes` defaults to
+    `max(x) + 1`.
 
     Example:
     >>> import tritonlayers as keras
@@ -114,7 +115,7 @@ def to_categorical(x: Any, num_classes: "int | None" = None) -> Any:
             f"`to_categorical` expects labels in [0, {classes}) for num_classes={classes}. "
             f"Received labels from {labels.min()} to {labels.max()}."
         )
-    return np.eye(classes, dtype="float32")[labels]
+    return np.eye(classes, dtype="float64")[labels]
 
 
 def pad_sequences(

@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 from .. import constraints, initializers, regularizers
 from .layer import Layer
@@ -61,6 +62,13 @@ class MultiHeadAttention(Layer):
     `(batch, T, S)` (True = attend). Keras masks of the inputs (e.g. from
     `Embedding(mask_zero=True)`) are combined with it; the output keeps the query's mask.
 
+    As in Keras 3: `sliding_window=w` lets query `i` see keys `j` with `|i - j| < w`;
+    `use_gate=True` multiplies the attention output by `sigmoid(query @ gate/kernel +
+    gate/bias)` before the output projection; `flash_attention=True` asks for the fused
+    kernel only (then `dropout` must be 0 and scores cannot be returned). Without dropout
+    and returned scores, torch's fused attention computes the output (a fully masked query
+    row then averages every value, as in Keras); otherwise the scores are written out.
+
     Example:
     >>> import tritonlayers as keras
     >>> mha = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)
@@ -79,6 +87,8 @@ class MultiHeadAttention(Layer):
         use_bias: bool = True,
         output_shape: Any = None,
         attention_axes: Any = None,
+        sliding_window: "int | None" = None,
+        flash_attention: "bool | None" = None,
         kernel_initializer: Any = "glorot_uniform",
         bias_initializer: Any = "zeros",
         kernel_regularizer: Any = None,
@@ -86,10 +96,23 @@ class MultiHeadAttention(Layer):
         activity_regularizer: Any = None,
         kernel_constraint: Any = None,
         bias_constraint: Any = None,
+        use_gate: bool = False,
         seed: "int | None" = None,
         **kwargs,
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if sliding_window is not None and (
+            not isinstance(sliding_window, int) or sliding_window <= 0
+        ):
+            raise ValueError(
+                "`sliding_window` must be `None` or a positive integer. "
+                f"Received: sliding_window={sliding_window}"
+            )
+        if flash_attention and dropout > 0.0:
+            raise ValueError(
+                "Dropout is not supported when flash attention is enabled. "
+                "Please set dropout to 0.0 to use flash attention."
+            )
         self.supports_masking = True
         self.num_heads = num_heads
         self.key_dim = key_dim
@@ -110,7 +133,12 @@ class MultiHeadAttention(Layer):
                 f"features) inputs: `attention_axes` must be None or (1,). "
                 f"Received: attention_axes={attention_axes}"
             )
-        self.attention_axes = attention_axes
+        self.attention_axes = (
+            (attention_axes,) if isinstance(attention_axes, int) else attention_axes
+        )
+        self.sliding_window = sliding_window
+        self._flash_attention = bool(flash_attention)
+        self.use_gate = use_gate
         self.seed = seed
         self._options = projection_options(
             use_bias,
@@ -129,6 +157,9 @@ class MultiHeadAttention(Layer):
         heads = self.num_heads
         self._query_dense = self._heads_projection("query", query_shape[-1], self.key_dim)
         self._key_dense = self._heads_projection("key", key_shape[-1], self.key_dim)
+        self._gate_dense = None
+        if self.use_gate:
+            self._gate_dense = self._heads_projection("gate", query_shape[-1], self.value_dim)
         self._value_dense = self._heads_projection("value", value_shape[-1], self.value_dim)
         self._output_dense = _Projection(
             "bthk,hke->bte",
@@ -138,9 +169,13 @@ class MultiHeadAttention(Layer):
             name="attention_output",
             dtype=self.dtype_policy,
         )
-        for projection in (self._query_dense, self._key_dense, self._value_dense):
-            projection.build(None)
+        for projection in (self._query_dense, self._key_dense, self._gate_dense):
+            if projection is not None:
+                projection.build(None)
+        self._value_dense.build(None)
         self._output_dense.build(None)
+        # Keras resolves the attended axes when it builds: the sequence axis, (1,).
+        self.attention_axes = (1,)
 
     def _heads_projection(self, name: str, features: int, head_dim: int) -> _Projection:
         """features -> (num_heads, head_dim) per sequence step."""
@@ -167,12 +202,43 @@ class MultiHeadAttention(Layer):
                 f'Layer "{self.name}": `key` and `value` must have the same sequence length. '
                 f"Received: key.shape={tuple(key.shape)}, value.shape={tuple(value.shape)}"
             )
-        mask = _combined_mask(
-            query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
+        if self._flash_attention and return_attention_scores:
+            raise ValueError(
+                "Returning attention scores is not supported when flash attention is enabled. "
+                "Please disable flash attention to access attention scores."
+            )
+        masks = (query_mask, value_mask, key_mask, attention_mask)
+        mask = _combined_mask(query, value, *masks, use_causal_mask, self.sliding_window)
+        gate = None if self._gate_dense is None else torch.sigmoid(self._gate_dense(query))
+        q, k, v = self._query_dense(query), self._key_dense(key), self._value_dense(value)
+        scores = None
+        if self.dropout > 0.0 or return_attention_scores:
+            outputs, scores = self._attention_with_scores(q, k, v, mask, training)
+        else:
+            outputs = self._fused_attention(q, k, v, mask)
+        outputs = self._output_dense(outputs if gate is None else outputs * gate)
+        if query_mask is not None:
+            outputs._keras_mask = query_mask
+        return (outputs, scores) if return_attention_scores else outputs
+
+    def _fused_attention(self, q, k, v, mask):
+        """torch's scaled_dot_product_attention; masked logits get -0.7 * the largest float."""
+        bias = None
+        if mask is not None:
+            bias = torch.where(mask.unsqueeze(1), 0.0, _sdpa_mask_value(q.dtype)).to(q.dtype)
+        outputs = F.scaled_dot_product_attention(
+            q.transpose(1, 2),
+            k.transpose(1, 2),
+            v.transpose(1, 2),
+            attn_mask=bias,
+            scale=1.0 / math.sqrt(self.key_dim),
         )
-        q = self._query_dense(query) * (1.0 / math.sqrt(self.key_dim))
-        k = self._key_dense(key)
-        v = self._value_dense(value)
+        return outputs.transpose(1, 2)
+
+    def _attention_with_scores(self, q, k, v, mask, training):
+        """The scores written out: the outputs `(batch, T, heads, value_dim)` and the scores
+        `(batch, heads, T, S)`; a fully masked row gets zero scores."""
+        q = q * (1.0 / math.sqrt(self.key_dim))
         scores = torch.einsum("bshk,bthk->bhts", k, q)
         if mask is not None:
             mask = mask.unsqueeze(1)  # (batch, 1, T, S): the same for every head
@@ -180,11 +246,8 @@ class MultiHeadAttention(Layer):
         scores = torch.softmax(scores, dim=-1)
         if mask is not None:
             scores = torch.where(mask, scores, 0.0)  # fully masked rows attend nowhere
-        outputs = torch.einsum("bhts,bshk->bthk", self._dropout_layer(scores, training=training), v)
-        outputs = self._output_dense(outputs)
-        if query_mask is not None:
-            outputs._keras_mask = query_mask
-        return (outputs, scores) if return_attention_scores else outputs
+        weights = self._dropout_layer(scores, training=training)
+        return torch.einsum("bhts,bshk->bthk", weights, v), scores
 
     def compute_mask(self, inputs, mask=None):
         return mask
@@ -213,12 +276,15 @@ class MultiHeadAttention(Layer):
             "value_dim": self.value_dim,
             "dropout": self.dropout,
             "use_bias": self.use_bias,
+            "use_gate": self.use_gate,
             "output_shape": self._output_dim,
             "attention_axes": self.attention_axes,
+            "sliding_window": self.sliding_window,
             "kernel_initializer": initializers.serialize(o["kernel_initializer"]),
             "bias_initializer": initializers.serialize(o["bias_initializer"]),
             "kernel_regularizer": regularizers.serialize(o["kernel_regularizer"]),
             "bias_regularizer": regularizers.serialize(o["bias_regularizer"]),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "kernel_constraint": constraints.serialize(o["kernel_constraint"]),
             "bias_constraint": constraints.serialize(o["bias_constraint"]),
             "seed": self.seed,
@@ -280,9 +346,22 @@ def _large_negative(dtype: torch.dtype) -> float:
     return -3e4 if dtype == torch.float16 else -1e9
 
 
-def _combined_mask(query, value, query_mask, value_mask, key_mask, attention_mask, causal):
-    """The boolean (batch, T, S) mask: the AND of the inputs' masks, `attention_mask` and
-    the causal mask, or None when there is none."""
+def _sdpa_mask_value(dtype: torch.dtype) -> float:
+    """Keras's logit for a masked position on its fused path: -0.7 * the dtype's largest."""
+    return -0.7 * (65500.0 if dtype == torch.float16 else 3.38953e38)
+
+
+def _sliding_window_mask(steps: int, sources: int, window: int) -> torch.Tensor:
+    """(1, T, S) boolean band: query i sees source j when |i - j| < window."""
+    distance = torch.arange(steps)[:, None] - torch.arange(sources)[None, :]
+    return (distance.abs() < window)[None]
+
+
+def _combined_mask(
+    query, value, query_mask, value_mask, key_mask, attention_mask, causal, window=None
+):
+    """The boolean (batch, T, S) mask: the AND of the inputs' masks, `attention_mask`, the
+    causal mask and the sliding-window band of `window`, or None when there is none."""
     masks = []
     if query_mask is not None:
         masks.append(query_mask.bool().unsqueeze(-1))
@@ -296,6 +375,9 @@ def _combined_mask(query, value, query_mask, value_mask, key_mask, attention_mas
         masks.append(
             torch.ones(steps, sources, dtype=torch.bool, device=query.device).tril().unsqueeze(0)
         )
+    if window is not None:
+        band = _sliding_window_mask(query.shape[1], value.shape[1], window)
+        masks.append(band.to(query.device))
     if not masks:
         return None
     combined = masks[0]

@@ -35,7 +35,6 @@ class CallSpec:
         "compute_mask_default",
         "has_mask",
         "has_training",
-        "has_var_kwargs",
         "init_params",
         "init_signature",
         "mask_args",
@@ -49,7 +48,6 @@ class CallSpec:
             p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
         )
         names = {p.name: p for p in params}
-        self.has_var_kwargs = any(p.kind == p.VAR_KEYWORD for p in params)
         self.has_training = "training" in names
         default = names["training"].default if self.has_training else None
         self.training_default = None if default is inspect.Parameter.empty else default

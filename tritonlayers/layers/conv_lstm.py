@@ -452,7 +452,7 @@ class _ConvLSTM(RNN):
             initial_state = [self._flat_state(state, sequences) for state in states]
         outputs = super().call(sequences, initial_state=initial_state, mask=mask, training=training)
         if self.return_state:
-            return [self._unflatten(tensor) for tensor in outputs]
+            return tuple(self._unflatten(tensor) for tensor in outputs)
         return self._unflatten(outputs)
 
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
@@ -464,7 +464,7 @@ class _ConvLSTM(RNN):
             spatial = self.cell.output_spatial_shape(sequences_shape[3:])
             state = (batch, self.filters, *spatial)
         output = (batch, steps, *state[1:]) if self.return_sequences else state
-        return [output, state, state] if self.return_state else output
+        return (output, state, state) if self.return_state else output
 
     def get_config(self):
         config = super().get_config()

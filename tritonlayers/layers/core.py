@@ -330,7 +330,9 @@ class InputLayer(Layer):
         self.sparse = False
         self.optional = optional
         self.supports_masking = True
-        self.output = KerasTensor(self.batch_shape, dtype=dtype or "float32", name=self.name)
+        # The tensor takes the `name` given, else an automatic one (not the layer's), as
+        # in Keras.
+        self.output = KerasTensor(self.batch_shape, dtype=dtype or "float32", name=name)
         Node(self, (), {}, [self.output])
         self.built = True
 

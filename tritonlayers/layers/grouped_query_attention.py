@@ -24,6 +24,7 @@ from .attention import (
     _combined_mask,
     _large_negative,
     _Projection,
+    _sdpa_mask_value,
     checked_attention_shapes,
     heads_projection,
     projection_options,
@@ -185,13 +186,8 @@ class GroupedQueryAttention(Layer):
         causal_only = use_causal_mask and all(other is None for other in others)
         mask = None
         if not causal_only:
-            mask = _combined_mask(
-                query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
-            )
-            if self.sliding_window is not None:
-                band = _sliding_window_mask(query.shape[1], value.shape[1], self.sliding_window)
-                band = band.to(query.device)
-                mask = band if mask is None else mask & band
+            masks = (query_mask, value_mask, key_mask, attention_mask)
+            mask = _combined_mask(query, value, *masks, use_causal_mask, self.sliding_window)
         gate = None if self._gate_dense is None else torch.sigmoid(self._gate_dense(query))
         q, k, v = self._query_dense(query), self._key_dense(key), self._value_dense(value)
         scores = None
@@ -290,17 +286,6 @@ class GroupedQueryAttention(Layer):
             "bias_constraint": constraints.serialize(o["bias_constraint"]),
             "seed": self.seed,
         }
-
-
-def _sdpa_mask_value(dtype: torch.dtype) -> float:
-    """Keras's logit for a masked position on its fused path: -0.7 * the dtype's largest."""
-    return -0.7 * (65500.0 if dtype == torch.float16 else 3.38953e38)
-
-
-def _sliding_window_mask(steps: int, sources: int, window: int) -> torch.Tensor:
-    """(1, T, S) boolean band: query i sees source j when |i - j| < window."""
-    distance = torch.arange(steps)[:, None] - torch.arange(sources)[None, :]
-    return (distance.abs() < window)[None]
 
 
 GroupQueryAttention = GroupedQueryAttention  # Keras's public name for the class

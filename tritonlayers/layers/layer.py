@@ -218,7 +218,7 @@ class Layer(tracking.Tracker, torch.nn.Module):
         args = map_structure(self._convert_input, args)
         kwargs = {k: map_structure(self._convert_input, v) for k, v in kwargs.items()}
         for arg in flatten(args):
-            if arg is not None and not isinstance(arg, torch.Tensor):
+            if arg is not None and not isinstance(arg, torch.Tensor) and not _is_text(arg):
                 raise ValueError(
                     f"Layer '{self.name}': only input tensors may be passed as positional "
                     "arguments. The following argument value should be passed as a keyword "
@@ -231,6 +231,8 @@ class Layer(tracking.Tracker, torch.nn.Module):
         device = anchor.device if anchor is not None else None
         if isinstance(x, torch.Tensor):
             tensor = x
+        elif _is_text(x):
+            return x  # strings stay NumPy: a text layer (`StringLookup`, ...) reads them
         elif isinstance(x, (np.ndarray, np.generic)):
             tensor = torch.as_tensor(x, device=device or _default_device())
         else:
@@ -295,8 +297,9 @@ class Layer(tracking.Tracker, torch.nn.Module):
         if spec.has_training:
             if training is not None:
                 kwargs["training"] = training
-        elif "training" in kwargs and not spec.has_var_kwargs:
-            del kwargs["training"]
+        else:
+            # Keras passes `training` only to a `call` that names it, not into `**kwargs`.
+            kwargs.pop("training", None)
         return training
 
     def _fill_mask(self, args: tuple, kwargs: dict, first: Any) -> Any:
@@ -473,8 +476,8 @@ class Layer(tracking.Tracker, torch.nn.Module):
         ...         self.dense = keras.layers.Dense(2)
         >>> layer = Tracked()
         >>> layer.dense.build((None, 3))
-        >>> [v.path for v in layer.variables]
-        ['dense/kernel', 'dense/bias']
+        >>> [v.name for v in layer.variables]
+        ['kernel', 'bias']
         """
         from ..metrics.base import Metric
 
@@ -558,6 +561,12 @@ class Layer(tracking.Tracker, torch.nn.Module):
                 f"{len(weights)} weights."
             )
         for variable, value in zip(own, weights):
+            shape = tuple(np.shape(value))
+            if tuple(variable.shape) != shape:
+                raise ValueError(
+                    f"Layer {self.name} weight shape {tuple(variable.shape)} is not compatible "
+                    f"with provided weight shape {shape}."
+                )
             variable.assign(value)
 
     @property
@@ -999,3 +1008,13 @@ def _default_device() -> torch.device:
     from .. import config
 
     return config.device()
+
+
+def _is_text(x: Any) -> bool:
+    """Whether `x` is a NumPy array (or scalar) of strings, which no tensor can hold.
+
+    Example:
+    >>> _is_text(np.array([["a b"]])), _is_text(np.zeros(2))
+    (True, False)
+    """
+    return isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind in "USO"

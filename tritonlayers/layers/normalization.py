@@ -4,6 +4,8 @@ RMSNormalization and UnitNormalization.
 Statistics are computed in float32 when the inputs are float16/bfloat16, as in Keras.
 """
 
+import warnings
+
 import torch
 
 from .. import constraints, initializers, regularizers
@@ -79,9 +81,12 @@ class _AffineNormalization(Layer):
     def _axes(self, ndim: int) -> "tuple[int, ...]":
         return _checked_axes(self, ndim)
 
-    def _add_affine_weights(self, shape: tuple) -> None:
+    def _add_affine_weights(self, shape: tuple, scale=None, center=None) -> None:
+        """`gamma` when `scale` and `beta` when `center` (the layer's flags when None)."""
+        scale = self.scale if scale is None else scale
+        center = self.center if center is None else center
         self.gamma = self.beta = None
-        if self.scale:
+        if scale:
             self.gamma = self.add_weight(
                 name="gamma",
                 shape=shape,
@@ -90,7 +95,7 @@ class _AffineNormalization(Layer):
                 constraint=self.gamma_constraint,
                 autocast=False,
             )
-        if self.center:
+        if center:
             self.beta = self.add_weight(
                 name="beta",
                 shape=shape,
@@ -318,14 +323,15 @@ class BatchNormalization(_AffineNormalization):
 class LayerNormalization(_AffineNormalization):
     """Normalizes each sample over `axis` (the last by default), then scales and shifts.
 
-    With `rms_scaling=True` it divides by `sqrt(variance + epsilon)` and only scales, as
-    Keras 3 does.
+    The arguments are Keras 3's, in its order. `rms_scaling=True` (a keyword only, which
+    Keras deprecates with a warning) divides by `sqrt(variance + epsilon)` and only scales.
+    Once built, `axis` is a sorted list, as Keras keeps it.
 
     Example:
     >>> import torch, tritonlayers as keras
-    >>> y = keras.layers.LayerNormalization(epsilon=0.0)(torch.tensor([[1.0, 3.0]]))
-    >>> y.tolist()
-    [[-1.0, 1.0]]
+    >>> layer = keras.layers.LayerNormalization(epsilon=0.0)
+    >>> layer(torch.tensor([[1.0, 3.0]])).tolist(), layer.axis
+    ([[-1.0, 1.0]], [-1])
     """
 
     def __init__(
@@ -334,20 +340,58 @@ class LayerNormalization(_AffineNormalization):
         epsilon: float = 1e-3,
         center: bool = True,
         scale: bool = True,
-        rms_scaling: bool = False,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
         **kwargs,
     ):
+        rms_scaling = kwargs.pop("rms_scaling", False)
+        if rms_scaling:
+            warnings.warn(
+                "You passed `rms_scaling=True`, which is deprecated. This argument incorrectly "
+                "scales the input by the variance, not the root mean square. To correctly use "
+                "RMS Normalization, please use `keras.layers.RMSNormalization` instead.",
+                stacklevel=2,
+            )
         axis = list(axis) if isinstance(axis, (list, tuple)) else axis
-        super().__init__(axis, epsilon, center and not rms_scaling, scale, **kwargs)
+        super().__init__(
+            axis,
+            epsilon,
+            center,
+            scale,
+            beta_initializer=beta_initializer,
+            gamma_initializer=gamma_initializer,
+            beta_regularizer=beta_regularizer,
+            gamma_regularizer=gamma_regularizer,
+            beta_constraint=beta_constraint,
+            gamma_constraint=gamma_constraint,
+            **kwargs,
+        )
         self.rms_scaling = rms_scaling
 
     def build(self, input_shape):
+        self.axis = sorted(self.axis) if isinstance(self.axis, list) else [self.axis]
         axes = self._axes(len(input_shape))
-        self._add_affine_weights(tuple(input_shape[axis] for axis in axes))
+        # As in Keras: a gamma when scaling or rms_scaling, a beta only without rms_scaling.
+        self._add_affine_weights(
+            tuple(input_shape[axis] for axis in axes),
+            scale=self.scale or self.rms_scaling,
+            center=self.center and not self.rms_scaling,
+        )
 
     def call(self, inputs):
         x = _float32_at_least(inputs)
         axes = self._axes(x.ndim)
+        if not self.rms_scaling and axes == tuple(range(axes[0], x.ndim)):
+            # Trailing axes: torch's fused layer norm, as Keras's torch backend calls it (a
+            # gamma of the wrong size fails with torch's message there too).
+            normalized_shape = tuple(x.shape[axes[0] :])
+            gamma, beta = (None if v is None else v.to(x.dtype) for v in (self.gamma, self.beta))
+            outputs = torch.nn.functional.layer_norm(x, normalized_shape, gamma, beta, self.epsilon)
+            return outputs.to(_output_dtype(self, inputs))
         variance, mean = torch.var_mean(x, dim=axes, correction=0, keepdim=True)
         centered = x if self.rms_scaling else x - mean
         normalized = centered * torch.rsqrt(variance + self.epsilon)
@@ -356,7 +400,12 @@ class LayerNormalization(_AffineNormalization):
         )
 
     def get_config(self):
-        return {**super().get_config(), "rms_scaling": self.rms_scaling}
+        config = super().get_config()
+        keys = list(config)
+        at = keys.index("scale") + 1
+        ordered = [*keys[:at], "rms_scaling", *keys[at:]]
+        config["rms_scaling"] = self.rms_scaling
+        return {key: config[key] for key in ordered}
 
 
 class GroupNormalization(_AffineNormalization):

@@ -179,7 +179,7 @@ class RNN(Layer):
             for variable, state in zip(self.states, states):
                 variable.assign(state.detach())
         output = outputs_tensor if self.return_sequences else last_output
-        return [output, *self._nest_states(states)] if self.return_state else output
+        return (output, *self._nest_states(states)) if self.return_state else output
 
     def _nest_states(self, flat: list) -> list:
         """`flat` (one item per state) grouped as Keras returns states: per stacked cell.
@@ -220,7 +220,7 @@ class RNN(Layer):
         units = getattr(self.cell, "output_size", self._state_sizes[0])
         output = (batch, steps, units) if self.return_sequences else (batch, units)
         if self.return_state:
-            return [output, *self._nest_states([(batch, size) for size in self._state_sizes])]
+            return (output, *self._nest_states([(batch, size) for size in self._state_sizes]))
         return output
 
     def get_config(self):
@@ -466,7 +466,7 @@ class Bidirectional(Layer):
         )
         states = []
         if self.return_state:
-            states = [*y[1:], *y_rev[1:]]
+            states = (*y[1:], *y_rev[1:])
             y, y_rev = y[0], y_rev[0]
         dtype = to_torch_dtype(self.compute_dtype)
         y, y_rev = y.to(dtype), y_rev.to(dtype)
@@ -474,7 +474,7 @@ class Bidirectional(Layer):
             y_rev = torch.flip(y_rev, dims=(1,))
         output = self._merge(y, y_rev)
         if self.return_state:
-            return [*output, *states] if self.merge_mode is None else [output, *states]
+            return (*output, *states) if self.merge_mode is None else (output, *states)
         return output
 
     def _merge(self, y, y_rev):
@@ -486,7 +486,7 @@ class Bidirectional(Layer):
             return (y + y_rev) / 2
         if self.merge_mode == "mul":
             return y * y_rev
-        return [y, y_rev]
+        return (y, y_rev)
 
     def compute_mask(self, inputs, mask=None):
         if isinstance(mask, (list, tuple)):
@@ -504,9 +504,9 @@ class Bidirectional(Layer):
         output, states = (shape[0], shape[1:]) if self.return_state else (shape, [])
         if self.merge_mode == "concat":
             output = (*output[:-1], 2 * output[-1])
-        outputs = [output, output] if self.merge_mode is None else [output]
+        outputs = (output, output) if self.merge_mode is None else (output,)
         if self.return_state:
-            return [*outputs, *states, *states]
+            return (*outputs, *states, *states)
         return outputs[0] if self.merge_mode is not None else outputs
 
     def get_config(self):

@@ -28,6 +28,7 @@ from torch.overrides import TorchFunctionMode
 from .. import config
 from ..dtype_policies import standardize_dtype, to_torch_dtype
 from .call_context import STATE
+from .naming import unique_name
 from .nest import flatten, map_structure
 from .variables import Variable
 
@@ -49,9 +50,11 @@ class KerasTensor:
 
     def __init__(self, shape: Any, dtype: Any = "float32", sparse: bool = False, name=None):
         self.shape = _standardize_shape(shape)
-        self.dtype = standardize_dtype(dtype)
+        # Keras's symbolic string tensors (`Input(dtype="string")` feeding a text layer).
+        self.dtype = "string" if dtype in ("string", str) else standardize_dtype(dtype)
         self.sparse = bool(sparse)
-        self.name = name
+        # Unnamed, it takes Keras's automatic name: keras_tensor, keras_tensor_1, ...
+        self.name = name or unique_name("keras_tensor")
         self._keras_history = None
         self._keras_mask = None
 

@@ -71,9 +71,14 @@ def to_device_tensor(value: Any, device: torch.device) -> torch.Tensor:
     """`value` (numpy, torch, Python number or list) as a tensor on `device`.
 
     float64 becomes `config.floatx()`, as Keras casts NumPy floats to the model's float type.
+    An array of strings stays a NumPy array (no tensor holds text): a model's text layer
+    (`TextVectorization`, `StringLookup`) reads it.
     """
     if not isinstance(value, torch.Tensor):
-        value = torch.as_tensor(np.asarray(value))
+        value = np.asarray(value)
+        if value.dtype.kind in "USO":
+            return value
+        value = torch.as_tensor(value)
     if value.dtype == torch.float64 and config.floatx() != "float64":
         value = value.to(getattr(torch, config.floatx()))
     return value.to(device, non_blocking=True)
@@ -258,13 +263,25 @@ class ArrayDataAdapter(DataAdapter):
             if isinstance(index, slice):
                 taken = {key: t[index] for key, t in tensors.items()}
             else:
-                taken = {key: t.index_select(0, index) for key, t in tensors.items()}
+                taken = {key: _take(t, index) for key, t in tensors.items()}
             if not self._on_device:
-                taken = {k: t.to(self.device, non_blocking=True) for k, t in taken.items()}
+                taken = {k: _to_device(t, self.device) for k, t in taken.items()}
             if single is not None:
                 yield tuple(None if key is None else taken[key] for key in single)
             else:
                 yield tree.pack_as(structure, [None if s is None else taken[s] for s in slots])
+
+
+def _take(array: Any, index: torch.Tensor) -> Any:
+    """The rows `index` of a tensor, or of a NumPy array of strings."""
+    if isinstance(array, np.ndarray):
+        return array[index.cpu().numpy()]
+    return array.index_select(0, index)
+
+
+def _to_device(array: Any, device: torch.device) -> Any:
+    """A tensor moved to `device`; a NumPy array of strings stays where it is."""
+    return array if isinstance(array, np.ndarray) else array.to(device, non_blocking=True)
 
 
 def _single_x_y(structure: tuple) -> "tuple | None":

@@ -119,10 +119,8 @@ class Functional(Model):
         if isinstance(inputs, dict):
             inputs = dict(inputs)
             _warn_mismatched_input_keys(inputs)
-        elif isinstance(inputs, (list, tuple)):
+        elif isinstance(inputs, list):
             inputs = list(inputs)
-        if isinstance(outputs, tuple):
-            outputs = list(outputs)
         for role, structure in (("inputs", inputs), ("outputs", outputs)):
             for leaf in tree.flatten(structure):
                 if not is_keras_tensor(leaf) or leaf._keras_history is None:
@@ -230,7 +228,8 @@ class Functional(Model):
                 for key, value in zip(step.outputs, tree.flatten(outputs)):
                     values[key] = value
         flat = [values[id(t)] for t in self._outputs]
-        if len(flat) == 1 and not tree.is_nested(self._outputs_struct):
+        # As Keras, one output given in a list or tuple comes back alone (a dict stays).
+        if len(flat) == 1 and not isinstance(self._outputs_struct, dict):
             return flat[0]
         return tree.pack_as(self._outputs_struct, flat)
 
@@ -410,8 +409,9 @@ def _check_input_shape(model: Functional, x: Any, spec: KerasTensor, index: int)
     if any(e is not None and f is not None and e != f for e, f in zip(compared, found)):
         raise input_check_error(
             model,
-            f"Input {index} with name '{spec.name}' of layer '{model.name}' is incompatible "
-            f"with the layer: expected shape={expected}, found shape={found}",
+            f"Input {index} with name '{spec._keras_history.operation.name}' of layer "
+            f"'{model.name}' is incompatible with the layer: expected shape={expected}, "
+            f"found shape={found}",
         )
 
 
@@ -563,8 +563,8 @@ def _deserialize_node_value(value: Any, tensors: dict) -> Any:
 def _refs(structure: Any, ref) -> Any:
     if isinstance(structure, dict):
         return {key: ref(value) for key, value in structure.items()}
-    if isinstance(structure, list):
-        return [ref(t) for t in structure]
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(ref(t) for t in structure)
     return ref(structure)
 
 
@@ -572,5 +572,5 @@ def _from_refs(refs: Any, lookup) -> Any:
     if isinstance(refs, dict):
         return {key: lookup(ref) for key, ref in refs.items()}
     if refs and isinstance(refs[0], (list, tuple)):
-        return [lookup(ref) for ref in refs]
+        return type(refs)(lookup(ref) for ref in refs)  # a tuple stays a tuple, as in Keras
     return lookup(refs)

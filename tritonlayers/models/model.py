@@ -61,6 +61,10 @@ def _inject_functional(cls: type) -> type:
     return cls
 
 
+class MissingCallError(TypeError):
+    """A model without a `call()` method was called (Keras raises NotImplementedError)."""
+
+
 class Model(Trainer, Layer):
     """A Layer that trains, evaluates, predicts, saves and summarizes itself.
 
@@ -91,6 +95,25 @@ class Model(Trainer, Layer):
             )
         Layer.__init__(self, **kwargs)
         self._init_trainer()
+
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        """The forward pass, which a subclass defines; the base Model has none and raises
+        `MissingCallError` with Keras's message (where the base Layer would pass its input
+        through).
+
+        Example:
+        >>> import tritonlayers as keras
+        >>> class NoForward(keras.Model):
+        ...     pass
+        >>> try:
+        ...     NoForward()(keras.ops.ones((1, 2)))
+        ... except TypeError as error:
+        ...     print("does not have a `call()` method" in str(error))
+        True
+        """
+        raise MissingCallError(
+            f"Model {type(self).__name__} does not have a `call()` method implemented."
+        )
 
     # ------------------------------------------------------------------ layers
 

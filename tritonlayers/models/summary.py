@@ -44,19 +44,26 @@ def _format_shape(shape: Any) -> str:
 
 
 def format_layer_shape(layer: Any) -> str:
-    """The output shape(s) of `layer`: from its last symbolic call, else from its build
-    shapes through `compute_output_shape`, else "?"."""
+    """The output shape(s) of `layer`: from its last symbolic call, a functional model's own
+    `output_shape`, else from its build shapes through `compute_output_shape`, else "?"."""
     nodes = layer._inbound_nodes
     if nodes:
         shapes = [_format_shape(t.shape) for t in nodes[-1].outputs]
         return shapes[0] if len(shapes) == 1 else f"[{', '.join(shapes)}]"
+    from .functional import Functional
+
     build_shapes = getattr(layer, "_build_shapes_dict", None)
-    if not build_shapes or _inherits_base_output_shape(layer):
+    if isinstance(layer, Functional):
+        # Built from its graph, a functional model knows its output shape without a call
+        # (one inside a subclassed model is only called eagerly), as in Keras.
+        output = layer.output_shape
+    elif not build_shapes or _inherits_base_output_shape(layer):
         return "?"
-    try:
-        output = layer.compute_output_shape(*build_shapes.values())
-    except Exception:
-        return "?"
+    else:
+        try:
+            output = layer.compute_output_shape(*build_shapes.values())
+        except Exception:
+            return "?"
     if isinstance(output, (list, tuple)) and all(d is None or isinstance(d, int) for d in output):
         return _format_shape(output)
     shapes = [_format_shape(s) for s in _shape_leaves(output)]

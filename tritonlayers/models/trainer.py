@@ -495,8 +495,41 @@ class Trainer:
             with torch.no_grad():
                 self._compile_metrics.update_state(y, detached_predictions(y_pred), sample_weight)
 
+    def _check_buildable(self, x: Any) -> None:
+        """Keras builds an unbuilt model, and its compiled loss and metrics, by calling it on
+        the first batch before fit/evaluate run, so a model without `call` fails there (in a
+        RuntimeError) even when its custom steps never call it: unless it is built and
+        compiled without a loss or metrics (a GAN that sets `self.built = True`)."""
+        from .model import MissingCallError, Model
+
+        if type(self).call is not Model.call:
+            return
+        config = self._compile_config
+        compiled_outputs = self._compile_loss is not None or any(
+            config.get(key) for key in ("metrics", "weighted_metrics")
+        )
+        if not compiled_outputs and all(layer.built for layer in self._flatten_layers()):
+            return
+        try:
+            self(x, training=False)
+        except MissingCallError as error:
+            raise RuntimeError(
+                "Unable to automatically build the model. Please build it yourself before "
+                "calling fit/evaluate/predict. A model is 'built' when its variables have been "
+                "created and its `self.built` attribute is True. Usually, calling the model on "
+                f"a batch of data is the right way to build it.\nException encountered:\n'{error}'"
+            ) from None
+
+    def _build_optimizer(self) -> None:
+        """Build the compiled optimizer over a built model's trainable variables before the
+        first step, as Keras does in fit and evaluate, even for a custom `train_step` that
+        steps optimizers of its own (a GAN's): its state shows in `summary()`."""
+        if self.optimizer is not None and not self.optimizer.built and self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def _prepare_training(self) -> None:
         self.__dict__["_trainable_params"] = list(self.trainable_variables) if self.built else None
+        self._build_optimizer()
         if self.jit_compile and self._compiled_forward is None:
             self.__dict__["_compiled_forward"] = torch.compile(self._forward_and_loss)
 
@@ -610,6 +643,8 @@ class Trainer:
         every = self.steps_per_execution
         logs, metrics = None, None
         for index, (x, y, sample_weight) in enumerate(batches):
+            if index == 0 and mode != "predict":
+                self._check_buildable(x)
             if index % every == 0:
                 begin(index)
             logs = step(x, y, sample_weight)
@@ -649,6 +684,7 @@ class Trainer:
         from .. import callbacks as callbacks_module
 
         self._assert_compiled("evaluate")
+        self._build_optimizer()
         adapter = get_data_adapter(x, y, sample_weight, batch_size=batch_size or 32)
         verbose = _resolve_verbose(verbose)
         callback_list = callbacks_module.CallbackList(
@@ -778,6 +814,7 @@ class Trainer:
         1.0
         """
         self._assert_compiled("test_on_batch")
+        self._build_optimizer()
         adapter = get_data_adapter(x, y, sample_weight, batch_size=_num_rows(x))
         self.reset_metrics()
         logs = None
@@ -804,6 +841,7 @@ class Trainer:
         """`*_on_batch`'s step: an overridden `train_step`/`test_step` gets the batch as
         Keras hands it there, `(x, y, sample_weight)` even without weights, and its logs
         are returned; the built-in step returns None (its logs are the metrics')."""
+        self._check_buildable(batch[0])
         if self._overrides(name):
             return getattr(self, name)(tuple(batch))
         (self._train_step if name == "train_step" else self._test_step)(*batch)

@@ -1,0 +1,1 @@
+"""Runnable examples: `python -m tritonlayers.examples.vae` trains the guide's VAE."""
