@@ -163,7 +163,9 @@ class ELU(_Elementwise):
         return F.elu(inputs, alpha=self.alpha)
 
     def get_config(self):
-        return {**super().get_config(), "alpha": self.alpha}
+        config = super().get_config()
+        # Keras's ELU config is its automatic one: name, then alpha, then the other base keys.
+        return {"name": config.pop("name"), "alpha": self.alpha, **config}
 
 
 class PReLU(_Elementwise):

@@ -277,7 +277,8 @@ class MultiHeadAttention(Layer):
             "dropout": self.dropout,
             "use_bias": self.use_bias,
             "use_gate": self.use_gate,
-            "output_shape": self._output_dim,
+            # Keras keeps a given output_shape as a tuple: 6 and [6] are listed as (6,).
+            "output_shape": (self._output_dim,) if self._output_dim else self._output_dim,
             "attention_axes": self.attention_axes,
             "sliding_window": self.sliding_window,
             "kernel_initializer": initializers.serialize(o["kernel_initializer"]),

@@ -268,13 +268,15 @@ class Discretization(Layer):
         return _encoded_shape(input_shape, self.output_mode, depth)
 
     def get_config(self):
+        # Keras's order, with only the base keys its constructor takes (no `trainable`).
         return {
-            **super().get_config(),
             "bin_boundaries": self.bin_boundaries,
             "num_bins": self.num_bins,
             "epsilon": self.epsilon,
             "output_mode": self.output_mode,
             "sparse": self.sparse,
+            "name": self.name,
+            "dtype": self.dtype,
         }
 
     @classmethod

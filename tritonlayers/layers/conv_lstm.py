@@ -471,11 +471,15 @@ class _ConvLSTM(RNN):
         del config["cell"]
         cell_config = self.cell.get_config()
         cell_args = {key: cell_config[key] for key in self._CELL_ARGS}
+        # Keras lists the layer's activity_regularizer between the cell's bias_regularizer
+        # and kernel_constraint.
+        at = self._CELL_ARGS.index("bias_regularizer") + 1
         return {
             **config,
             "filters": self.filters,
-            **cell_args,
+            **{key: cell_args[key] for key in self._CELL_ARGS[:at]},
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            **{key: cell_args[key] for key in self._CELL_ARGS[at:]},
         }
 
     @classmethod

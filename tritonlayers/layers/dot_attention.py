@@ -93,7 +93,8 @@ class Attention(Layer):
 
     def _checked_inputs(self, inputs: Any) -> list:
         """`[query, value, key]` (key defaulting to value) from a list of 2 or 3 tensors (or
-        shapes), each `(batch, steps, features)`; anything else is an error naming the layer."""
+        shapes) of one rank, each `(..., steps, features)` as Keras's (a leading batch axis, or
+        several, or none); anything else is an error naming the layer."""
         kind = type(self).__name__
         if not isinstance(inputs, (list, tuple)) or _is_shape(inputs):
             raise ValueError(
@@ -109,18 +110,19 @@ class Attention(Layer):
         query_shape, value_shape, key_shape = (
             tuple(item) if _is_shape(item) else tuple(item.shape) for item in (query, value, key)
         )
+        rank = max(len(query_shape), 2)
         for role, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
-            if len(shape) != 3:
+            if len(shape) != rank:
                 raise ValueError(
-                    f"{kind} layer '{self.name}' expects (batch, steps, features) inputs: "
-                    f"expected ndim=3, found ndim={len(shape)} for {role}.shape={shape}."
+                    f"{kind} layer '{self.name}' expects (..., steps, features) inputs of one "
+                    f"rank: expected ndim={rank}, found ndim={len(shape)} for {role}.shape={shape}."
                 )
         if None not in (query_shape[-1], key_shape[-1]) and query_shape[-1] != key_shape[-1]:
             raise ValueError(
                 f"{kind} layer '{self.name}': query and key must have the same number of "
                 f"features. Received: query.shape={query_shape}, key.shape={key_shape}."
             )
-        if None not in (key_shape[1], value_shape[1]) and key_shape[1] != value_shape[1]:
+        if None not in (key_shape[-2], value_shape[-2]) and key_shape[-2] != value_shape[-2]:
             raise ValueError(
                 f"{kind} layer '{self.name}': key and value must have the same number of "
                 f"steps. Received: key.shape={key_shape}, value.shape={value_shape}."

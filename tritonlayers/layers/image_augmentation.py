@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 from ..ops.image import hsv_to_rgb, rgb_to_grayscale, rgb_to_hsv
 from . import image_sampling as sampling
+from ._arguments import in_keras_order
 from .image_preprocessing import (
     RandomBrightness,
     RandomContrast,
@@ -106,7 +107,7 @@ class AutoContrast(_ImagesOnly, _ImageLayer):
     """
 
     def __init__(self, value_range: Any = (0, 255), data_format: "str | None" = None, **kwargs):
-        value_range = _value_range("AutoContrast", value_range)
+        value_range = list(_value_range("AutoContrast", value_range))  # a list in Keras's config
         super().__init__(data_format=data_format, **kwargs)
         self.value_range = value_range
 
@@ -147,7 +148,7 @@ class Equalization(_ImagesOnly, _ImageLayer):
         data_format: "str | None" = None,
         **kwargs,
     ):
-        value_range = _value_range("Equalization", value_range)
+        value_range = list(_value_range("Equalization", value_range))  # a list in Keras's config
         if isinstance(bins, bool) or not isinstance(bins, int) or bins < 2:
             raise ValueError(
                 f"Equalization: `bins` must be an integer of at least 2. Received: bins={bins!r}"
@@ -182,7 +183,8 @@ class Equalization(_ImagesOnly, _ImageLayer):
         return equalized.movedim(-1, axis).to(images.dtype)
 
     def get_config(self):
-        return {**super().get_config(), "value_range": self.value_range, "bins": self.bins}
+        config = {**super().get_config(), "value_range": self.value_range, "bins": self.bins}
+        return in_keras_order(config, ("bins", "value_range"))
 
 
 class RandomGrayscale(_ImagesOnly, _RandomImageLayer):
@@ -221,7 +223,8 @@ class RandomGrayscale(_ImagesOnly, _RandomImageLayer):
         return torch.where(per_image(apply, images).bool(), gray, images)
 
     def get_config(self):
-        return {**super().get_config(), "factor": self.factor}
+        config = {**super().get_config(), "factor": self.factor}
+        return in_keras_order(config, ("factor", "seed"))
 
 
 class _ColorIntensity(_ImagesOnly, _RandomIntensity):
@@ -253,6 +256,7 @@ class RandomHue(_ColorIntensity):
     """
 
     FACTOR_BOUNDS = (0, 1)
+    RANGE_AS_GIVEN = True
 
     def augment(self, images):
         count = batch_size(images)
@@ -388,7 +392,7 @@ class RandomColorJitter(_ImagesOnly, _RandomImageLayer):
         return images
 
     def get_config(self):
-        return {
+        config = {
             **super().get_config(),
             "value_range": self.value_range,
             "brightness_factor": self.brightness_factor,
@@ -396,6 +400,17 @@ class RandomColorJitter(_ImagesOnly, _RandomImageLayer):
             "saturation_factor": self.saturation_factor,
             "hue_factor": self.hue_factor,
         }
+        return in_keras_order(
+            config,
+            (
+                "value_range",
+                "brightness_factor",
+                "contrast_factor",
+                "saturation_factor",
+                "hue_factor",
+                "seed",
+            ),
+        )
 
 
 class RandomInvert(_ImagesOnly, _RandomIntensity):
@@ -413,6 +428,7 @@ class RandomInvert(_ImagesOnly, _RandomIntensity):
     """
 
     FACTOR_BOUNDS = (0, 1)
+    RANGE_AS_GIVEN = True
 
     def __init__(
         self,
@@ -505,7 +521,7 @@ class Solarization(_ImagesOnly, _RandomImageLayer):
     ):
         addition = _unit_factor_range("Solarization", "addition_factor", addition_factor)
         threshold = _unit_factor_range("Solarization", "threshold_factor", threshold_factor)
-        value_range = _value_range("Solarization", value_range)
+        value_range = list(_value_range("Solarization", value_range))  # a list in Keras's config
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.addition_factor, self.threshold_factor = addition, threshold
         self.value_range = value_range
@@ -521,12 +537,15 @@ class Solarization(_ImagesOnly, _RandomImageLayer):
         return to_range(solarized, (0, 255), self.value_range)
 
     def get_config(self):
-        return {
+        config = {
             **super().get_config(),
             "addition_factor": self.addition_factor,
             "threshold_factor": self.threshold_factor,
             "value_range": self.value_range,
         }
+        return in_keras_order(
+            config, ("value_range", "addition_factor", "threshold_factor", "seed")
+        )
 
 
 class RandomSharpness(_ColorIntensity):

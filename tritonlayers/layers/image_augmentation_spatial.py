@@ -14,6 +14,7 @@ import torch
 from .. import random
 from ..ops.image import FILL_MODES, warp_nchw
 from . import image_sampling as sampling
+from ._arguments import in_keras_order
 from .image_augmentation import (
     AutoContrast,
     Equalization,
@@ -122,7 +123,10 @@ class RandomShear(_ImagesOnly, _RandomWarp):
         return torch.stack([ones, shear_x, zeros, shear_y, ones, zeros], dim=1)
 
     def get_config(self):
-        return {**super().get_config(), "x_factor": self.x_factor, "y_factor": self.y_factor}
+        config = {**super().get_config(), "x_factor": self.x_factor, "y_factor": self.y_factor}
+        return in_keras_order(
+            config, ("x_factor", "y_factor", "fill_mode", "interpolation", "seed", "fill_value")
+        )
 
 
 class RandomErasing(_ImagesOnly, _RandomImageLayer):
@@ -189,13 +193,14 @@ class RandomErasing(_ImagesOnly, _RandomImageLayer):
         return torch.where(apply & masks, fill, images)
 
     def get_config(self):
-        return {
+        config = {
             **super().get_config(),
             "factor": self.factor,
             "scale": self.scale,
             "fill_value": self.fill_value,
             "value_range": self.value_range,
         }
+        return in_keras_order(config, ("factor", "scale", "fill_value", "value_range", "seed"))
 
 
 def _named_unit_range(layer: str, name: str, value: Any) -> tuple:
@@ -264,13 +269,14 @@ class RandomGaussianBlur(_ImagesOnly, _RandomImageLayer):
         return torch.where(apply, blurred, images).clamp(*self.value_range)
 
     def get_config(self):
-        return {
+        config = {
             **super().get_config(),
             "factor": self.factor,
             "kernel_size": self.kernel_size,
             "sigma": self.sigma,
             "value_range": self.value_range,
         }
+        return in_keras_order(config, ("factor", "kernel_size", "sigma", "value_range", "seed"))
 
 
 def homographies(start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
@@ -347,13 +353,14 @@ class RandomPerspective(_ImagesOnly, _RandomImageLayer):
         return torch.where(apply, warped.to(images.dtype), images)
 
     def get_config(self):
-        return {
+        config = {
             **super().get_config(),
             "factor": self.factor,
             "scale": self.scale,
             "interpolation": self.interpolation,
             "fill_value": self.fill_value,
         }
+        return in_keras_order(config, ("factor", "scale", "interpolation", "fill_value", "seed"))
 
 
 class RandomElasticTransform(_ImagesOnly, _RandomImageLayer):
@@ -423,7 +430,7 @@ class RandomElasticTransform(_ImagesOnly, _RandomImageLayer):
         return torch.where(apply, warped.to(images.dtype), images).clamp(*self.value_range)
 
     def get_config(self):
-        return {
+        config = {
             **super().get_config(),
             "factor": self.factor,
             "scale": self.scale,
@@ -432,6 +439,10 @@ class RandomElasticTransform(_ImagesOnly, _RandomImageLayer):
             "fill_value": self.fill_value,
             "value_range": self.value_range,
         }
+        return in_keras_order(
+            config,
+            ("factor", "scale", "interpolation", "fill_mode", "fill_value", "value_range", "seed"),
+        )
 
 
 class MixUp(_ImagesOnly, _RandomImageLayer):
@@ -470,7 +481,8 @@ class MixUp(_ImagesOnly, _RandomImageLayer):
         return weight * images + (1.0 - weight) * partners
 
     def get_config(self):
-        return {**super().get_config(), "alpha": self.alpha}
+        config = {**super().get_config(), "alpha": self.alpha}
+        return in_keras_order(config, ("alpha", "seed"))
 
 
 class CutMix(_ImagesOnly, _RandomImageLayer):
@@ -513,7 +525,8 @@ class CutMix(_ImagesOnly, _RandomImageLayer):
         return torch.where(masks, images.index_select(0, order), images)
 
     def get_config(self):
-        return {**super().get_config(), "factor": self.factor}
+        config = {**super().get_config(), "factor": self.factor}
+        return in_keras_order(config, ("factor", "seed"))
 
 
 def _policy_layers(parent, names, data_format) -> dict:
@@ -637,7 +650,8 @@ class RandAugment(_AugmentationPolicy):
         return images
 
     def get_config(self):
-        return {**super().get_config(), "num_ops": self.num_ops}
+        config = {**super().get_config(), "num_ops": self.num_ops}
+        return in_keras_order(config, ("value_range", "num_ops", "factor", "interpolation", "seed"))
 
 
 class AugMix(_AugmentationPolicy):
@@ -704,13 +718,26 @@ class AugMix(_AugmentationPolicy):
         return (blend * images + (1 - blend) * mixed).clamp(*self.value_range)
 
     def get_config(self):
-        return {
+        config = {
             **super().get_config(),
             "num_chains": self.num_chains,
             "chain_depth": self.chain_depth,
             "alpha": self.alpha,
             "all_ops": self.all_ops,
         }
+        return in_keras_order(
+            config,
+            (
+                "value_range",
+                "num_chains",
+                "chain_depth",
+                "factor",
+                "alpha",
+                "all_ops",
+                "interpolation",
+                "seed",
+            ),
+        )
 
 
 class MaxNumBoundingBoxes(_ImagesOnly, _ImageLayer):

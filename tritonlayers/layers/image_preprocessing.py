@@ -18,7 +18,7 @@ import torch
 from .. import random
 from ..dtype_policies import to_torch_dtype
 from . import image_sampling as sampling
-from ._arguments import standardize_data_format
+from ._arguments import in_keras_order, standardize_data_format
 from .layer import Layer
 
 
@@ -378,6 +378,9 @@ class RandomCrop(_FixedOutputSize, _RandomImageLayer):
         offset = self._uniform(1, 0.0, float(slack + 1), like).floor().long()
         return offset.clamp(0, slack)
 
+    def get_config(self):
+        return in_keras_order(super().get_config(), ("height", "width", "seed"))
+
 
 class _RandomWarp(_RandomImageLayer):
     """An augmentation by an affine warp: `transforms(batch, height, width)` gives the rows."""
@@ -459,11 +462,15 @@ class RandomTranslation(_RandomWarp):
         return torch.stack([ones, zeros, -dx, zeros, ones, -dy], dim=1)
 
     def get_config(self):
-        return {
+        config = {
             **super().get_config(),
             "height_factor": self.height_factor,
             "width_factor": self.width_factor,
         }
+        return in_keras_order(
+            config,
+            ("height_factor", "width_factor", "fill_mode", "interpolation", "seed", "fill_value"),
+        )
 
 
 class RandomRotation(_RandomWarp):
@@ -507,7 +514,10 @@ class RandomRotation(_RandomWarp):
         return torch.stack([cos, -sin, shift_x, sin, cos, shift_y], dim=1)
 
     def get_config(self):
-        return {**super().get_config(), "factor": self.factor}
+        config = {**super().get_config(), "factor": self.factor}
+        return in_keras_order(
+            config, ("factor", "fill_mode", "fill_value", "interpolation", "seed")
+        )
 
 
 class RandomZoom(_RandomWarp):
@@ -563,20 +573,27 @@ class RandomZoom(_RandomWarp):
         return torch.stack([zoom_x, zeros, shift_x, zeros, zoom_y, shift_y], dim=1)
 
     def get_config(self):
-        return {
+        config = {
             **super().get_config(),
             "height_factor": self.height_factor,
             "width_factor": self.width_factor,
         }
+        return in_keras_order(
+            config,
+            ("height_factor", "width_factor", "fill_mode", "interpolation", "seed", "fill_value"),
+        )
 
 
-def _value_range(layer: str, value_range: Any) -> list:
+def _value_range(layer: str, value_range: Any) -> "tuple | list":
+    """`value_range` sorted, a tuple kept a tuple (Keras's configs list the default (0, 255)
+    as a tuple)."""
     if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
         raise ValueError(
             f"{layer}: the `value_range` argument should be a list of two numbers. "
             f"Received: value_range={value_range!r}"
         )
-    return sorted(value_range)
+    ordered = sorted(value_range)
+    return tuple(ordered) if isinstance(value_range, tuple) else ordered
 
 
 class _RandomIntensity(_RandomImageLayer):
@@ -584,6 +601,9 @@ class _RandomIntensity(_RandomImageLayer):
     clipped to `value_range`."""
 
     FACTOR_BOUNDS = (-1, 1)
+    # Keras keeps `value_range` as given (a tuple stays a tuple) in RandomContrast, RandomHue
+    # and RandomInvert, and lists it as a sorted list in the other intensity layers.
+    RANGE_AS_GIVEN = False
 
     def __init__(
         self,
@@ -596,11 +616,14 @@ class _RandomIntensity(_RandomImageLayer):
         name = type(self).__name__
         factor = _clipped_factor_range(name, factor, *self.FACTOR_BOUNDS)
         value_range = _value_range(name, value_range)
+        if not self.RANGE_AS_GIVEN:
+            value_range = list(value_range)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.factor, self.value_range = factor, value_range
 
     def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+        config = {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+        return in_keras_order(config, ("factor", "value_range", "seed"))
 
 
 class RandomContrast(_RandomIntensity):
@@ -618,6 +641,7 @@ class RandomContrast(_RandomIntensity):
     """
 
     FACTOR_BOUNDS = (0, 1)
+    RANGE_AS_GIVEN = True
 
     def augment(self, images):
         batch = images.shape[0] if images.ndim == 4 else 1

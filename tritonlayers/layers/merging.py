@@ -229,7 +229,15 @@ class Dot(_Merge):
         self.supports_masking = False
 
     def _axes(self, ranks) -> list:
+        """`axes` made non-negative for inputs of `ranks`; an axis past an input's last one
+        is an error (it would silently wrap onto the batch axis)."""
         axes = [self.axes, self.axes] if isinstance(self.axes, int) else list(self.axes)
+        for axis, rank in zip(axes, ranks):
+            if not -rank <= axis < rank:
+                raise ValueError(
+                    f'Layer "{self.name}" (Dot): axes={self.axes} is out of range for inputs '
+                    f"of ranks {tuple(ranks)}."
+                )
         return [axis % rank for axis, rank in zip(axes, ranks)]
 
     def _check_inputs(self, inputs):

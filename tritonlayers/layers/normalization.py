@@ -408,6 +408,22 @@ class LayerNormalization(_AffineNormalization):
         return {key: config[key] for key in ordered}
 
 
+# Keras lists `groups` first, then the keys it shares with the other normalizations.
+_GROUP_NORM_KEYS = (
+    "groups",
+    "axis",
+    "epsilon",
+    "center",
+    "scale",
+    "beta_initializer",
+    "gamma_initializer",
+    "beta_regularizer",
+    "gamma_regularizer",
+    "beta_constraint",
+    "gamma_constraint",
+)
+
+
 class GroupNormalization(_AffineNormalization):
     """Normalizes each sample over groups of channels (`groups` of them) and its other axes.
 
@@ -464,7 +480,7 @@ class GroupNormalization(_AffineNormalization):
         )
 
     def get_config(self):
-        return {**super().get_config(), "groups": self.groups}
+        return in_keras_order({**super().get_config(), "groups": self.groups}, _GROUP_NORM_KEYS)
 
 
 class RMSNormalization(Layer):

@@ -13,6 +13,7 @@ from ..saving import deserialize_keras_object, serialize_keras_object
 from ._arguments import in_keras_order
 from .input_spec import InputSpec
 from .layer import Layer
+from .naming import to_snake_case
 from .nest import flatten
 from .rnn_cells import (
     _CELL_KEYS,
@@ -279,7 +280,7 @@ class _BuiltInRNN(RNN):
         kwargs.pop("use_cudnn", None)
         cell = self._CELL(
             units,
-            name=f"{self._CELL.__name__.lower().replace('cell', '')}_cell",
+            name=to_snake_case(self._CELL.__name__),
             dtype=base_args.get("dtype"),
             trainable=base_args.get("trainable", True),
             **kwargs,

@@ -92,6 +92,12 @@ class Dropout(_RandomLayer):
         }
 
 
+def _spatial_dropout_config(layer: Dropout) -> dict:
+    """Keras's SpatialDropout config: rate, seed, name and the dtype's name. Its constructors
+    take no `trainable`, so the config leaves it out (Keras could not load it back)."""
+    return {"rate": layer.rate, "seed": layer.seed, "name": layer.name, "dtype": layer.dtype}
+
+
 class SpatialDropout1D(Dropout):
     """Dropout of whole feature maps of a `(batch, steps, channels)` input.
 
@@ -110,9 +116,7 @@ class SpatialDropout1D(Dropout):
         return (inputs.shape[0], 1, inputs.shape[2])
 
     def get_config(self):
-        config = super().get_config()
-        config.pop("noise_shape")
-        return config
+        return _spatial_dropout_config(self)
 
 
 class _ChannelDropout(Dropout):
@@ -133,9 +137,7 @@ class _ChannelDropout(Dropout):
         return (inputs.shape[0], *ones, inputs.shape[-1])
 
     def get_config(self):
-        config = super().get_config()
-        config.pop("noise_shape")
-        return {**config, "data_format": self.data_format}
+        return {**_spatial_dropout_config(self), "data_format": self.data_format}
 
 
 class SpatialDropout2D(_ChannelDropout):

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from ._arguments import (
     from_channels_first,
+    in_keras_order,
     pad_spatial,
     standardize_data_format,
     standardize_tuple,
@@ -228,7 +229,8 @@ class _Cropping(_Spatial):
         return self._spatial_shape(input_shape, spatial)
 
     def get_config(self):
-        return {**super().get_config(), "cropping": self.cropping}
+        config = {**super().get_config(), "cropping": self.cropping}
+        return in_keras_order(config, ("cropping", "data_format"))
 
 
 class _ZeroPadding(_Spatial):
@@ -250,7 +252,8 @@ class _ZeroPadding(_Spatial):
         return self._spatial_shape(input_shape, spatial)
 
     def get_config(self):
-        return {**super().get_config(), "padding": self.padding}
+        config = {**super().get_config(), "padding": self.padding}
+        return in_keras_order(config, ("padding", "data_format"))
 
 
 class Cropping2D(_Cropping):

@@ -36,12 +36,23 @@ __all__ = [
 ]
 
 
+def _square_matrices(x: Tensor) -> Tensor:
+    """``x``, checked to be a (batch of) square matrices, with Keras's error wording."""
+    if x.ndim < 2:
+        raise ValueError(f"Expected input to have rank >= 2. Received input with shape {x.shape}.")
+    if x.shape[-2] != x.shape[-1]:
+        raise ValueError(
+            f"Expected a square matrix. Received non-square input with shape {x.shape}"
+        )
+    return x
+
+
 def cholesky(x: Any, upper: bool = False) -> Tensor:
     """The Cholesky factor of a symmetric positive-definite matrix (lower unless ``upper``).
 
     Example: ``keras.ops.cholesky([[4.0, 2.0], [2.0, 3.0]])``
     """
-    return torch.linalg.cholesky(floating(x), upper=upper)
+    return torch.linalg.cholesky(_square_matrices(floating(x)), upper=upper)
 
 
 def det(x: Any) -> Tensor:
@@ -49,7 +60,7 @@ def det(x: Any) -> Tensor:
 
     Example: ``keras.ops.det([[1.0, 2.0], [3.0, 4.0]])``
     """
-    return torch.linalg.det(floating(x))
+    return torch.linalg.det(_square_matrices(floating(x)))
 
 
 def slogdet(x: Any) -> tuple[Tensor, Tensor]:
@@ -66,7 +77,7 @@ def inv(x: Any) -> Tensor:
 
     Example: ``keras.ops.inv([[2.0, 0.0], [0.0, 4.0]])``
     """
-    return torch.linalg.inv(floating(x))
+    return torch.linalg.inv(_square_matrices(floating(x)))
 
 
 def eig(x: Any) -> tuple[Tensor, Tensor]:
@@ -74,7 +85,7 @@ def eig(x: Any) -> tuple[Tensor, Tensor]:
 
     Example: ``keras.ops.eig([[2.0, 0.0], [0.0, 3.0]])``
     """
-    values, vectors = torch.linalg.eig(floating(x))
+    values, vectors = torch.linalg.eig(_square_matrices(floating(x)))
     return values, vectors
 
 
@@ -86,7 +97,7 @@ def eigh(x: Any) -> tuple[Tensor, Tensor]:
     >>> keras.ops.eigh([[2.0, 0.0], [0.0, 1.0]])[0].tolist()
     [1.0, 2.0]
     """
-    values, vectors = torch.linalg.eigh(floating(x))
+    values, vectors = torch.linalg.eigh(_square_matrices(floating(x)))
     return values, vectors
 
 
@@ -136,7 +147,7 @@ def solve(a: Any, b: Any) -> Tensor:
 
     Example: ``keras.ops.solve([[2.0, 0.0], [0.0, 4.0]], [2.0, 2.0])`` gives ``[1.0, 0.5]``.
     """
-    a, b = pair(floating(a), floating(b))
+    a, b = pair(_square_matrices(floating(a)), floating(b))
     return torch.linalg.solve(a, b)
 
 
@@ -145,7 +156,7 @@ def solve_triangular(a: Any, b: Any, lower: bool = False) -> Tensor:
 
     Example: ``keras.ops.solve_triangular([[2.0, 1.0], [0.0, 1.0]], [3.0, 1.0])``
     """
-    a, b = pair(floating(a), floating(b))
+    a, b = pair(_square_matrices(floating(a)), floating(b))
     b, was_vector = _as_matrix_rhs(a, b)
     x = torch.linalg.solve_triangular(a, b, upper=not lower)
     return x.squeeze(-1) if was_vector else x
@@ -168,7 +179,7 @@ def cholesky_inverse(x: Any, upper: bool = False) -> Tensor:
 
     Example: ``keras.ops.cholesky_inverse([[2.0, 0.0], [1.0, 1.0]])``
     """
-    return torch.cholesky_inverse(floating(x), upper=upper)
+    return torch.cholesky_inverse(_square_matrices(floating(x)), upper=upper)
 
 
 def logdet(x: Any) -> Tensor:

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from ._utils import floating, pair, reduce_dims, tensor
+from ._utils import float_pair, floating, pair, reduce_dims, strict_pair, tensor
 
 Tensor = torch.Tensor
 
@@ -46,8 +46,7 @@ def logaddexp(x1: Any, x2: Any) -> Tensor:
 
     Example: ``keras.ops.logaddexp([0.0, 1.0], [0.0, 2.0])``
     """
-    x1, x2 = pair(floating(x1), floating(x2))
-    return torch.logaddexp(x1, x2)
+    return torch.logaddexp(*float_pair(*strict_pair(x1, x2)))
 
 
 def erf(x: Any) -> Tensor:
@@ -105,9 +104,29 @@ def in_top_k(targets: Any, predictions: Any, k: int) -> Tensor:
     return (target_values >= kth).reshape(-1)
 
 
+def _check_segment_ids(data: Tensor, ids: Tensor, shapes: tuple) -> None:
+    """Keras's checks (and wording): 1-D ids, one per row of ``data``. ``shapes`` are the
+    shapes as given (a numpy array's tuple, a tensor's torch.Size), for the message."""
+    if ids.ndim > 1:
+        raise ValueError(
+            f"Argument `segment_ids` should be an 1-D vector, got shape: {ids.ndim}. Consider "
+            "either flatten input with segment_ids.reshape((-1)) and "
+            "data.reshape((-1, ) + data.shape[len(segment_ids.shape):]) or vectorize with vmap."
+        )
+    if ids.ndim == 1 and data.ndim >= 1 and ids.shape[0] != data.shape[0]:
+        raise ValueError(
+            "Argument `segment_ids` and `data` should have same leading dimension. "
+            f"Got {shapes[1]} v.s. {shapes[0]}."
+        )
+
+
 def _segments(data: Any, segment_ids: Any, num_segments: "int | None"):
+    shapes = tuple(getattr(v, "shape", None) for v in (data, segment_ids))
     data = tensor(data)
     ids = pair(data, segment_ids)[1].to(torch.int64)
+    _check_segment_ids(
+        data, ids, tuple(tuple(t.shape) if s is None else s for s, t in zip(shapes, (data, ids)))
+    )
     if num_segments is None:
         num_segments = int(ids.max()) + 1 if ids.numel() else 0
     keep = (ids >= 0) & (ids < num_segments)
@@ -133,7 +152,11 @@ def segment_sum(
 
 
 def _segment_reduce(data: Any, segment_ids: Any, num_segments, reduce: str, empty) -> Tensor:
+    """``reduce`` over the rows of each segment; ``empty`` (a number, or a function of the
+    data tensor giving one) fills the segments no row belongs to."""
     data, ids, n = _segments(data, segment_ids, num_segments)
+    if callable(empty):
+        empty = empty(data)
     out = torch.full((n + 1, *data.shape[1:]), empty, dtype=data.dtype, device=data.device)
     index = ids.reshape(-1, *([1] * (data.ndim - 1))).expand_as(data)
     return out.scatter_reduce(0, index, data, reduce)[:n]
@@ -155,8 +178,7 @@ def segment_max(
 
     Example: ``keras.ops.segment_max([1.0, 5.0, 3.0], [0, 0, 1], num_segments=2)``
     """
-    data = tensor(data)
-    return _segment_reduce(data, segment_ids, num_segments, "amax", _lowest(data))
+    return _segment_reduce(data, segment_ids, num_segments, "amax", _lowest)
 
 
 def segment_min(
@@ -166,8 +188,7 @@ def segment_min(
 
     Example: ``keras.ops.segment_min([1.0, 5.0, 3.0], [0, 0, 1], num_segments=2)``
     """
-    data = tensor(data)
-    return _segment_reduce(data, segment_ids, num_segments, "amin", _highest(data))
+    return _segment_reduce(data, segment_ids, num_segments, "amin", _highest)
 
 
 def segment_prod(

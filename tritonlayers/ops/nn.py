@@ -41,7 +41,7 @@ def relu6(x: Any) -> Tensor:
 
     Example: ``keras.ops.relu6([-1.0, 3.0, 9.0])``
     """
-    return torch.clamp(tensor(x), 0.0, 6.0)
+    return torch.clamp(tensor(x), 0, 6)
 
 
 def sigmoid(x: Any) -> Tensor:
@@ -167,7 +167,7 @@ def glu(x: Any, axis: int = -1) -> Tensor:
 
 def hard_tanh(x: Any) -> Tensor:
     """``x`` clipped to [-1, 1]. Example: ``keras.ops.hard_tanh([-3.0, 0.5, 2.0])``."""
-    return torch.clamp(floating(x), -1.0, 1.0)
+    return torch.clamp(tensor(x), -1, 1)
 
 
 def hard_shrink(x: Any, threshold: float = 0.5) -> Tensor:
@@ -196,7 +196,7 @@ def threshold(x: Any, threshold: float, default_value: float) -> Tensor:
 
     Example: ``keras.ops.threshold([0.5, 2.0], 1.0, -1.0)``
     """
-    x = floating(x)
+    x = tensor(x)
     return torch.where(x > threshold, x, torch.full_like(x, default_value))
 
 
@@ -910,7 +910,8 @@ def psnr(x1: Any, x2: Any, max_val: float) -> Tensor:
             f"x1.shape={tuple(x1.shape)}, x2.shape={tuple(x2.shape)}"
         )
     mse = torch.mean((x1 - x2) ** 2)
-    return 20.0 * torch.log10(torch.as_tensor(float(max_val))) - 10.0 * torch.log10(mse)
+    peak = torch.as_tensor(float(max_val), dtype=x1.dtype, device=x1.device)
+    return 20.0 * torch.log10(peak) - 10.0 * torch.log10(mse)
 
 
 def depth_to_space(x: Any, block_size: int, data_format: str = "channels_last") -> Tensor:

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import config
-from ._utils import axes, floating, like, pair, reduce_dims, tensor
+from ._utils import axes, float_pair, floating, like, pair, reduce_dims, strict_pair, tensor
 from .core import convert_to_tensor, standardize_dtype, to_torch_dtype
 
 Tensor = torch.Tensor
@@ -134,7 +134,7 @@ def linspace(
     >>> keras.ops.linspace(0.0, 1.0, 5).tolist()
     [0.0, 0.25, 0.5, 0.75, 1.0]
     """
-    start, stop = pair(floating(start), floating(stop))
+    start, stop = float_pair(*pair(start, stop))
     start, stop = torch.broadcast_tensors(start, stop)
     divisor = (num - 1) if endpoint else num
     step = (stop - start) / builtins.max(divisor, 1)
@@ -181,12 +181,12 @@ def tri(N: int, M: "int | None" = None, k: int = 0, dtype: Any = None) -> Tensor
     return (cols - rows <= k).to(_creation_dtype(dtype, 0.0))
 
 
-def meshgrid(*x: Any, indexing: str = "xy") -> list[Tensor]:
+def meshgrid(*x: Any, indexing: str = "xy") -> tuple[Tensor, ...]:
     """Coordinate grids from 1-D tensors, ``indexing="xy"`` (numpy's default) or ``"ij"``.
 
     Example: ``keras.ops.meshgrid([1, 2, 3], [4, 5])``
     """
-    return list(torch.meshgrid(*[tensor(t) for t in x], indexing=indexing))
+    return tuple(torch.meshgrid(*[tensor(t) for t in x], indexing=indexing))
 
 
 # --------------------------------------------------------------------------------------
@@ -235,7 +235,17 @@ arccosh = _unary_float(torch.acosh, "arccosh", "[1.0, 2.0]")
 arctanh = _unary_float(torch.atanh, "arctanh")
 reciprocal = _unary_float(torch.reciprocal, "reciprocal")
 negative = _unary(torch.neg, "negative")
-square = _unary(torch.square, "square")
+
+
+def square(x: Any) -> Tensor:
+    """``x * x`` elementwise; bools give int32, as in Keras.
+
+    Example: ``keras.ops.square([-2.0, 3.0])``
+    """
+    x = tensor(x)
+    return torch.square(x.to(torch.int32) if x.dtype == torch.bool else x)
+
+
 sign = _unary(torch.sign, "sign")
 isnan = _unary(torch.isnan, "isnan")
 isinf = _unary(torch.isinf, "isinf")
@@ -243,12 +253,21 @@ isfinite = _unary(torch.isfinite, "isfinite")
 logical_not = _unary(torch.logical_not, "logical_not", "[True, False]")
 floor = _unary_float(torch.floor, "floor")
 ceil = _unary_float(torch.ceil, "ceil")
-trunc = _unary(torch.trunc, "trunc")
+
+
+def trunc(x: Any) -> Tensor:
+    """Round toward zero, elementwise; ints and bools are returned as they are.
+
+    Example: ``keras.ops.trunc([-1.7, 2.5])``
+    """
+    x = tensor(x)
+    return x if x.dtype == torch.bool else torch.trunc(x)
 
 
 def abs(x: Any) -> Tensor:  # noqa: A001
-    """Elementwise absolute value. Example: ``keras.ops.abs([-1.0, 2.0])``."""
-    return torch.abs(tensor(x))
+    """Elementwise absolute value (bools as they are). Example: ``keras.ops.abs([-1.0, 2.0])``."""
+    x = tensor(x)
+    return x if x.dtype == torch.bool else torch.abs(x)
 
 
 absolute = abs
@@ -280,13 +299,23 @@ def nan_to_num(
 # --------------------------------------------------------------------------------------
 
 
-def _binary(torch_fn, name: str, floats: bool = False, sample: str = "[1.0, 2.0], [3.0, 0.5]"):
-    """Make a Keras op for a binary torch function; numbers and arrays are accepted."""
+def _binary(
+    torch_fn,
+    name: str,
+    floats: bool = False,
+    sample: str = "[1.0, 2.0], [3.0, 0.5]",
+    strict: bool = False,
+):
+    """Make a Keras op for a binary torch function; numbers and arrays are accepted.
+
+    ``floats``: the result is a float (ints and bools computed in floatx). ``strict``: a
+    Python number is converted on its own before promotion (see ``strict_pair``), where
+    by default it takes the other operand's dtype (weak typing)."""
 
     def op(x1: Any, x2: Any) -> Tensor:
-        x1, x2 = pair(x1, x2)
+        x1, x2 = strict_pair(x1, x2) if strict else pair(x1, x2)
         if floats:
-            x1, x2 = floating(x1), floating(x2)
+            x1, x2 = float_pair(x1, x2)
         return torch_fn(x1, x2)
 
     op.__name__ = op.__qualname__ = name
@@ -298,12 +327,41 @@ def _binary(torch_fn, name: str, floats: bool = False, sample: str = "[1.0, 2.0]
 
 
 add = _binary(torch.add, "add")
-subtract = _binary(torch.subtract, "subtract")
+
+
+def subtract(x1: Any, x2: Any) -> Tensor:
+    """Elementwise ``x1 - x2``; a bool operand next to a number tensor takes its dtype (torch
+    alone refuses to subtract bools).
+
+    Example: ``keras.ops.subtract([3, 4], [True, False])``
+    """
+    x1, x2 = pair(x1, x2)
+    if x1.dtype == torch.bool and x2.dtype != torch.bool:
+        x1 = x1.to(x2.dtype)
+    elif x2.dtype == torch.bool and x1.dtype != torch.bool:
+        x2 = x2.to(x1.dtype)
+    return torch.subtract(x1, x2)
+
+
 multiply = _binary(torch.multiply, "multiply")
 divide = _binary(torch.true_divide, "divide", floats=True)
 true_divide = divide
 floor_divide = _binary(torch.floor_divide, "floor_divide")
-mod = _binary(torch.remainder, "mod")
+
+
+def _bools_as_int32(torch_fn):
+    """``torch_fn`` computing on int32 when both operands are bool (Keras's result dtype;
+    torch has no bool remainder)."""
+
+    def fn(x1: Tensor, x2: Tensor) -> Tensor:
+        if x1.dtype == torch.bool and x2.dtype == torch.bool:
+            x1, x2 = x1.to(torch.int32), x2.to(torch.int32)
+        return torch_fn(x1, x2)
+
+    return fn
+
+
+mod = _binary(_bools_as_int32(torch.remainder), "mod")
 power = _binary(torch.pow, "power")
 maximum = _binary(torch.maximum, "maximum")
 minimum = _binary(torch.minimum, "minimum")
@@ -316,7 +374,7 @@ less_equal = _binary(torch.le, "less_equal")
 logical_and = _binary(torch.logical_and, "logical_and", sample="[True, False], [True, True]")
 logical_or = _binary(torch.logical_or, "logical_or", sample="[True, False], [True, True]")
 logical_xor = _binary(torch.logical_xor, "logical_xor", sample="[True, False], [True, True]")
-arctan2 = _binary(torch.atan2, "arctan2", floats=True)
+arctan2 = _binary(torch.atan2, "arctan2", floats=True, strict=True)
 
 
 def clip(x: Any, x_min: Any, x_max: Any) -> Tensor:
@@ -375,6 +433,14 @@ def _accumulation_dtype(x: Tensor, dtype: Any) -> torch.dtype:
     if x.dtype in (torch.bool, torch.int8, torch.int16, torch.uint8):
         return torch.int32
     return x.dtype
+
+
+def _cumulative_dtype(x: Tensor, dtype: Any) -> torch.dtype:
+    """Keras's dtype for running sums and products: as given, else bools -> int32 and every
+    other dtype kept (int8 stays int8, where torch would widen it to int64)."""
+    if dtype is not None:
+        return to_torch_dtype(dtype)
+    return torch.int32 if x.dtype == torch.bool else x.dtype
 
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
@@ -482,6 +548,8 @@ def count_nonzero(x: Any, axis: Any = None) -> Tensor:
 
 def _arg_reduce(torch_fn, x: Any, axis: "int | None", keepdims: bool) -> Tensor:
     x = tensor(x)
+    if x.dtype == torch.bool:
+        x = x.to(torch.uint8)
     if axis is None:
         index = torch_fn(x.reshape(-1))
         return index.reshape((1,) * x.ndim) if keepdims else index
@@ -511,7 +579,7 @@ def cumsum(x: Any, axis: "int | None" = None, dtype: Any = None) -> Tensor:
     """
     x = tensor(x)
     flat = x.reshape(-1) if axis is None else x
-    return torch.cumsum(flat, dim=0 if axis is None else axis, dtype=_accumulation_dtype(x, dtype))
+    return torch.cumsum(flat, dim=0 if axis is None else axis, dtype=_cumulative_dtype(x, dtype))
 
 
 def cumprod(x: Any, axis: "int | None" = None, dtype: Any = None) -> Tensor:
@@ -521,7 +589,7 @@ def cumprod(x: Any, axis: "int | None" = None, dtype: Any = None) -> Tensor:
     """
     x = tensor(x)
     flat = x.reshape(-1) if axis is None else x
-    return torch.cumprod(flat, dim=0 if axis is None else axis, dtype=_accumulation_dtype(x, dtype))
+    return torch.cumprod(flat, dim=0 if axis is None else axis, dtype=_cumulative_dtype(x, dtype))
 
 
 def average(x: Any, axis: "int | None" = None, weights: Any = None) -> Tensor:
@@ -748,7 +816,11 @@ def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
 
     Example: ``keras.ops.trace(keras.ops.eye(3))``
     """
-    return torch.sum(diagonal(x, offset, axis1, axis2), dim=-1)
+    diag = diagonal(x, offset, axis1, axis2)
+    dtype = diag.dtype
+    if not (dtype.is_floating_point or dtype.is_complex or dtype in (torch.int64, torch.uint64)):
+        dtype = torch.int32
+    return torch.sum(diag, dim=-1, dtype=dtype)
 
 
 def tril(x: Any, k: int = 0) -> Tensor:
@@ -870,7 +942,7 @@ def take_along_axis(x: Any, indices: Any, axis: "int | None" = None) -> Tensor:
     x = tensor(x)
     indices = like(indices, x).to(torch.int64)
     if axis is None:
-        x, axis = x.reshape(-1), 0
+        x, indices, axis = x.reshape(-1), indices.reshape(-1), 0
     indices = torch.where(indices < 0, indices + x.shape[axis], indices)
     return torch.take_along_dim(x, indices, dim=axis)
 
@@ -883,12 +955,16 @@ def sort(x: Any, axis: int = -1) -> Tensor:
     return torch.sort(tensor(x), dim=axis).values
 
 
-def argsort(x: Any, axis: int = -1) -> Tensor:
-    """Indices that sort ``x`` ascending along ``axis`` (stable).
+def argsort(x: Any, axis: "int | None" = -1) -> Tensor:
+    """Indices that sort ``x`` ascending along ``axis`` (stable; of the flattened tensor
+    for None).
 
     Example: ``keras.ops.argsort([3.0, 1.0, 2.0])``
     """
-    return torch.argsort(tensor(x), dim=axis, stable=True).to(torch.int32)
+    x = tensor(x)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    return torch.argsort(x, dim=axis, stable=True).to(torch.int32)
 
 
 # --------------------------------------------------------------------------------------
@@ -901,8 +977,17 @@ def matmul(x1: Any, x2: Any) -> Tensor:
 
     Example: ``keras.ops.matmul(keras.ops.ones((4, 2, 3)), keras.ops.ones((3, 5)))``
     """
-    x1, x2 = pair(x1, x2)
+    x1, x2 = strict_pair(x1, x2)
+    if x1.dtype == torch.int8:
+        return _int8_product(torch.matmul, x1, x2)
     return torch.matmul(x1, x2)
+
+
+def _int8_product(torch_fn, *operands: Tensor) -> Tensor:
+    """``torch_fn`` of int8 tensors as int32, as Keras gives (an int8 result would wrap);
+    computed in float32 on GPUs, whose torch kernels have no int32 matmul."""
+    compute = torch.int32 if operands[0].device.type == "cpu" else torch.float32
+    return torch_fn(*[t.to(compute) for t in operands]).to(torch.int32)
 
 
 def dot(x1: Any, x2: Any) -> Tensor:
@@ -910,7 +995,7 @@ def dot(x1: Any, x2: Any) -> Tensor:
 
     Example: ``keras.ops.dot(keras.ops.ones((2, 3)), keras.ops.ones((3,)))``
     """
-    x1, x2 = pair(x1, x2)
+    x1, x2 = strict_pair(x1, x2)
     if x1.ndim == 0 or x2.ndim == 0:
         return x1 * x2
     return torch.tensordot(x1, x2, dims=([-1], [-2 if x2.ndim > 1 else -1]))
@@ -930,7 +1015,7 @@ def outer(x1: Any, x2: Any) -> Tensor:
 
     Example: ``keras.ops.outer([1.0, 2.0], [3.0, 4.0, 5.0])``
     """
-    x1, x2 = pair(x1, x2)
+    x1, x2 = strict_pair(x1, x2)
     return torch.outer(x1.reshape(-1), x2.reshape(-1))
 
 
@@ -940,7 +1025,7 @@ def tensordot(x1: Any, x2: Any, axes: Any = 2) -> Tensor:
 
     Example: ``keras.ops.tensordot(keras.ops.ones((2, 3, 4)), keras.ops.ones((3, 4, 5)), axes=2)``
     """
-    x1, x2 = pair(x1, x2)
+    x1, x2 = strict_pair(x1, x2)
     return torch.tensordot(x1, x2, dims=axes)
 
 
@@ -949,7 +1034,10 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
 
     Example: ``keras.ops.einsum("ij,jk->ik", keras.ops.ones((2, 3)), keras.ops.ones((3, 4)))``
     """
-    return torch.einsum(subscripts, *_same_device([tensor(t) for t in operands]))
+    operands = _same_device([tensor(t) for t in operands])
+    if operands and builtins.all(t.dtype == torch.int8 for t in operands):
+        return _int8_product(lambda *ts: torch.einsum(subscripts, *ts), *operands)
+    return torch.einsum(subscripts, *operands)
 
 
 def cross(x1: Any, x2: Any, axis: int = -1) -> Tensor:
@@ -957,7 +1045,7 @@ def cross(x1: Any, x2: Any, axis: int = -1) -> Tensor:
 
     Example: ``keras.ops.cross([1.0, 0.0, 0.0], [0.0, 1.0, 0.0])``
     """
-    x1, x2 = pair(x1, x2)
+    x1, x2 = strict_pair(x1, x2)
     return torch.linalg.cross(x1, x2, dim=axis)
 
 
@@ -985,6 +1073,11 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
 
 def _quantile_over(torch_fn, x: Any, q: Any, axis: Any, method: str, keepdims: bool) -> Tensor:
     x = floating(x)
+    if x.ndim == 0:
+        x = x.reshape(1)
+    if x.dtype in (torch.float16, torch.bfloat16):
+        # torch's quantile takes float32/64 only; Keras keeps the half dtype in the result.
+        return _quantile_over(torch_fn, x.float(), q, axis, method, keepdims).to(x.dtype)
     q = like(q, x).to(x.dtype)
     dims = reduce_dims(x, axis)
     kept = [d for d in range(x.ndim) if d not in dims]
@@ -1144,21 +1237,38 @@ bitwise_not = _unary(torch.bitwise_not, "bitwise_not", "[0, 5]")
 bitwise_invert = bitwise_not
 fmax = _binary(torch.fmax, "fmax")
 fmin = _binary(torch.fmin, "fmin")
-fmod = _binary(torch.fmod, "fmod")
-hypot = _binary(torch.hypot, "hypot", floats=True)
-logaddexp2 = _binary(torch.logaddexp2, "logaddexp2", floats=True)
-nextafter = _binary(torch.nextafter, "nextafter", floats=True)
+fmod = _binary(_bools_as_int32(torch.fmod), "fmod")
+hypot = _binary(torch.hypot, "hypot", floats=True, strict=True)
+logaddexp2 = _binary(torch.logaddexp2, "logaddexp2", floats=True, strict=True)
+nextafter = _binary(torch.nextafter, "nextafter", floats=True, strict=True)
 gcd = _binary(torch.gcd, "gcd", sample="[12, 18], [8, 27]")
 lcm = _binary(torch.lcm, "lcm", sample="[12, 18], [8, 27]")
 bitwise_and = _binary(torch.bitwise_and, "bitwise_and", sample="[12, 5], [10, 3]")
 bitwise_or = _binary(torch.bitwise_or, "bitwise_or", sample="[12, 5], [10, 3]")
 bitwise_xor = _binary(torch.bitwise_xor, "bitwise_xor", sample="[12, 5], [10, 3]")
-left_shift = _binary(torch.bitwise_left_shift, "left_shift", sample="[1, 3], [2, 1]")
-right_shift = _binary(torch.bitwise_right_shift, "right_shift", sample="[8, 3], [2, 1]")
+
+
+def _shift(torch_fn, name: str, sample: str):
+    """A shift op; a Python int shift goes to torch as it is (so ``bool << 2`` is int64,
+    as in Keras on torch, where other binary ops give int32)."""
+    binary = _binary(torch_fn, name, sample=sample)
+
+    def op(x1: Any, x2: Any) -> Tensor:
+        if type(x2) is int:
+            return torch_fn(tensor(x1), x2)
+        return binary(x1, x2)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = binary.__doc__
+    return op
+
+
+left_shift = _shift(torch.bitwise_left_shift, "left_shift", sample="[1, 3], [2, 1]")
+right_shift = _shift(torch.bitwise_right_shift, "right_shift", sample="[8, 3], [2, 1]")
 bitwise_left_shift = left_shift
 bitwise_right_shift = right_shift
-kron = _binary(torch.kron, "kron")
-inner = _binary(torch.inner, "inner")
+kron = _binary(torch.kron, "kron", strict=True)
+inner = _binary(torch.inner, "inner", strict=True)
 
 
 def cbrt(x: Any) -> Tensor:
@@ -1172,9 +1282,7 @@ def heaviside(x1: Any, x2: Any) -> Tensor:
 
     Example: ``keras.ops.heaviside([-1.0, 0.0, 2.0], 0.5)``
     """
-    x1, x2 = pair(floating(x1), floating(x2))
-    dtype = torch.promote_types(x1.dtype, x2.dtype)
-    return torch.heaviside(x1.to(dtype), x2.to(dtype))
+    return torch.heaviside(*float_pair(*strict_pair(x1, x2)))
 
 
 def ldexp(x1: Any, x2: Any) -> Tensor:
@@ -1185,7 +1293,7 @@ def ldexp(x1: Any, x2: Any) -> Tensor:
 
 def divide_no_nan(x1: Any, x2: Any) -> Tensor:
     """``x1 / x2``, with 0 where ``x2`` is 0. Example: ``keras.ops.divide_no_nan([1.0], [0.0])``."""
-    x1, x2 = pair(floating(x1), floating(x2))
+    x1, x2 = float_pair(*pair(x1, x2))
     safe = torch.where(x2 == 0, torch.ones_like(x2), x2)
     return torch.where(x2 == 0, torch.zeros_like(x1 / safe), x1 / safe)
 
@@ -1196,6 +1304,9 @@ def isin(x1: Any, x2: Any, assume_unique: bool = False, invert: bool = False) ->
     Example: ``keras.ops.isin([1, 4], [4, 5])``
     """
     x1, x2 = pair(x1, x2)
+    if torch.bool in (x1.dtype, x2.dtype):  # torch.isin refuses bools; compare as ints
+        dtype = torch.promote_types(torch.promote_types(x1.dtype, x2.dtype), torch.uint8)
+        x1, x2 = x1.to(dtype), x2.to(dtype)
     return torch.isin(x1, x2, assume_unique=assume_unique, invert=invert)
 
 
@@ -1218,12 +1329,16 @@ def _nan_reduce(torch_fn, fill: float, x: Any, axis: Any, keepdims: bool) -> Ten
 
 def nansum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """``sum`` treating NaN as 0. Example: ``keras.ops.nansum([1.0, float("nan"), 2.0])``."""
+    if not tensor(x).is_floating_point():
+        return sum(x, axis=axis, keepdims=keepdims)
     return _nan_reduce(torch.sum, 0.0, x, axis, keepdims)
 
 
 def nanprod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """``prod`` treating NaN as 1. Example: ``keras.ops.nanprod([2.0, float("nan"), 3.0])``."""
-    x = floating(x)
+    x = tensor(x)
+    if not x.is_floating_point():
+        return prod(x, axis=axis, keepdims=keepdims)
     return prod(torch.where(torch.isnan(x), torch.ones_like(x), x), axis=axis, keepdims=keepdims)
 
 
@@ -1232,7 +1347,9 @@ def nanmax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
     Example: ``keras.ops.nanmax([1.0, float("nan")])``
     """
-    x = floating(x)
+    x = tensor(x)
+    if not x.is_floating_point():
+        return max(x, axis=axis, keepdims=keepdims)
     result = _nan_reduce(torch.amax, -torch.inf, x, axis, keepdims)
     return torch.where(_reduce(torch.all, torch.isnan(x), axis, keepdims), torch.nan, result)
 
@@ -1242,7 +1359,9 @@ def nanmin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
     Example: ``keras.ops.nanmin([1.0, float("nan")])``
     """
-    x = floating(x)
+    x = tensor(x)
+    if not x.is_floating_point():
+        return min(x, axis=axis, keepdims=keepdims)
     result = _nan_reduce(torch.amin, torch.inf, x, axis, keepdims)
     return torch.where(_reduce(torch.all, torch.isnan(x), axis, keepdims), torch.nan, result)
 
@@ -1484,7 +1603,7 @@ def geomspace(
 
     Example: ``keras.ops.geomspace(1.0, 1000.0, 4)``
     """
-    start, stop = floating(start), floating(stop)
+    start, stop = float_pair(*pair(start, stop))
     sign = torch.sign(start)
     exponents = linspace(
         torch.log10(torch.abs(start)), torch.log10(torch.abs(stop)), num, endpoint, axis=axis
@@ -1494,13 +1613,16 @@ def geomspace(
 
 
 def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
-    """The coordinates in ``shape`` of flat ``indices``.
+    """The coordinates in ``shape`` of flat ``indices``, in the indices' int dtype (int64
+    and non-int indices give int32, as in Keras).
 
     Example: ``keras.ops.unravel_index([5, 7], (2, 4))``
     """
-    indices = tensor(indices).to(torch.int64)
-    coordinates = torch.unravel_index(indices, _shape_tuple(shape))
-    return tuple(c.to(torch.int32) for c in coordinates)
+    indices = tensor(indices)
+    narrow = indices.dtype in (torch.int8, torch.uint8, torch.int16)
+    dtype = indices.dtype if narrow else torch.int32
+    coordinates = torch.unravel_index(indices.to(torch.int64), _shape_tuple(shape))
+    return tuple(c.to(dtype) for c in coordinates)
 
 
 def saturate_cast(x: Any, dtype: Any) -> Tensor:
@@ -1526,7 +1648,10 @@ def cdist(x: Any, y: Any) -> Tensor:
 
     Example: ``keras.ops.cdist([[0.0, 0.0]], [[3.0, 4.0]])``
     """
-    x, y = pair(floating(x), floating(y))
+    x, y = float_pair(*pair(x, y))
+    if x.dtype in (torch.float16, torch.bfloat16) and x.device.type == "cpu":
+        # torch's CPU cdist has no half kernels; Keras returns the half dtype.
+        return torch.cdist(x.float(), y.float()).to(x.dtype)
     return torch.cdist(x, y)
 
 
@@ -1690,9 +1815,7 @@ def histogram(x: Any, bins: int = 10, range: "tuple | None" = None) -> tuple[Ten
             )
     x = floating(x)
     if x.ndim > 1:
-        raise ValueError(
-            f"Input tensor must be 1-dimensional. Received: input.shape={tuple(x.shape)}"
-        )
+        raise ValueError(f"Input tensor must be 1-dimensional. Received: input.shape={x.shape}")
     # The bounds stay on the device (no host sync; shapes do not depend on values).
     if range:
         low, high = (torch.tensor(float(v), dtype=x.dtype, device=x.device) for v in range[:2])
