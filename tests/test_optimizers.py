@@ -277,7 +277,9 @@ def test_clipvalue_clamps_elements():
 
 
 def test_clipnorm_and_global_clipnorm_are_exclusive():
-    with pytest.raises(ValueError, match="Only one of `clipnorm` and `global_clipnorm`"):
+    with pytest.raises(
+        ValueError, match="Only one of `clipnorm`, `clipvalue` and `global_clipnorm`"
+    ):
         optimizers.SGD(clipnorm=1.0, global_clipnorm=1.0)
 
 
@@ -516,3 +518,33 @@ def test_cpu_state_never_decays_into_subnormals_and_updates_are_unchanged(monkey
     subnormal = lambda t: ((t != 0) & (t.abs() < torch.finfo(torch.float32).tiny)).sum()
     assert subnormal(plain_state) > 0 and subnormal(flushed_state) == 0
     assert torch.equal(flushed, plain)
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda: optimizers.Adam(), False),
+        (lambda: optimizers.Adam(use_ema=True), False),
+        (lambda: optimizers.Adam(use_ema=True, ema_overwrite_frequency=3), True),
+        (lambda: optimizers.SGD(gradient_accumulation_steps=2), True),
+        (lambda: optimizers.LossScaleOptimizer(optimizers.SGD()), True),
+    ],
+)
+def test_updates_that_count_steps_on_the_host_keep_fit_out_of_cuda_graphs(make, expected):
+    # A CUDA-graph replay repeats the captured step: accumulate-or-apply and EMA overwrites
+    # decided from the host counter would be frozen at the captured step.
+    assert make().reads_host_each_step is expected
+
+
+def test_adam_leaves_its_fused_kernel_while_a_cuda_graph_is_captured(monkeypatch):
+    # The fused kernel takes epsilon / sqrt(1 - beta_2**t) as a host number: a replay would
+    # keep t of the captured step. The foreach path reads t from the device.
+    import types
+
+    adam = optimizers.Adam()
+    cuda_tensor = types.SimpleNamespace(is_cuda=True, device=torch.device("cuda"))
+    monkeypatch.setattr(torch.cuda, "is_current_stream_capturing", lambda: False)
+    assert adam._use_fused(cuda_tensor)
+    monkeypatch.setattr(torch.cuda, "is_current_stream_capturing", lambda: True)
+    assert not adam._use_fused(cuda_tensor)
+    assert adam._use_fused(torch.zeros(1))

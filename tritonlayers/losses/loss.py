@@ -29,7 +29,9 @@ def _as_tensor(x, dtype: torch.dtype | None = None, device=None) -> torch.Tensor
             return x  # what `.to` would return, without its per-call cost
         return x.to(device=device or x.device, dtype=dtype or x.dtype)
     array = np.asarray(x)
-    if dtype is None and array.dtype.kind == "f":
+    # Like Keras's convert_to_tensor: a NumPy float array keeps its dtype (float16 stays
+    # float16), while Python floats and lists of them become floatx.
+    if dtype is None and array.dtype.kind == "f" and not isinstance(x, (np.ndarray, np.generic)):
         dtype = getattr(torch, config.floatx())
     return torch.as_tensor(array, dtype=dtype, device=device or config.device())
 

@@ -202,12 +202,12 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
             reduction=reduction,
             name=name,
             dtype=dtype,
-            apply_class_balancing=apply_class_balancing,
-            alpha=alpha,
-            gamma=gamma,
             from_logits=from_logits,
             label_smoothing=label_smoothing,
             axis=axis,
+            apply_class_balancing=apply_class_balancing,
+            alpha=alpha,
+            gamma=gamma,
         )
 
 
@@ -256,11 +256,11 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
             reduction=reduction,
             name=name,
             dtype=dtype,
-            alpha=alpha,
-            gamma=gamma,
             from_logits=from_logits,
             label_smoothing=label_smoothing,
             axis=axis,
+            alpha=alpha,
+            gamma=gamma,
         )
 
 

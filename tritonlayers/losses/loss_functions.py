@@ -64,6 +64,9 @@ def mean_squared_logarithmic_error(y_true, y_pred) -> torch.Tensor:
     1.0
     """
     y_true, y_pred = _prepare(y_true, y_pred)
+    # Keras takes the maximum against a floatx epsilon tensor, which promotes float16 inputs.
+    dtype = torch.promote_types(y_pred.dtype, getattr(torch, config.floatx()))
+    y_true, y_pred = y_true.to(dtype), y_pred.to(dtype)
     eps = config.epsilon()
     first = torch.log(torch.clamp(y_pred, min=eps) + 1.0)
     second = torch.log(torch.clamp(y_true, min=eps) + 1.0)
@@ -313,7 +316,9 @@ def poisson(y_true, y_pred) -> torch.Tensor:
 
 def _l2_normalize(x: torch.Tensor, axis: int) -> torch.Tensor:
     inv_norm = torch.rsqrt(torch.sum(torch.square(x), dim=axis, keepdim=True))
-    return x * torch.clamp(inv_norm, max=1.0 / config.epsilon())
+    # 1 / epsilon overflows float16; the largest finite value is the same cap there.
+    cap = min(1.0 / config.epsilon(), torch.finfo(x.dtype).max)
+    return x * torch.clamp(inv_norm, max=cap)
 
 
 def cosine_similarity(y_true, y_pred, axis: int = -1) -> torch.Tensor:

@@ -37,6 +37,12 @@ def _prepare(y_true, y_pred, sample_weight, top_k, class_id, dtype):
     y_pred = _as_tensor(y_pred, dtype=dtype)
     y_true = _as_tensor(y_true, dtype=dtype, device=y_pred.device)
     y_pred, y_true = squeeze_or_expand_to_same_rank(y_pred, y_true)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            "Confusion-matrix metrics (AUC, Precision, Recall, TruePositives, ...) expect "
+            "`y_true` and `y_pred` of the same shape. Received: "
+            f"y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}"
+        )
     if sample_weight is not None:
         sample_weight = _as_tensor(sample_weight, dtype=dtype, device=y_pred.device)
         sample_weight = sample_weight.unsqueeze(-1)
@@ -386,7 +392,8 @@ class AUC(Metric):
             if _as_tensor(y_pred).ndim != 2:
                 raise ValueError(
                     "`y_pred` must have rank 2 when `multi_label=True`. "
-                    f"Found rank {_as_tensor(y_pred).ndim}."
+                    f"Found rank {_as_tensor(y_pred).ndim}. "
+                    f"Full shape received for `y_pred`: {tuple(_as_tensor(y_pred).shape)}"
                 )
             self._build((_as_tensor(y_pred).shape[1],))
         if self._from_logits:

@@ -141,6 +141,7 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
         name: str = "sparse_categorical_crossentropy",
         dtype=None,
         from_logits: bool = False,
+        ignore_class: int | None = None,
         axis: int = -1,
     ):
         super().__init__(
@@ -148,6 +149,7 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
             name=name,
             dtype=dtype,
             from_logits=from_logits,
+            ignore_class=ignore_class,
             axis=axis,
         )
 

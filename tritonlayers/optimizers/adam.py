@@ -85,13 +85,17 @@ class Adam(_MomentEstimator):
             self.add_slots(self._trainable_variables, "velocity_hat")
 
     # "auto": torch's fused kernel for CUDA and CPU variables in eager mode (on the CPU it is
-    # ~2.5x faster than the foreach ops for the guide's VAE); "always"/"never" force it.
+    # ~2.5x faster than the foreach ops for the guide's VAE); "always"/"never" force it. Not
+    # while a CUDA graph is captured: the fused kernel takes Keras's epsilon rescaled by the
+    # step count as a host number, which a replay would repeat from the captured step; the
+    # foreach ops compute it from the device step.
     _fused_policy = "auto"
 
     def _use_fused(self, like: torch.Tensor) -> bool:
         if self._fused_policy != "auto":
             return self._fused_policy == "always"
-        return like.device.type in ("cuda", "cpu") and not torch.compiler.is_compiling()
+        eager = not (torch.compiler.is_compiling() or _capturing_cuda_graph(like))
+        return like.device.type in ("cuda", "cpu") and eager
 
     def _update_group(self, params, grads, indices, lr, step) -> None:
         m = self._slot("momentum", indices)
@@ -130,6 +134,10 @@ class Adam(_MomentEstimator):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "amsgrad": self.amsgrad}
+
+
+def _capturing_cuda_graph(like: torch.Tensor) -> bool:
+    return like.is_cuda and torch.cuda.is_current_stream_capturing()
 
 
 class AdamW(Adam):
@@ -185,12 +193,12 @@ class Adamax(_MomentEstimator):
     _default_name = "adamax"
 
     def _create_slots(self) -> None:
-        self.add_slots(self._trainable_variables, "m")
-        self.add_slots(self._trainable_variables, "u")
+        self.add_slots(self._trainable_variables, "momentum")
+        self.add_slots(self._trainable_variables, "norm")
 
     def _update_group(self, params, grads, indices, lr, step) -> None:
-        m = self._slot("m", indices)
-        u = self._slot("u", indices)
+        m = self._slot("momentum", indices)
+        u = self._slot("norm", indices)
         torch._foreach_lerp_(m, grads, 1 - self.beta_1)
         torch._foreach_mul_(u, self.beta_2)
         torch._foreach_maximum_(u, torch._foreach_abs(grads))

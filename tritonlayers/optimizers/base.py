@@ -79,10 +79,11 @@ class Optimizer:
     ):
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
-        if clipnorm is not None and global_clipnorm is not None:
+        if sum(arg is not None for arg in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(
-                "Only one of `clipnorm` and `global_clipnorm` can be set. Received: "
-                f"clipnorm={clipnorm}, global_clipnorm={global_clipnorm}"
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+                f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                f"global_clipnorm={global_clipnorm}"
             )
         for arg, value in (
             ("clipnorm", clipnorm),
@@ -92,11 +93,20 @@ class Optimizer:
         ):
             if value is not None and (not isinstance(value, (int, float)) or value < 0):
                 raise ValueError(f"Argument `{arg}` must be a float >= 0. Received: {value}")
-        if not 0 <= ema_momentum <= 1:
+        if use_ema and not 0 <= ema_momentum <= 1:
             raise ValueError(
-                f"`ema_momentum` must be in the range [0, 1]. Received: {ema_momentum}"
+                f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}"
             )
-        if gradient_accumulation_steps is not None and (
+        if (
+            use_ema
+            and ema_overwrite_frequency
+            and (not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1)
+        ):
+            raise ValueError(
+                "`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+                f"ema_overwrite_frequency={ema_overwrite_frequency}"
+            )
+        if gradient_accumulation_steps and (
             not isinstance(gradient_accumulation_steps, int) or gradient_accumulation_steps < 2
         ):
             raise ValueError(
@@ -131,9 +141,21 @@ class Optimizer:
     # Learning rate and counters
     # ------------------------------------------------------------------------------------
 
-    # Whether an update reads a device value back to the host (`fit` then does not capture
-    # the step in a CUDA graph).
-    reads_host_each_step = False
+    @property
+    def reads_host_each_step(self) -> bool:
+        """Whether an update depends on host-side step counting, so that `fit` must not
+        replay it from a CUDA graph (a replay repeats what was captured): gradient
+        accumulation (accumulate or apply) and EMA overwrites every N updates.
+
+        Example:
+        >>> import tritonlayers as keras
+        >>> keras.optimizers.SGD().reads_host_each_step
+        False
+        >>> keras.optimizers.SGD(gradient_accumulation_steps=2).reads_host_each_step
+        True
+        """
+        overwrites = self.use_ema and bool(self.ema_overwrite_frequency)
+        return bool(self.gradient_accumulation_steps) or overwrites
 
     def _make_learning_rate(self, learning_rate):
         if isinstance(learning_rate, schedules.LearningRateSchedule) or callable(learning_rate):
@@ -142,8 +164,10 @@ class Optimizer:
             learning_rate = learning_rate.detach()
         elif not isinstance(learning_rate, (int, float, np.floating, np.integer)):
             raise ValueError(
-                "Argument `learning_rate` should be a float, a `LearningRateSchedule` or a "
-                f"callable. Received: learning_rate={learning_rate!r}"
+                "Argument `learning_rate` should be float, or an instance of "
+                "LearningRateSchedule, or a callable (that takes in the current iteration value "
+                "and returns the corresponding learning rate value). Received instead: "
+                f"learning_rate={learning_rate}"
             )
         return _variable(
             torch.as_tensor(float(learning_rate), dtype=torch.float32),
@@ -155,7 +179,12 @@ class Optimizer:
     @property
     def iterations(self):
         """How many updates were applied: an int32 Variable on the device (as in Keras's
-        torch backend)."""
+        torch backend); with `gradient_accumulation_steps`, the calls so far floor-divided
+        by it (a tensor), as Keras counts them."""
+        if self.gradient_accumulation_steps:
+            return torch.div(
+                self._iterations, self.gradient_accumulation_steps, rounding_mode="floor"
+            )
         return self._iterations
 
     @iterations.setter
@@ -214,7 +243,7 @@ class Optimizer:
         if self.use_ema:
             self.add_slots(self._trainable_variables, "average")
         if self.gradient_accumulation_steps:
-            self.add_slots(self._trainable_variables, "accumulated_gradient")
+            self.add_slots(self._trainable_variables, "gradient_accumulator")
         self._create_slots()
 
     def _create_slots(self) -> None:
@@ -352,7 +381,7 @@ class Optimizer:
         """One call's work: accumulate or update, moving averages, then `iterations += 1`."""
         steps = self.gradient_accumulation_steps
         if params and steps:
-            accumulated = self._slot("accumulated_gradient", [self._index[id(p)] for p in params])
+            accumulated = self._slot("gradient_accumulator", [self._index[id(p)] for p in params])
             if (self._host_iterations + 1) % steps:
                 torch._foreach_add_(accumulated, grads)
                 params = []
