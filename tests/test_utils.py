@@ -49,7 +49,7 @@ def test_pad_sequences_defaults_to_the_longest_sequence():
 
 
 def test_pad_sequences_rejects_an_unknown_side():
-    with pytest.raises(ValueError, match="`padding` must be"):
+    with pytest.raises(ValueError, match='Padding type "middle" not understood'):
         keras.utils.pad_sequences([[1]], padding="middle")
 
 

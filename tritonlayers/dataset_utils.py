@@ -57,9 +57,13 @@ def _check_size(name: str, size: Any, total: int) -> None:
             f"type({name})={type(size)}."
         )
     if (type(size) is int and not 0 < size < total) or (type(size) is float and not 0 < size < 1):
+        # Keras words this slightly differently for the two sides; both are kept.
+        bound = (
+            f"and smaller than {total} or" if name == "right_size" else f"smaller than {total}, or"
+        )
         raise ValueError(
-            f"`{name}` should be either a positive integer smaller than {total}, or a float "
-            f"within the range `[0, 1]`. Received: {name}={size}"
+            f"`{name}` should be either a positive integer {bound} a float within the range "
+            f"`[0, 1]`. Received: {name}={size}"
         )
 
 

@@ -89,7 +89,7 @@ class SeedGenerator:
         if seed is None:
             seed = _fresh_seed()
         if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"Argument `seed` must be an integer. Received: seed={seed!r}")
+            raise ValueError(f"Argument `seed` must be an integer. Received: seed={seed}")
         self._initial_seed = seed
         self.name = name or "seed_generator"
         self.state = Variable(
@@ -210,8 +210,8 @@ def draw_seed(seed: Any) -> "int | torch.Tensor":
     if isinstance(seed, int) and not isinstance(seed, bool):
         return seed
     raise ValueError(
-        "Argument `seed` must be either an integer, an instance of `SeedGenerator`, or None. "
-        f"Received: seed={seed!r} (of type {type(seed).__name__})"
+        "Argument `seed` must be either an integer or an instance of `SeedGenerator`. "
+        f"Received: seed={seed} (of type {type(seed)})"
     )
 
 
@@ -339,6 +339,11 @@ def randint(
     >>> sorted(set(x.tolist()))
     [0, 1, 2]
     """
+    name = standardize_dtype(dtype)
+    if not name.startswith(("int", "uint")):
+        raise ValueError(
+            f"`keras.random.randint` requires an integer `dtype`. Received: dtype={name}"
+        )
     shape = _shape(shape)
     span = int(maxval) - int(minval)
     if span <= 0 or span > 2**31:
@@ -521,6 +526,7 @@ def binomial(
 
     Exact: every trial is drawn (trial t of element i uses Philox counter ``t * n + i``), in
     passes of 256 trials, so the cost grows with the largest count, which is read on the host.
+    The counts come back in ``dtype`` (floatx by default; an integer dtype works too).
 
     Example:
     >>> import tritonlayers as keras
@@ -529,7 +535,7 @@ def binomial(
     True
     """
     shape = _shape(shape)
-    target = _float_dtype(dtype, "binomial")
+    target = to_torch_dtype(standardize_dtype(dtype))
     counts = torch.broadcast_to(torch.as_tensor(counts, dtype=torch.float64), shape)
     probabilities = torch.broadcast_to(torch.as_tensor(probabilities, dtype=torch.float64), shape)
     counts, probabilities = counts.to(config.device()), probabilities.to(config.device())

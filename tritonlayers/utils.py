@@ -23,7 +23,6 @@ from .callbacks import Progbar
 from .config_dict import Config
 from .dataset_utils import split_dataset, timeseries_dataset_from_array
 from .directory_datasets import image_dataset_from_directory, text_dataset_from_directory
-from .dtype_policies import standardize_dtype
 from .file_utils import get_file
 from .image_utils import array_to_img, img_to_array, load_img, save_img
 from .io_utils import (
@@ -129,47 +128,75 @@ def pad_sequences(
     """Pad (or cut) a list of sequences to one length, as a `(len(sequences), maxlen)` array.
 
     `padding`/`truncating` ("pre" or "post") say at which end values are added or removed;
-    `maxlen` defaults to the longest sequence.
+    `maxlen` defaults to the longest sequence. Sequences of vectors (all of one shape) give
+    a `(len(sequences), maxlen, *vector_shape)` array, as in Keras.
 
     Example:
     >>> import tritonlayers as keras
     >>> keras.utils.pad_sequences([[1, 2, 3], [4]], maxlen=2, padding="post").tolist()
     [[2, 3], [4, 0]]
     """
-    for name, side in (("padding", padding), ("truncating", truncating)):
+    for name, side in (("Padding", padding), ("Truncating", truncating)):
         if side not in ("pre", "post"):
-            raise ValueError(f'`{name}` must be "pre" or "post". Received: {name}={side!r}')
-    rows = [list(s) for s in sequences]
+            raise ValueError(f'{name} type "{side}" not understood')
+    text_dtype = dtype is object or np.issubdtype(dtype, np.str_) or np.issubdtype(dtype, np.bytes_)
+    if isinstance(value, str) and not text_dtype:
+        raise ValueError(
+            f"`dtype` {dtype} is not compatible with `value`'s type: {type(value)}\n"
+            "You should set `dtype=object` for variable length strings."
+        )
+    rows = []
+    sample_shape = None
+    for row in sequences:
+        if not isinstance(row, abc.Iterable):
+            raise ValueError(f"`sequences` must be a list of iterables. Found non-iterable: {row}")
+        items = list(row)
+        row = np.asarray(items, dtype=dtype if items else None)
+        if items and sample_shape is None:
+            sample_shape = row.shape[1:]
+        rows.append(row)
+    sample_shape = sample_shape or ()
     length = max((len(r) for r in rows), default=0) if maxlen is None else maxlen
-    out = np.full((len(rows), length), value, dtype=dtype)
+    out = np.full((len(rows), length, *sample_shape), value, dtype=dtype)
     for i, row in enumerate(rows):
-        row = row[-length:] if truncating == "pre" else row[:length]
-        if not row or not length:
+        row = row[max(len(row) - length, 0) :] if truncating == "pre" else row[:length]
+        if not len(row):
             continue
+        if row.shape[1:] != sample_shape:
+            raise ValueError(
+                f"Shape of sample {row.shape[1:]} of sequence at position {i} is different "
+                f"from expected shape {sample_shape}"
+            )
         if padding == "post":
             out[i, : len(row)] = row
         else:
-            out[i, -len(row) :] = row
+            out[i, length - len(row) :] = row
     return out
 
 
 def normalize(x: Any, axis: int = -1, order: int = 2) -> Any:
     """`x` divided by its `order`-norm along `axis` (zero vectors stay zero).
 
-    NumPy in, NumPy out; a tensor gives a tensor.
+    As in Keras, a NumPy array gives a NumPy array (integers become float64, and a 1-D
+    array comes back with a leading axis of size 1); anything else (a tensor, a list)
+    gives a float tensor.
 
     Example:
+    >>> import numpy as np
     >>> import tritonlayers as keras
-    >>> keras.utils.normalize([[3.0, 4.0]]).tolist()
+    >>> keras.utils.normalize(np.array([[3.0, 4.0]])).tolist()
     [[0.6, 0.8]]
     """
-    if isinstance(x, torch.Tensor):
+    if not isinstance(x, np.ndarray):
+        from .ops import convert_to_tensor
+
+        x = convert_to_tensor(x)
+        if not x.is_floating_point():
+            x = x.float()
         return torch.nn.functional.normalize(x, p=order, dim=axis)
-    x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.floating):
-        x = x.astype("float32")
     norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
-    return x / np.where(norm == 0, 1, norm)
+    out = x / np.where(norm == 0, 1, norm)
+    return out[None] if x.ndim == 1 else out
 
 
 def set_random_seed(seed: int) -> None:
@@ -236,3 +263,17 @@ def get_source_inputs(tensor: Any) -> list:
             continue
         pending.extend(reversed(node.input_tensors))
     return sources
+
+
+def standardize_dtype(dtype: Any = None) -> str:
+    """The Keras name of a dtype, by Keras's rules for the torch backend (Python's `int` and
+    "int" are "int32", `float` is "float32"): `keras.backend.standardize_dtype`.
+
+    Example:
+    >>> from tritonlayers.utils import standardize_dtype
+    >>> standardize_dtype("int"), standardize_dtype(float)
+    ('int32', 'float32')
+    """
+    from .backend import standardize_dtype as standardize
+
+    return standardize(dtype)

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..io_utils import print_msg
 from .callback import Callback, to_python
 
 
@@ -36,7 +37,7 @@ class LearningRateScheduler(Callback):
             )
         optimizer.learning_rate = float(learning_rate)
         if self.verbose > 0:
-            print(
+            print_msg(
                 f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
                 f"{learning_rate}."
             )

@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 
+from ..io_utils import print_msg
 from .callback import Callback, to_python
 
 
@@ -154,5 +155,5 @@ class TerminateOnNaN(Callback):
                     f"NaN or Inf loss encountered at batch {batch}. Loss value: {loss}. "
                     "Terminating training immediately."
                 )
-            print(f"Batch {batch}: Invalid loss, terminating training")
+            print_msg(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True

@@ -4,6 +4,9 @@ import os
 import re
 import warnings
 
+import numpy as np
+
+from ..io_utils import print_msg
 from .callback import BatchCounter, to_python
 from .monitor import MonitorCallback
 
@@ -84,29 +87,43 @@ class ModelCheckpoint(MonitorCallback):
                 warnings.warn(
                     f"Can save best model only with {self.monitor} available.", stacklevel=2
                 )
+            elif np.ndim(current) > 0:
+                # A vector metric (e.g. F1Score(average=None)) has no order: Keras saves anyway.
+                warnings.warn(
+                    "Can save best model only when `monitor` is a scalar value. Received: "
+                    f"{np.asarray(current)}. Falling back to `save_best_only=False`.",
+                    stacklevel=2,
+                )
             else:
                 best = "None" if self.best is None else f"{self.best:.5f}"
                 if not self._is_improvement(current, self.best):
                     if self.verbose > 0:
-                        print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
+                        print_msg(
+                            f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}"
+                        )
                     return
                 if self.verbose > 0:
-                    print(
+                    print_msg(
                         f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
                         f"{current:.5f}, saving model to {filepath}"
                     )
                 self.best = current
         elif self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
+            print_msg(f"\nEpoch {epoch + 1}: saving model to {filepath}")
         folder = os.path.dirname(filepath)
         if folder:
             os.makedirs(folder, exist_ok=True)
+        if os.path.isdir(filepath):
+            raise OSError(
+                "Please specify a non-directory filepath for ModelCheckpoint. "
+                f"Filepath used is an existing directory: {filepath}"
+            )
         if self.save_weights_only:
             self.model.save_weights(filepath, overwrite=True)
         else:
             self.model.save(filepath, overwrite=True)
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
+            print_msg(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
 
     def _get_file_path(self, epoch: int, batch: int | None, logs: dict) -> str:
         fields = {**logs, "epoch": epoch + 1}
@@ -117,5 +134,5 @@ class ModelCheckpoint(MonitorCallback):
         except KeyError as error:
             raise KeyError(
                 f'Failed to format this callback filepath: "{self.filepath}". '
-                f"Reason: {error!r} is not among the logged keys {sorted(logs)}."
+                f"Reason: {error} is not among the logged keys {sorted(logs)}."
             ) from error
