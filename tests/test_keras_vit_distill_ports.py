@@ -106,9 +106,9 @@ def test_convert_to_tensor_promotes_list_items_as_keras(items, expected):
 
 def test_vit_summary_fit_checkpoint_and_evaluate_follow_keras(tmp_path, capsys):
     # Param counts, the history keys and the verbose=2 log line were checked against Keras
-    # 3.15 on the same model. The example's "checkpoint.weights.h5" is refused here
-    # (weights files are safetensors), so the port names ".weights.safetensors". The weight
-    # paths use fresh automatic layer names, as in a new Keras session.
+    # 3.15 on the same model. The checkpoint is a ".weights.safetensors" file here (the
+    # example's ".weights.h5" works too: tests/test_weights_h5.py). The weight paths use
+    # fresh automatic layer names, as in a new Keras session.
     keras.utils.clear_session(free_memory=False)
     keras.utils.set_random_seed(1)
     model, augmentation = _vit()

@@ -11,10 +11,12 @@ from .callback import BatchCounter, to_python
 from .monitor import MonitorCallback
 
 WEIGHTS_SUFFIX = ".weights.safetensors"
+H5_WEIGHTS_SUFFIX = ".weights.h5"
 
 
 class ModelCheckpoint(MonitorCallback):
-    """Save with `model.save` (`.keras`) or `model.save_weights` (`.weights.safetensors`).
+    """Save with `model.save` (`.keras`) or `model.save_weights` (`.weights.safetensors`,
+    or `.weights.h5` in the Keras 3 layout).
 
     `filepath` may hold `{epoch}` (1-based), `{batch}` and log keys, e.g.
     `"ckpt/{epoch:02d}-{val_loss:.2f}.keras"`. With `save_best_only=True` a file is written
@@ -50,11 +52,11 @@ class ModelCheckpoint(MonitorCallback):
                 "Expected save_freq are 'epoch' or integer values"
             )
         self._batch_counter = None if save_freq == "epoch" else BatchCounter(save_freq)
-        if save_weights_only and not self.filepath.endswith(WEIGHTS_SUFFIX):
+        if save_weights_only and not self.filepath.endswith((WEIGHTS_SUFFIX, H5_WEIGHTS_SUFFIX)):
             raise ValueError(
                 "When using `save_weights_only=True` in `ModelCheckpoint`, the filepath "
-                f"provided must end in `{WEIGHTS_SUFFIX}` (tritonlayers weights format). "
-                f"Received: filepath={self.filepath}"
+                f"provided must end in `{WEIGHTS_SUFFIX}` (tritonlayers weights format) or "
+                f"`{H5_WEIGHTS_SUFFIX}` (Keras 3 layout). Received: filepath={self.filepath}"
             )
         if not save_weights_only and not self.filepath.endswith(".keras"):
             raise ValueError(

@@ -250,14 +250,16 @@ class Model(Trainer, Layer):
         save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath: str, overwrite: bool = True) -> None:
-        """Save the weights to a `.weights.safetensors` file."""
+        """Save the weights to a `.weights.safetensors` file (or a `.weights.h5` file in
+        the Keras 3 layout, which needs h5py)."""
         from ..saving import save_weights
 
         save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath: str, skip_mismatch: bool = False) -> None:
-        """Load weights saved by `save_weights` (or from a `.keras` file); names and shapes
-        are checked, and a mismatch lists the variables that differ."""
+        """Load weights saved by `save_weights` (`.weights.safetensors` or `.weights.h5`,
+        Keras 3's included) or from a `.keras` file; names and shapes are checked, and a
+        mismatch lists the variables that differ."""
         from ..saving import load_weights
 
         load_weights(self, filepath, skip_mismatch=skip_mismatch)

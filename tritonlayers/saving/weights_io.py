@@ -37,6 +37,7 @@ from .assets import ASSETS_PREFIX
 from .atomic import write_bytes_atomically
 from .errors import ArchiveError
 from .variable_keys import layer_prefixes, metric_state_keys, variable_keys
+from .weights_h5 import H5_WEIGHTS_SUFFIX, load_weights_h5, save_weights_h5
 
 __all__ = ["WEIGHTS_SUFFIX", "assign_weights", "collect_weights", "load_weights", "save_weights"]
 
@@ -113,7 +114,8 @@ def _store_tensor(layer, name, value) -> torch.Tensor:
 
 
 def save_weights(model, filepath: "str | os.PathLike[str]", overwrite: bool = True) -> None:
-    """Save the model's variables to a `.weights.safetensors` file, atomically.
+    """Save the model's variables to a `.weights.safetensors` file, atomically (or to a
+    `.weights.h5` file in the Keras 3 layout, without the optimizer state; see `weights_h5`).
 
     Example:
     >>> import os, tempfile
@@ -123,12 +125,16 @@ def save_weights(model, filepath: "str | os.PathLike[str]", overwrite: bool = Tr
     >>> save_weights(model, os.path.join(tempfile.mkdtemp(), "w.weights.safetensors"))
     """
     filepath = os.fspath(filepath)
-    if not filepath.endswith(WEIGHTS_SUFFIX):
+    if not filepath.endswith((WEIGHTS_SUFFIX, H5_WEIGHTS_SUFFIX)):
         raise ValueError(
-            f"The filename must end in `{WEIGHTS_SUFFIX}`. Received: filepath={filepath}"
+            f"The filename must end in `{WEIGHTS_SUFFIX}` (or `{H5_WEIGHTS_SUFFIX}`, the "
+            f"Keras 3 layout). Received: filepath={filepath}"
         )
     _check_overwrite(filepath, overwrite)
     _check_built(model, "save")
+    if filepath.endswith(H5_WEIGHTS_SUFFIX):
+        save_weights_h5(model, filepath)
+        return
     tensors, metadata = collect_weights(model), _weights_metadata()
     optimizer_parts = optimizer_state.encode(model)
     if optimizer_parts is not None:
@@ -159,10 +165,14 @@ def load_weights(model, filepath: "str | os.PathLike[str]", skip_mismatch: bool 
         tensors, state, source = _read_archive_weights(filepath)
     elif filepath.endswith(WEIGHTS_SUFFIX):
         tensors, state, source = _read_weights_file(filepath)
+    elif filepath.endswith(H5_WEIGHTS_SUFFIX):
+        _check_built(model, "load")
+        load_weights_h5(model, filepath, skip_mismatch=skip_mismatch)
+        return
     else:
         raise ValueError(
             f"File format not supported: filepath={filepath}. Weights load from "
-            f"`{WEIGHTS_SUFFIX}` files or `.keras` archives."
+            f"`{WEIGHTS_SUFFIX}` or `{H5_WEIGHTS_SUFFIX}` files or `.keras` archives."
         )
     _check_built(model, "load")
     assign_weights(model, tensors, source, skip_mismatch=skip_mismatch, optimizer=state)
