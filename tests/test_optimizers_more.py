@@ -268,7 +268,8 @@ def test_ftrl_l1_zeroes_weights_whose_linear_term_is_within_l1():
 def test_string_identifier_gives_keras_defaults(name, cls, expected):
     for identifier in (name, cls.__name__):
         optimizer = optimizers.get(identifier)
-        assert type(optimizer) is cls and optimizer.name == name
+        # Keras 3.15 numbers repeated automatic names: "lamb", then "lamb_1", ...
+        assert type(optimizer) is cls and optimizer.name.rstrip("_0123456789") == name
         config = optimizer.get_config()
         assert {key: config[key] for key in expected} == pytest.approx(expected, rel=1e-6)
 

@@ -351,7 +351,8 @@ def test_string_identifier_gives_keras_defaults(name, cls, expected):
     # Keras 3.15 accepts the lower-cased class name and names the optimizer `name`.
     for identifier in (cls.__name__.lower(), cls.__name__):
         optimizer = optimizers.get(identifier)
-        assert type(optimizer) is cls and optimizer.name == name
+        # Keras 3.15 numbers repeated automatic names: "lamb", then "lamb_1", ...
+        assert type(optimizer) is cls and optimizer.name.rstrip("_0123456789") == name
         config = optimizer.get_config()
         for key, value in expected.items():
             # The learning rate reads back from its float32 Variable.

@@ -43,10 +43,12 @@ def standardize_tuple(value: "int | Sequence[int]", n: int, name: str) -> tuple:
     (3, 3)
     """
     values = (value,) * n if isinstance(value, int) else tuple(value)
-    if len(values) != n or not all(isinstance(v, int) and v > 0 for v in values):
+    message = f"The `{name}` argument must be a tuple of {n} integers. Received {name}={value}"
+    if len(values) != n or not all(isinstance(v, int) for v in values):
+        raise ValueError(message)
+    if not_positive := {v for v in values if v <= 0}:
         raise ValueError(
-            f"The `{name}` argument must be a tuple of {n} positive integers. Received: "
-            f"{name}={value}"
+            f"{message}, including values {not_positive} that do not satisfy `value > 0`"
         )
     return values
 

@@ -129,9 +129,11 @@ class _Conv(Layer):
         return (*self.kernel_size, in_channels // self.groups, self.filters)
 
     def build(self, input_shape):
+        in_channels = self._input_channels(input_shape)
+        self.compute_output_shape(input_shape)  # as in Keras: rejects windows too large
         self.kernel = self.add_weight(
             name="kernel",
-            shape=self._kernel_shape(self._input_channels(input_shape)),
+            shape=self._kernel_shape(in_channels),
             initializer=self.kernel_initializer,
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
@@ -182,6 +184,14 @@ class _Conv(Layer):
             )
         ]
         channels = self._output_channels(input_shape)
+        if any(length is not None and length <= 0 for length in spatial):
+            kernel_shape = (*self.kernel_size, input_shape[self._channel_axis], channels)
+            raise ValueError(
+                "Computed output size would be zero or negative. Received "
+                f"`inputs shape={tuple(input_shape)}`, `kernel shape={kernel_shape}`, "
+                f"`dilation_rate=[{' '.join(map(str, self.dilation_rate))}]`, "
+                f"`strides={self.strides}`, `padding={self.padding}`."
+            )
         if self.data_format == "channels_last":
             return (input_shape[0], *spatial, channels)
         return (input_shape[0], channels, *spatial)
@@ -534,6 +544,11 @@ class _DepthwiseConv(_Conv):
             bias_constraint=bias_constraint,
             **kwargs,
         )
+        if not isinstance(depth_multiplier, int) or depth_multiplier <= 0:
+            raise ValueError(
+                "Invalid value for argument `depth_multiplier`. Expected a strictly positive "
+                f"value. Received depth_multiplier={depth_multiplier}."
+            )
         self.depth_multiplier = depth_multiplier
 
     def _add_depthwise_kernel(self, channels: int, name: str):
@@ -547,6 +562,7 @@ class _DepthwiseConv(_Conv):
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
+        self.compute_output_shape(input_shape)  # as in Keras: rejects windows too large
         self.kernel = self._add_depthwise_kernel(channels, "kernel")
         self._add_bias(channels * self.depth_multiplier)
 
@@ -646,6 +662,7 @@ class _SeparableConv(_DepthwiseConv):
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
+        self.compute_output_shape(input_shape)  # as in Keras: rejects windows too large
         self.depthwise_kernel = self._add_depthwise_kernel(channels, "depthwise_kernel")
         self.pointwise_kernel = self.add_weight(
             name="pointwise_kernel",

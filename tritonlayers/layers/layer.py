@@ -160,6 +160,8 @@ class Layer(tracking.Tracker, torch.nn.Module):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not self._inputs_ready(args, kwargs):
             if symbolic.any_symbolic(args, kwargs):
+                # An outermost symbolic call starts fresh too (Keras 3.15).
+                self._clear_losses_if_outermost(STATE.entry is None)
                 return symbolic.symbolic_call(self, args, kwargs)
             args, kwargs = self._convert_inputs(args, kwargs)
         first = args[0] if args else None

@@ -75,6 +75,13 @@ class _Pooling(Layer):
             conv_output_length(length, window, self.padding, stride)
             for length, window, stride in zip(spatial, self.pool_size, self.strides)
         ]
+        if any(length is not None and length <= 0 for length in spatial):
+            raise ValueError(
+                "Computed output size would be zero or negative. Received: "
+                f"`inputs.shape=[{' '.join(map(str, input_shape))}]`, "
+                f"`pool_size=[{' '.join(map(str, self.pool_size))}]`, "
+                f"`strides={self.strides}`, `padding={self.padding}`."
+            )
         if self.data_format == "channels_last":
             return (input_shape[0], *spatial, channels)
         return (input_shape[0], channels, *spatial)

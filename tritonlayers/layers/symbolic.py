@@ -287,7 +287,7 @@ def _set_symbolic_output_mask(layer: Any, args: tuple, kwargs: dict, outputs: An
         mask = None if all(m is None for m in masks) else masks
     # An overridden `compute_mask` may make a mask from the inputs alone (`Embedding`,
     # `Masking`), so it runs even when the inputs carry none, as in Keras.
-    traced = _trace(layer, args, kwargs, layer.compute_mask, (first, mask), {})
+    traced = _trace(layer, layer.compute_mask, (first, mask), {})
     for output, mask_spec in zip(flatten(outputs), flatten(traced)):
         if is_keras_tensor(output) and is_keras_tensor(mask_spec):
             output._keras_mask = mask_spec
@@ -295,10 +295,10 @@ def _set_symbolic_output_mask(layer: Any, args: tuple, kwargs: dict, outputs: An
 
 def _trace_call(layer: Any, args: tuple, kwargs: dict) -> Any:
     """Run `layer.__call__` on fake tensors (twice) and describe what it returns."""
-    return _trace(layer, args, kwargs, layer, args, kwargs)
+    return _trace(layer, layer, args, kwargs)
 
 
-def _trace(layer: Any, args: tuple, kwargs: dict, fn: Any, fn_args: tuple, fn_kwargs: dict):
+def _trace(layer: Any, fn: Any, fn_args: tuple, fn_kwargs: dict):
     """Run `fn` on fake stand-ins of the KerasTensors in (fn_args, fn_kwargs)."""
     saved_losses = [(sub, list(sub._losses)) for sub in layer._flatten_layers()]
     saved_tracing, STATE.tracing = STATE.tracing, True
@@ -307,11 +307,20 @@ def _trace(layer: Any, args: tuple, kwargs: dict, fn: Any, fn_args: tuple, fn_kw
         for size in _STAND_IN_SIZES:
             runs.append(_run_on_stand_ins(fn, fn_args, fn_kwargs, size))
     except Exception as error:
-        raise ValueError(
-            f"Layer '{layer.name}' could not infer its output shape by tracing `call()` on "
-            f"symbolic inputs {_describe(args, kwargs)}. Define `compute_output_shape()` on "
-            f"{type(layer).__name__}, or fix `call()`. Exception encountered: {error}"
-        ) from error
+        # Keras's wording, raised as the type `call()` raised (one that takes no message
+        # becomes a RuntimeError).
+        kind = type(layer).__name__
+        message = (
+            f"Could not automatically infer the output shape / dtype of '{layer.name}' (of "
+            f"type {kind}). Either the `{kind}.call()` method is incorrect, or you need to "
+            f"implement the `{kind}.compute_output_spec() / compute_output_shape()` method. "
+            f"Error encountered:\n\n{error}"
+        )
+        try:
+            failure = type(error)(message)
+        except TypeError:
+            failure = RuntimeError(message)
+        raise failure.with_traceback(error.__traceback__) from None
     finally:
         STATE.tracing = saved_tracing
         for sub, losses in saved_losses:
@@ -441,8 +450,3 @@ def _standardize_shape(shape: Any) -> tuple:
             "None, e.g. (None, 3)."
         )
     return dims
-
-
-def _describe(args: tuple, kwargs: dict) -> str:
-    shapes = [t.shape for t in flatten((list(args), kwargs)) if is_keras_tensor(t)]
-    return f"of shapes {shapes}"

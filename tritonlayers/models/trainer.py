@@ -500,15 +500,9 @@ class Trainer:
         the first batch before fit/evaluate run, so a model without `call` fails there (in a
         RuntimeError) even when its custom steps never call it: unless it is built and
         compiled without a loss or metrics (a GAN that sets `self.built = True`)."""
-        from .model import MissingCallError, Model
+        from .model import MissingCallError
 
-        if type(self).call is not Model.call:
-            return
-        config = self._compile_config
-        compiled_outputs = self._compile_loss is not None or any(
-            config.get(key) for key in ("metrics", "weighted_metrics")
-        )
-        if not compiled_outputs and all(layer.built for layer in self._flatten_layers()):
+        if not self._unbuildable():
             return
         try:
             self(x, training=False)
@@ -519,6 +513,27 @@ class Trainer:
                 "created and its `self.built` attribute is True. Usually, calling the model on "
                 f"a batch of data is the right way to build it.\nException encountered:\n'{error}'"
             ) from None
+
+    def _unbuildable(self) -> bool:
+        """Whether `_check_buildable` must call the model, which then has no `call`."""
+        from .model import Model
+
+        if type(self).call is not Model.call:
+            return False
+        config = self._compile_config
+        compiled_outputs = self._compile_loss is not None or any(
+            config.get(key) for key in ("metrics", "weighted_metrics")
+        )
+        return compiled_outputs or not all(layer.built for layer in self._flatten_layers())
+
+    def _check_buildable_first(self, adapter: Any) -> None:
+        """`_check_buildable` on the first batch before any callback runs, as Keras builds
+        the model before `on_train_begin`/`on_test_begin` (no "Epoch 1/2" line precedes
+        the error). A batch is read only when the check is bound to fail."""
+        if self._unbuildable():
+            first = next(iter(adapter.epoch()), None)
+            if first is not None:
+                self._check_buildable(first[0])
 
     def _build_optimizer(self) -> None:
         """Build the compiled optimizer over a built model's trainable variables before the
@@ -588,6 +603,7 @@ class Trainer:
             )
             if not validation_steps and isinstance(val_adapter, IteratorDataAdapter):
                 val_adapter.record_first_pass()
+        self._check_buildable_first(adapter)
         verbose = _resolve_verbose(verbose)
         steps = steps_per_epoch or adapter.num_batches
         callback_list = callbacks_module.CallbackList(
@@ -643,8 +659,6 @@ class Trainer:
         every = self.steps_per_execution
         logs, metrics = None, None
         for index, (x, y, sample_weight) in enumerate(batches):
-            if index == 0 and mode != "predict":
-                self._check_buildable(x)
             if index % every == 0:
                 begin(index)
             logs = step(x, y, sample_weight)
@@ -686,6 +700,7 @@ class Trainer:
         self._assert_compiled("evaluate")
         self._build_optimizer()
         adapter = get_data_adapter(x, y, sample_weight, batch_size=batch_size or 32)
+        self._check_buildable_first(adapter)
         verbose = _resolve_verbose(verbose)
         callback_list = callbacks_module.CallbackList(
             callbacks,

@@ -96,8 +96,8 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
     """Rebuild an optimizer from `serialize`'s output; class names match case-insensitively.
 
     Example:
-    >>> deserialize({"class_name": "adam", "config": {"learning_rate": 0.01}}).name
-    'adam'
+    >>> type(deserialize({"class_name": "adam", "config": {"learning_rate": 0.01}})).__name__
+    'Adam'
     """
     from ..saving import serialization_lib
 

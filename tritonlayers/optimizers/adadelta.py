@@ -35,7 +35,7 @@ class Adadelta(Optimizer):
         learning_rate=0.001,
         rho: float = 0.95,
         epsilon: float = 1e-7,
-        name: str = "adadelta",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)

@@ -25,8 +25,6 @@ from .base import Optimizer
 class _MomentEstimator(Optimizer):
     """Shared arguments of the Adam family: `beta_1`, `beta_2` and `epsilon` (Keras defaults)."""
 
-    _default_name = ""
-
     def __init__(
         self,
         learning_rate=0.001,
@@ -36,7 +34,7 @@ class _MomentEstimator(Optimizer):
         name: str | None = None,
         **kwargs,
     ):
-        super().__init__(learning_rate=learning_rate, name=name or self._default_name, **kwargs)
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -72,7 +70,7 @@ class Adam(_MomentEstimator):
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
         amsgrad: bool = False,
-        name: str = "adam",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, name=name, **kwargs)
@@ -159,7 +157,7 @@ class AdamW(Adam):
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
         amsgrad: bool = False,
-        name: str = "adamw",
+        name: str | None = None,
         **kwargs,
     ):
         if weight_decay is None:
@@ -180,7 +178,7 @@ class Adamax(_MomentEstimator):
     """Adam with the infinity norm: `u = max(b2*u, |g|); var -= lr*m / ((1-b1^t)*(u+eps))`.
 
     Arguments: `learning_rate=0.001`, `beta_1=0.9`, `beta_2=0.999`, `epsilon=1e-7`,
-    `name="adamax"`, and the base `Optimizer` arguments.
+    `name=None` (then "adamax", "adamax_1", ...), and the base `Optimizer` arguments.
 
     Example:
     >>> import torch, tritonlayers as keras
@@ -189,8 +187,6 @@ class Adamax(_MomentEstimator):
     >>> round(w.numpy().item(), 4)
     -0.1
     """
-
-    _default_name = "adamax"
 
     def _create_slots(self) -> None:
         self.add_slots(self._trainable_variables, "momentum")
@@ -213,7 +209,7 @@ class Nadam(_MomentEstimator):
     """Adam with Nesterov momentum (Dozat 2016), Keras's momentum schedule `0.96^t`.
 
     Arguments: `learning_rate=0.001`, `beta_1=0.9`, `beta_2=0.999`, `epsilon=1e-7`,
-    `name="nadam"`, and the base `Optimizer` arguments.
+    `name=None` (then "nadam", "nadam_1", ...), and the base `Optimizer` arguments.
 
     Example:
     >>> import torch, tritonlayers as keras
@@ -222,8 +218,6 @@ class Nadam(_MomentEstimator):
     >>> round(w.numpy().item(), 4)
     -0.1063
     """
-
-    _default_name = "nadam"
 
     def _create_slots(self) -> None:
         self.add_slots(self._trainable_variables, "momentum")

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .. import config
+from ..layers.naming import to_snake_case, unique_name
 from . import schedules
 
 # Every `_FLUSH_EVERY` updates, CPU optimizer state below `_TINY` is zeroed (see
@@ -120,7 +121,7 @@ class Optimizer:
         # Host copy of `iterations`: decides accumulation/EMA steps without reading the device.
         self._host_iterations = 0
         self._host_count_stale = False
-        self.name = name or _snake(type(self).__name__)
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
@@ -628,7 +629,3 @@ def _groups(params: list) -> list[list[int]]:
     for i, p in enumerate(params):
         groups.setdefault((p.device, p.dtype), []).append(i)
     return list(groups.values())
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", name).lower()

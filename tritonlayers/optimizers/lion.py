@@ -24,7 +24,7 @@ class Lion(Optimizer):
         learning_rate=0.001,
         beta_1: float = 0.9,
         beta_2: float = 0.99,
-        name: str = "lion",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(

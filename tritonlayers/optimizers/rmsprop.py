@@ -31,7 +31,7 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         epsilon: float = 1e-7,
         centered: bool = False,
-        name: str = "rmsprop",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(
@@ -99,7 +99,7 @@ class Adagrad(Optimizer):
         learning_rate=0.001,
         initial_accumulator_value: float = 0.1,
         epsilon: float = 1e-7,
-        name: str = "adagrad",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(

@@ -358,6 +358,9 @@ def _public_namespace_of(cls: type) -> "str | None":
         module = _namespace_module(namespace)
         if module is not None and getattr(module, cls.__name__, None) is cls:
             return _NAMESPACES[namespace]
+        schedules = getattr(module, "schedules", None) if namespace == "optimizers" else None
+        if schedules is not None and getattr(schedules, cls.__name__, None) is cls:
+            return f"{_NAMESPACES[namespace]}.schedules"  # Keras: "keras.optimizers.schedules"
     return None
 
 
