@@ -635,7 +635,9 @@ def test_x_and_y_of_different_lengths_is_ambiguous_cardinality():
 
 def test_set_weights_with_a_wrong_count_names_both_counts():
     model = mnist_mlp()
-    with pytest.raises(ValueError, match=r"expect.*4 weights.*2"):
+    # Keras 3.15's wording: "... with a weight list of length 2, but the layer was expecting
+    # 4 weights."
+    with pytest.raises(ValueError, match=r"weight list of length 2, but .* expecting 4 weights"):
         model.set_weights(model.get_weights()[:2])
 
 

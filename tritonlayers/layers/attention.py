@@ -194,6 +194,9 @@ class MultiHeadAttention(Layer):
         training=None,
         use_causal_mask: bool = False,
     ):
+        # As Keras 3.15, the query's mask is the one its tensor carries: a `query_mask`
+        # passed for a tensor that carries none is not used.
+        query_mask = getattr(query, "_keras_mask", None)
         if key is None:
             key = value
             key_mask = None

@@ -348,7 +348,9 @@ class Layer(tracking.Tracker, torch.nn.Module):
             if masks is None:
                 return
             flat_outputs = flatten(outputs)
-            flat_masks = flatten(masks) if len(flat_outputs) > 1 else [masks]
+            # Keras pairs the flat outputs with the flat masks: one output of a layer that
+            # took a list of masked inputs keeps the first mask.
+            flat_masks = flatten(masks)
             for output, mask in zip(flat_outputs, flat_masks):
                 if (
                     mask is not None
@@ -358,13 +360,18 @@ class Layer(tracking.Tracker, torch.nn.Module):
                     output._keras_mask = mask
         elif previous_mask is not None and not self._mask_warned:
             self._mask_warned = True
-            warnings.warn(
-                f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with "
-                "a mask attached to it. However, this layer does not support masking and will "
-                "therefore destroy the mask information. Downstream layers will not see the "
-                "mask.",
-                stacklevel=3,
-            )
+            self._warn_mask_dropped()
+
+    def _warn_mask_dropped(self) -> None:
+        """Keras's warning that a layer without masking drops a mask (given once when run
+        eagerly, so that it does not repeat each batch)."""
+        warnings.warn(
+            f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with "
+            "a mask attached to it. However, this layer does not support masking and will "
+            "therefore destroy the mask information. Downstream layers will not see the "
+            "mask.",
+            stacklevel=4,
+        )
 
     # ------------------------------------------------------------- overridables
 
@@ -559,8 +566,8 @@ class Layer(tracking.Tracker, torch.nn.Module):
         own = self.weights
         if len(weights) != len(own):
             raise ValueError(
-                f"Layer '{self.name}' expected {len(own)} weights, but received "
-                f"{len(weights)} weights."
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list "
+                f"of length {len(weights)}, but the layer was expecting {len(own)} weights."
             )
         for variable, value in zip(own, weights):
             shape = tuple(np.shape(value))

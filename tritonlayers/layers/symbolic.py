@@ -220,6 +220,10 @@ def symbolic_call(layer: Any, args: tuple, kwargs: dict) -> Any:
     if not layer.built:
         layer._maybe_build(args, kwargs)
     outputs = layer.compute_output_spec(*args, **kwargs)
+    # As Keras, building the graph already warns that a layer without masking drops a mask.
+    first_masks = [getattr(t, "_keras_mask", None) for t in flatten(list(args[:1]))]
+    if not layer.supports_masking and any(m is not None for m in first_masks):
+        layer._warn_mask_dropped()
     Node(layer, args, kwargs, outputs)
     return outputs
 

@@ -36,6 +36,38 @@ from . import call_context
 from .naming import unique_name
 
 
+def _array_operand_method(tensor_method: Any, keras_op: "str | None") -> Any:
+    """`variable <op> other` where a numpy array `other` is first made a tensor.
+
+    `keras_op` names the `tritonlayers.ops` function used instead where Keras's result
+    dtype is not torch's (`@` and `//` keep the variable's float dtype there).
+    """
+
+    def method(self: torch.Tensor, other: Any) -> Any:
+        if isinstance(other, np.ndarray):
+            if keras_op is not None:
+                from .. import ops
+
+                return getattr(ops, keras_op)(self, other)
+            other = torch.as_tensor(other, device=self.device)
+        return tensor_method(self, other)
+
+    method.__name__ = tensor_method.__name__
+    return method
+
+
+def _reflected_array_operand_method(tensor_method: Any, ufunc: Any) -> Any:
+    """`other <op> variable`: a numpy array `other` gives numpy's result, as in Keras."""
+
+    def method(self: "Variable", other: Any) -> Any:
+        if isinstance(other, np.ndarray):
+            return ufunc(other, self.numpy())
+        return tensor_method(self, other)
+
+    method.__name__ = tensor_method.__name__
+    return method
+
+
 class Variable(torch.nn.Parameter):
     """A trainable (or not) tensor of state, owned by a layer or standing alone.
 
@@ -183,6 +215,27 @@ class Variable(torch.nn.Parameter):
         if isinstance(value, torch.Tensor):
             return value.detach().to(device=self.device, dtype=self.dtype)
         return torch.as_tensor(np.asarray(value), device=self.device).to(self.dtype)
+
+    # Arithmetic with a numpy array: as in Keras, `variable * array` is a tensor that keeps
+    # the gradient path (torch alone would detour through numpy and drop it), and
+    # `array * variable` is the numpy result of the array and the variable's value.
+    for _op, _ufunc, _keras_op in (
+        ("add", np.add, None),
+        ("sub", np.subtract, None),
+        ("mul", np.multiply, None),
+        ("truediv", np.true_divide, None),
+        ("floordiv", np.floor_divide, "floor_divide"),
+        ("mod", np.mod, None),
+        ("pow", np.power, None),
+        ("matmul", np.matmul, "matmul"),
+    ):
+        locals()[f"__{_op}__"] = _array_operand_method(
+            getattr(torch.Tensor, f"__{_op}__"), _keras_op
+        )
+        locals()[f"__r{_op}__"] = _reflected_array_operand_method(
+            getattr(torch.Tensor, f"__r{_op}__"), _ufunc
+        )
+    del _op, _ufunc, _keras_op
 
     def _check_broadcast(self, method: str, shape: torch.Size) -> None:
         try:

@@ -214,7 +214,13 @@ class Functional(Model):
         # A `training=` given to a layer when the graph was built (`base_model(x,
         # training=False)`) wins over this call's `training`, as the transfer-learning guide
         # describes (Keras 3.15 itself lets the outer flag override it).
-        values = {id(t): x for t, x in zip(self._inputs, self._standardize_inputs(inputs))}
+        flat_inputs = self._standardize_inputs(inputs)
+        if mask is not None:
+            # As Keras, masks given with the inputs (or carried by them) reach the inner graph.
+            for x, input_mask in zip(flat_inputs, tree.flatten(mask)):
+                if input_mask is not None and isinstance(x, torch.Tensor):
+                    x._keras_mask = input_mask
+        values = {id(t): x for t, x in zip(self._inputs, flat_inputs)}
         for step in self._steps:
             if step.simple_input is not None:
                 outputs = step.layer(values[step.simple_input])
@@ -229,6 +235,47 @@ class Functional(Model):
                     values[key] = value
         flat = [values[id(t)] for t in self._outputs]
         # As Keras, one output given in a list or tuple comes back alone (a dict stays).
+        if len(flat) == 1 and not isinstance(self._outputs_struct, dict):
+            return flat[0]
+        return tree.pack_as(self._outputs_struct, flat)
+
+    def compute_output_spec(
+        self, inputs: Any, training: "bool | None" = None, mask: Any = None
+    ) -> Any:
+        """Output KerasTensors found layer by layer along the graph, as Keras does.
+
+        No stand-in values run through the whole model, so an inner layer that cannot take
+        them (an `Embedding` fed positions past its `input_dim`) still gets its own spec.
+
+        Example:
+        >>> import tritonlayers as keras
+        >>> x = keras.Input((3,))
+        >>> inner = keras.Model(x, keras.layers.Dense(2)(x))
+        >>> inner(keras.Input((3,))).shape
+        (None, 2)
+        """
+        if isinstance(inputs, dict) and isinstance(self._inputs_struct, dict):
+            flat = [inputs.get(key) for key in sorted(self._inputs_struct)]
+        else:
+            flat = tree.flatten(inputs)
+        if len(flat) != len(self._inputs) or not all(is_keras_tensor(x) for x in flat):
+            # Wrong inputs: the traced call raises Keras's input-check errors.
+            return super().compute_output_spec(inputs, training=training, mask=mask)
+        values = {
+            id(spec): x if x.dtype == spec.dtype else KerasTensor(tuple(x.shape), spec.dtype)
+            for spec, x in zip(self._inputs, flat)
+        }
+        for step in self._steps:
+            if step.simple_input is not None:
+                outputs = step.layer.compute_output_spec(values[step.simple_input])
+            else:
+                args = _resolve(step.args, values)
+                kwargs = _resolve(step.kwargs, values)
+                outputs = step.layer.compute_output_spec(*args, **kwargs)
+            for key, value in zip(step.outputs, tree.flatten(outputs)):
+                values[key] = value
+        # Fresh tensors: as in Keras, masks made inside do not come out with the outputs.
+        flat = [KerasTensor(tuple(values[id(t)].shape), values[id(t)].dtype) for t in self._outputs]
         if len(flat) == 1 and not isinstance(self._outputs_struct, dict):
             return flat[0]
         return tree.pack_as(self._outputs_struct, flat)

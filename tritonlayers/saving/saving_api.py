@@ -213,7 +213,7 @@ def model_from_entries(entries: dict[str, bytes], source, custom_objects, compil
         model = _deserialize(config, source, custom_objects, safe_mode)
     if compile and compile_config:
         _compile(model, compile_config, source, custom_objects, safe_mode)
-    assign_weights(model, weights, weights_source, optimizer=state, strict_optimizer=True)
+    assign_weights(model, weights, weights_source, optimizer=state)
     restore_assets(model, entries)
     return model
 

@@ -238,13 +238,12 @@ def assign_weights(
     source: str,
     skip_mismatch: bool = False,
     optimizer: "dict | None" = None,
-    strict_optimizer: bool = False,
 ) -> None:
     """Check every tensor against the model's variables, then assign them all (or none).
 
     `optimizer` is a decoded optimizer state (see `optimizer_state`) restored after the
-    weights were checked; when it does not fit, `strict_optimizer` makes that an error,
-    else a warning.
+    weights were checked; when it does not fit (e.g. layers were frozen or unfrozen after
+    training), it is skipped with a warning, as Keras does.
 
     Example:
     >>> import torch
@@ -301,7 +300,7 @@ def assign_weights(
             stacklevel=2,
         )
     if optimizer is not None:
-        _restore_optimizer(model, optimizer, source, strict_optimizer)
+        _restore_optimizer(model, optimizer, source)
     with torch.no_grad():
         for variable, tensor in staged:
             variable.copy_(tensor)
@@ -375,12 +374,10 @@ def _is_seed_state(key: str, tensor: torch.Tensor) -> bool:
     return key.endswith("_state") and tensor.dtype == torch.int64 and tuple(tensor.shape) == (2,)
 
 
-def _restore_optimizer(model, state: dict, source: str, strict: bool) -> None:
+def _restore_optimizer(model, state: dict, source: str) -> None:
     try:
         optimizer_state.restore(model, state, source)
     except ArchiveError as error:
-        if strict:
-            raise
         warnings.warn(f"Skipping the optimizer state: {error}", stacklevel=3)
 
 
