@@ -243,14 +243,7 @@ class MultiHeadAttention(Layer):
         `(batch, heads, T, S)`; a fully masked row gets zero scores."""
         q = q * (1.0 / math.sqrt(self.key_dim))
         scores = torch.einsum("bshk,bthk->bhts", k, q)
-        if mask is not None:
-            mask = mask.unsqueeze(1)  # (batch, 1, T, S): the same for every head
-            scores = torch.where(mask, scores, _large_negative(scores.dtype))
-        scores = torch.softmax(scores, dim=-1)
-        if mask is not None:
-            scores = torch.where(mask, scores, 0.0)  # fully masked rows attend nowhere
-        weights = self._dropout_layer(scores, training=training)
-        return torch.einsum("bhts,bshk->bthk", weights, v), scores
+        return attend(scores, mask, v, self._dropout_layer, training)
 
     def compute_mask(self, inputs, mask=None):
         return mask
@@ -353,6 +346,20 @@ def _large_negative(dtype: torch.dtype) -> float:
 def _sdpa_mask_value(dtype: torch.dtype) -> float:
     """Keras's logit for a masked position on its fused path: -0.7 * the dtype's largest."""
     return -0.7 * (65500.0 if dtype == torch.float16 else 3.38953e38)
+
+
+def attend(scores, mask, v, dropout, training):
+    """Attention weights from `scores` (batch, heads, T, S): softmax where the (batch, T, S)
+    `mask` allows (fully masked rows attend nowhere), then `dropout`. Returns the weighted
+    values `(batch, T, heads, dim)` of `v` and the weights before dropout."""
+    if mask is not None:
+        mask = mask.unsqueeze(1)  # (batch, 1, T, S): the same for every head
+        scores = torch.where(mask, scores, _large_negative(scores.dtype))
+    scores = torch.softmax(scores, dim=-1)
+    if mask is not None:
+        scores = torch.where(mask, scores, 0.0)
+    weights = dropout(scores, training=training)
+    return torch.einsum("bhts,bshk->bthk", weights, v), scores
 
 
 def _sliding_window_mask(steps: int, sources: int, window: int) -> torch.Tensor:

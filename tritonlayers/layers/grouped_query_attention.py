@@ -22,9 +22,9 @@ import torch.nn.functional as F
 from .. import constraints, initializers, regularizers
 from .attention import (
     _combined_mask,
-    _large_negative,
     _Projection,
     _sdpa_mask_value,
+    attend,
     checked_attention_shapes,
     heads_projection,
     projection_options,
@@ -226,14 +226,7 @@ class GroupedQueryAttention(Layer):
         v = torch.repeat_interleave(v, self.num_repeats, dim=2)
         q = q * (1.0 / math.sqrt(self.head_dim))
         scores = torch.einsum("bthk,bshk->bhts", q, k)
-        if mask is not None:
-            mask = mask.unsqueeze(1)  # (batch, 1, T, S): the same for every head
-            scores = torch.where(mask, scores, _large_negative(scores.dtype))
-        scores = torch.softmax(scores, dim=-1)
-        if mask is not None:
-            scores = torch.where(mask, scores, 0.0)  # fully masked rows attend nowhere
-        weights = self._dropout_layer(scores, training=training) if self.dropout > 0 else scores
-        return torch.einsum("bhts,bshk->bthk", weights, v), scores
+        return attend(scores, mask, v, self._dropout_layer, training)
 
     def compute_mask(self, inputs, mask=None):
         return mask
